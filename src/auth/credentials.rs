@@ -1,0 +1,124 @@
+//! Secrets: argon2id password hashes and random bearer tokens stored only as SHA-256.
+
+use std::sync::LazyLock;
+
+use argon2::password_hash::SaltString;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::validation::Validator;
+
+pub const MIN_PASSWORD_LEN: usize = 12;
+pub const MAX_PASSWORD_LEN: usize = 256;
+
+/// Prefix of login-session tokens.
+pub const SESSION_PREFIX: &str = "fds_";
+/// Prefix of API tokens (so secret scanners can recognise a leaked one).
+pub const API_TOKEN_PREFIX: &str = "fdt_";
+
+/// Hashes a password with argon2id and a random salt. Slow by design: call it off the
+/// async workers (see [`hash_password_blocking`]).
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing a password failed: {e}"))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+pub async fn hash_password_blocking(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || hash_password(&password)).await?
+}
+
+/// Verifies against the stored hash, or against a dummy hash when there is no such user,
+/// so both cases take the same time.
+pub async fn verify_password_blocking(password: String, hash: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let hash = hash.as_deref().unwrap_or(DUMMY_HASH.as_str());
+        verify_password(&password, hash)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    hash_password("a password nobody has, for timing").unwrap_or_else(|_| {
+        // Fixed argon2id hash with default parameters, should random salting ever fail.
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8xTQCNJ1mT0wC0m6H0Pt3lUg6KqvQ3iEGg6tQHdH1jM".to_owned()
+    })
+});
+
+/// Computes the dummy hash now rather than during the first login.
+pub fn warm_up() {
+    LazyLock::force(&DUMMY_HASH);
+}
+
+pub fn check_password(v: &mut Validator, field: &str, password: &str) {
+    let len = password.chars().count();
+    if len < MIN_PASSWORD_LEN {
+        v.error(
+            field,
+            "too_short",
+            format!("{field} must be at least {MIN_PASSWORD_LEN} characters"),
+        );
+    } else if len > MAX_PASSWORD_LEN {
+        v.error(
+            field,
+            "too_long",
+            format!("{field} must be at most {MAX_PASSWORD_LEN} characters"),
+        );
+    }
+}
+
+/// A new random token: the prefix and 256 bits, URL-safe.
+pub fn new_token(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// What is stored for a token. A fast hash is right here: the token has 256 random bits.
+pub fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// Failed logins are counted per email without storing the typed email itself.
+pub fn email_hash(email: &str) -> Vec<u8> {
+    Sha256::digest(email.trim().to_lowercase().as_bytes()).to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_against_their_own_hash() {
+        let hash = hash_password("correct horse battery").expect("hash");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("correct horse battery!", &hash));
+        assert!(!verify_password("anything", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_are_random_and_prefixed() {
+        let a = new_token(SESSION_PREFIX);
+        let b = new_token(SESSION_PREFIX);
+        assert_ne!(a, b);
+        assert!(a.starts_with("fds_"));
+        assert_eq!(a.len(), 4 + 43);
+        assert_ne!(token_hash(&a), token_hash(&b));
+    }
+}

@@ -1,0 +1,165 @@
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::model::{Offering, OfferingInput, PublicOffering};
+use super::service;
+use crate::auth::{Authorized, perm};
+use crate::error::{Problem, Result};
+use crate::http::conditional::Cacheable;
+use crate::http::extract::{Json, Path};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_public))
+        .routes(routes!(get_public))
+        .routes(routes!(list_admin, create_offering))
+        .routes(routes!(get_admin, replace_offering, delete_offering))
+}
+
+/// Published services, in display order.
+#[utoipa::path(
+    get, path = "/v1/services", tag = "services",
+    responses(
+        (status = 200, description = "The published services", body = Vec<PublicOffering>,
+         headers(("etag" = String), ("cache-control" = String))),
+        (status = 304, description = "Unchanged since the ETag sent in If-None-Match"),
+    )
+)]
+async fn list_public(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
+    let offerings: Vec<PublicOffering> = service::list_published(&state.db)
+        .await?
+        .into_iter()
+        .map(PublicOffering::from)
+        .collect();
+    Ok(Cacheable::json(&offerings)?.respond(&headers))
+}
+
+/// One published service.
+#[utoipa::path(
+    get, path = "/v1/services/{slug}", tag = "services",
+    params(("slug" = String, Path, description = "The service's slug", example = "web-development")),
+    responses(
+        (status = 200, description = "The service", body = PublicOffering,
+         headers(("etag" = String), ("cache-control" = String))),
+        (status = 304, description = "Unchanged since the ETag sent in If-None-Match"),
+        (status = 404, description = "No published service has this slug", body = Problem),
+    )
+)]
+async fn get_public(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let offering = PublicOffering::from(service::get_published(&state.db, &slug).await?);
+    Ok(Cacheable::json(&offering)?.respond(&headers))
+}
+
+/// Every service, published or not.
+#[utoipa::path(
+    get, path = "/v1/admin/services", tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "All services", body = Vec<Offering>),
+        (status = 401, description = "No valid token", body = Problem),
+        (status = 403, description = "Needs `catalogue:write` (editors, owners)", body = Problem),
+    )
+)]
+async fn list_admin(
+    _auth: Authorized<perm::CatalogueWrite>,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<Offering>>> {
+    Ok(Json(service::list_all(&state.db).await?))
+}
+
+/// Adds a service.
+#[utoipa::path(
+    post, path = "/v1/admin/services", tag = "admin",
+    security(("bearer" = [])),
+    request_body = OfferingInput,
+    responses(
+        (status = 201, description = "Created", body = Offering),
+        (status = 401, description = "No valid token", body = Problem),
+        (status = 403, description = "Needs `catalogue:write` (editors, owners)", body = Problem),
+        (status = 409, description = "The slug is taken", body = Problem),
+        (status = 422, description = "Invalid fields, each listed", body = Problem),
+    )
+)]
+async fn create_offering(
+    Authorized(principal, _): Authorized<perm::CatalogueWrite>,
+    State(state): State<AppState>,
+    Json(input): Json<OfferingInput>,
+) -> Result<(StatusCode, Json<Offering>)> {
+    let offering = service::create(&state.db, &principal, input.validate()?).await?;
+    Ok((StatusCode::CREATED, Json(offering)))
+}
+
+/// One service, published or not.
+#[utoipa::path(
+    get, path = "/v1/admin/services/{id}", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The service's id")),
+    responses(
+        (status = 200, description = "The service", body = Offering),
+        (status = 401, description = "No valid token", body = Problem),
+        (status = 403, description = "Needs `catalogue:write` (editors, owners)", body = Problem),
+        (status = 404, description = "No such service", body = Problem),
+    )
+)]
+async fn get_admin(
+    _auth: Authorized<perm::CatalogueWrite>,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Offering>> {
+    Ok(Json(service::get(&state.db, id).await?))
+}
+
+/// Replaces a service with the one sent.
+#[utoipa::path(
+    put, path = "/v1/admin/services/{id}", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The service's id")),
+    request_body = OfferingInput,
+    responses(
+        (status = 200, description = "Saved", body = Offering),
+        (status = 401, description = "No valid token", body = Problem),
+        (status = 403, description = "Needs `catalogue:write` (editors, owners)", body = Problem),
+        (status = 404, description = "No such service", body = Problem),
+        (status = 409, description = "The slug is taken", body = Problem),
+        (status = 422, description = "Invalid fields, each listed", body = Problem),
+    )
+)]
+async fn replace_offering(
+    Authorized(principal, _): Authorized<perm::CatalogueWrite>,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Json(input): Json<OfferingInput>,
+) -> Result<Json<Offering>> {
+    Ok(Json(
+        service::replace(&state.db, &principal, id, input.validate()?).await?,
+    ))
+}
+
+/// Deletes a service.
+#[utoipa::path(
+    delete, path = "/v1/admin/services/{id}", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The service's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid token", body = Problem),
+        (status = 403, description = "Needs `catalogue:write` (editors, owners)", body = Problem),
+        (status = 404, description = "No such service", body = Problem),
+    )
+)]
+async fn delete_offering(
+    Authorized(principal, _): Authorized<perm::CatalogueWrite>,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    service::delete(&state.db, &principal, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,179 @@
+//! Reading and changing the catalogue; every change is audited in its own transaction.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::model::{Offering, ValidOffering};
+use crate::audit::{self, AuditEvent};
+use crate::auth::Principal;
+use crate::error::{AppError, ConstraintExt, Result};
+
+const SLUG_TAKEN: &str = "catalogue_services_slug_key";
+
+fn slug_conflict(slug: &str) -> AppError {
+    AppError::conflict(
+        "duplicate-slug",
+        format!("Another service already uses the slug `{slug}`; choose another."),
+    )
+}
+
+fn not_found_id(id: Uuid) -> AppError {
+    AppError::not_found(format!("No service has id {id}."))
+}
+
+/// Published offerings in display order.
+pub async fn list_published(db: &PgPool) -> Result<Vec<Offering>> {
+    Ok(sqlx::query_as!(
+        Offering,
+        r#"
+        select id, slug, title, summary, body_markdown as body, icon, display_order, published,
+               created_at, updated_at
+        from catalogue_services where published
+        order by display_order, title
+        "#
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn get_published(db: &PgPool, slug: &str) -> Result<Offering> {
+    sqlx::query_as!(
+        Offering,
+        r#"
+        select id, slug, title, summary, body_markdown as body, icon, display_order, published,
+               created_at, updated_at
+        from catalogue_services where slug = $1 and published
+        "#,
+        slug
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or_else(|| AppError::not_found(format!("No published service has the slug `{slug}`.")))
+}
+
+/// Every offering, published or not, in display order.
+pub async fn list_all(db: &PgPool) -> Result<Vec<Offering>> {
+    Ok(sqlx::query_as!(
+        Offering,
+        r#"
+        select id, slug, title, summary, body_markdown as body, icon, display_order, published,
+               created_at, updated_at
+        from catalogue_services
+        order by display_order, title
+        "#
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn get(db: &PgPool, id: Uuid) -> Result<Offering> {
+    sqlx::query_as!(
+        Offering,
+        r#"
+        select id, slug, title, summary, body_markdown as body, icon, display_order, published,
+               created_at, updated_at
+        from catalogue_services where id = $1
+        "#,
+        id
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or_else(|| not_found_id(id))
+}
+
+pub async fn create(db: &PgPool, by: &Principal, new: ValidOffering) -> Result<Offering> {
+    let mut tx = db.begin().await?;
+    let offering = sqlx::query_as!(
+        Offering,
+        r#"
+        insert into catalogue_services
+            (id, slug, title, summary, body_markdown, icon, display_order, published)
+        values ($1, $2, $3, $4, $5, $6, $7, $8)
+        returning id, slug, title, summary, body_markdown as body, icon, display_order,
+                  published, created_at, updated_at
+        "#,
+        Uuid::now_v7(),
+        new.slug,
+        new.title,
+        new.summary,
+        new.body,
+        new.icon,
+        new.display_order,
+        new.published,
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .on_constraint(SLUG_TAKEN, || slug_conflict(&new.slug))?;
+    audit::record(
+        &mut tx,
+        by,
+        AuditEvent::new("service.create", "service", offering.id).with_details(
+            serde_json::json!({ "slug": offering.slug, "published": offering.published }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(offering)
+}
+
+pub async fn replace(
+    db: &PgPool,
+    by: &Principal,
+    id: Uuid,
+    new: ValidOffering,
+) -> Result<Offering> {
+    let mut tx = db.begin().await?;
+    let offering = sqlx::query_as!(
+        Offering,
+        r#"
+        update catalogue_services set
+            slug = $2, title = $3, summary = $4, body_markdown = $5, icon = $6,
+            display_order = $7, published = $8, updated_at = now()
+        where id = $1
+        returning id, slug, title, summary, body_markdown as body, icon, display_order,
+                  published, created_at, updated_at
+        "#,
+        id,
+        new.slug,
+        new.title,
+        new.summary,
+        new.body,
+        new.icon,
+        new.display_order,
+        new.published,
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .on_constraint(SLUG_TAKEN, || slug_conflict(&new.slug))?
+    .ok_or_else(|| not_found_id(id))?;
+    audit::record(
+        &mut tx,
+        by,
+        AuditEvent::new("service.update", "service", id).with_details(
+            serde_json::json!({ "slug": offering.slug, "published": offering.published }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(offering)
+}
+
+pub async fn delete(db: &PgPool, by: &Principal, id: Uuid) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let slug = sqlx::query_scalar!(
+        "delete from catalogue_services where id = $1 returning slug",
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| not_found_id(id))?;
+    audit::record(
+        &mut tx,
+        by,
+        AuditEvent::new("service.delete", "service", id)
+            .with_details(serde_json::json!({ "slug": slug })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,78 @@
+//! What each subcommand does.
+
+use std::io::BufRead;
+
+use anyhow::Context;
+use frontdesk::admin_users::service::{self as admin_users, NewAdmin};
+use frontdesk::audit::AuditActor;
+use frontdesk::config::Config;
+use frontdesk::error::AppError;
+use frontdesk::{AppState, db};
+
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let pool = db::connect(&config).await?;
+    db::migrate(&pool, &config).await?;
+    frontdesk::auth::credentials::warm_up();
+    let listener = tokio::net::TcpListener::bind(config.listen_addr)
+        .await
+        .with_context(|| format!("cannot listen on LISTEN_ADDR={}", config.listen_addr))?;
+    tracing::info!(addr = %config.listen_addr, "frontdesk is listening");
+    let state = AppState::new(pool.clone(), config);
+    frontdesk::serve(listener, state, frontdesk::shutdown_signal()).await?;
+    pool.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+pub async fn migrate(config: Config) -> anyhow::Result<()> {
+    let pool = db::connect(&config).await?;
+    db::migrate(&pool, &config).await?;
+    println!("migrations applied");
+    Ok(())
+}
+
+pub async fn create_admin(
+    config: Config,
+    email: &str,
+    role: &str,
+    name: Option<&str>,
+) -> anyhow::Result<()> {
+    let password = read_password_line()?;
+    let new = NewAdmin::validate(email, name, Some(role), &password).map_err(describe)?;
+    let pool = db::connect(&config).await?;
+    db::migrate(&pool, &config).await?;
+    let user = admin_users::create(&pool, AuditActor::Cli, new)
+        .await
+        .map_err(describe)?;
+    println!(
+        "created admin {} ({}) with id {}",
+        user.email,
+        user.role.as_str(),
+        user.id
+    );
+    Ok(())
+}
+
+fn read_password_line() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// Turns a service error into a message for the terminal.
+fn describe(err: AppError) -> anyhow::Error {
+    match err {
+        AppError::Validation(errors) => anyhow::anyhow!(
+            "{}",
+            errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow::anyhow!("{other}"),
+    }
+}

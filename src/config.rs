@@ -1,0 +1,408 @@
+//! Configuration from environment variables, with defaults that work on a developer machine.
+//!
+//! Every variable is listed in [`VARIABLES`] (name, default, meaning); `frontdesk config`
+//! prints the effective values with secrets redacted, and .env.example mirrors the list.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+use axum::http::HeaderValue;
+use ipnet::IpNet;
+use secrecy::{ExposeSecret, SecretString};
+
+pub const DEFAULT_DATABASE_URL: &str =
+    "postgres://postgres@127.0.0.1:5432/frontdesk?sslmode=disable";
+
+/// One configuration variable: its name, its default and what it does.
+pub struct Variable {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+pub const VARIABLES: &[Variable] = &[
+    Variable {
+        name: "DATABASE_URL",
+        default: DEFAULT_DATABASE_URL,
+        help: "Postgres connection URL; the database is created if missing",
+    },
+    Variable {
+        name: "DATABASE_MAX_CONNECTIONS",
+        default: "16",
+        help: "size of the connection pool",
+    },
+    Variable {
+        name: "LISTEN_ADDR",
+        default: "127.0.0.1:8080",
+        help: "address and port the HTTP server binds",
+    },
+    Variable {
+        name: "LOG_FORMAT",
+        default: "text",
+        help: "`text` for terminals, `json` for log collectors",
+    },
+    Variable {
+        name: "RUST_LOG",
+        default: "info",
+        help: "log filter, e.g. `info,frontdesk=debug`",
+    },
+    Variable {
+        name: "CORS_ALLOWED_ORIGINS",
+        default: "",
+        help: "comma-separated origins allowed to call the API from a browser, e.g. https://example.com",
+    },
+    Variable {
+        name: "TRUSTED_PROXIES",
+        default: "",
+        help: "comma-separated IPs or CIDRs of proxies whose X-Forwarded-For is believed",
+    },
+    Variable {
+        name: "BODY_LIMIT_BYTES",
+        default: "1048576",
+        help: "largest accepted request body; larger ones get 413",
+    },
+    Variable {
+        name: "REQUEST_TIMEOUT_SECS",
+        default: "30",
+        help: "a request still running after this long gets 503",
+    },
+    Variable {
+        name: "SHUTDOWN_DELAY_SECS",
+        default: "0",
+        help: "after SIGTERM, how long readiness answers 503 while still serving, so a load balancer can stop sending traffic (5 in containers)",
+    },
+    Variable {
+        name: "SHUTDOWN_GRACE_SECS",
+        default: "20",
+        help: "after SIGTERM, how long in-flight requests may take to finish",
+    },
+    Variable {
+        name: "SESSION_TTL_SECS",
+        default: "43200",
+        help: "lifetime of a login token",
+    },
+    Variable {
+        name: "LOGIN_MAX_FAILURES",
+        default: "5",
+        help: "failed logins for one email within the window before logins are refused (429)",
+    },
+    Variable {
+        name: "LOGIN_FAILURE_WINDOW_SECS",
+        default: "900",
+        help: "the window over which failed logins are counted",
+    },
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            _ => Err("expected `text` or `json`".into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: SecretString,
+    pub database_max_connections: u32,
+    pub listen_addr: SocketAddr,
+    pub log_format: LogFormat,
+    pub cors_allowed_origins: Vec<HeaderValue>,
+    pub trusted_proxies: Vec<IpNet>,
+    pub body_limit_bytes: usize,
+    pub request_timeout: Duration,
+    pub shutdown_delay: Duration,
+    pub shutdown_grace: Duration,
+    pub session_ttl: Duration,
+    pub login_max_failures: u32,
+    pub login_failure_window: Duration,
+}
+
+/// A configuration variable with a value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {name}={value:?}: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any source of variables (the environment, or a test's map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars { lookup: &lookup };
+        Ok(Self {
+            database_url: SecretString::from(vars.raw("DATABASE_URL")),
+            database_max_connections: vars.parse("DATABASE_MAX_CONNECTIONS", positive)?,
+            listen_addr: vars.parse("LISTEN_ADDR", any)?,
+            log_format: vars.parse("LOG_FORMAT", any)?,
+            cors_allowed_origins: vars.list("CORS_ALLOWED_ORIGINS", parse_origin)?,
+            trusted_proxies: vars.list("TRUSTED_PROXIES", parse_net)?,
+            body_limit_bytes: vars.parse("BODY_LIMIT_BYTES", positive)?,
+            request_timeout: vars.seconds("REQUEST_TIMEOUT_SECS")?,
+            shutdown_delay: vars
+                .parse::<u64>("SHUTDOWN_DELAY_SECS", any)
+                .map(Duration::from_secs)?,
+            shutdown_grace: vars.seconds("SHUTDOWN_GRACE_SECS")?,
+            session_ttl: vars.seconds("SESSION_TTL_SECS")?,
+            login_max_failures: vars.parse("LOGIN_MAX_FAILURES", positive)?,
+            login_failure_window: vars.seconds("LOGIN_FAILURE_WINDOW_SECS")?,
+        })
+    }
+
+    /// The defaults, with another database: what tests use.
+    pub fn with_database_url(url: &str) -> Self {
+        let mut config = Self::from_lookup(|_| None).expect("the defaults are valid");
+        config.database_url = SecretString::from(url.to_owned());
+        config
+    }
+
+    /// Every variable with its effective value, secrets redacted, for `frontdesk config`.
+    pub fn redacted(&self) -> Vec<(&'static str, String)> {
+        let join = |items: Vec<String>| items.join(",");
+        vec![
+            (
+                "DATABASE_URL",
+                redact_url(self.database_url.expose_secret()),
+            ),
+            (
+                "DATABASE_MAX_CONNECTIONS",
+                self.database_max_connections.to_string(),
+            ),
+            ("LISTEN_ADDR", self.listen_addr.to_string()),
+            (
+                "LOG_FORMAT",
+                match self.log_format {
+                    LogFormat::Text => "text".into(),
+                    LogFormat::Json => "json".into(),
+                },
+            ),
+            (
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            ),
+            (
+                "CORS_ALLOWED_ORIGINS",
+                join(
+                    self.cors_allowed_origins
+                        .iter()
+                        .map(|o| o.to_str().unwrap_or_default().to_owned())
+                        .collect(),
+                ),
+            ),
+            (
+                "TRUSTED_PROXIES",
+                join(
+                    self.trusted_proxies
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect(),
+                ),
+            ),
+            ("BODY_LIMIT_BYTES", self.body_limit_bytes.to_string()),
+            (
+                "REQUEST_TIMEOUT_SECS",
+                self.request_timeout.as_secs().to_string(),
+            ),
+            (
+                "SHUTDOWN_DELAY_SECS",
+                self.shutdown_delay.as_secs().to_string(),
+            ),
+            (
+                "SHUTDOWN_GRACE_SECS",
+                self.shutdown_grace.as_secs().to_string(),
+            ),
+            ("SESSION_TTL_SECS", self.session_ttl.as_secs().to_string()),
+            ("LOGIN_MAX_FAILURES", self.login_max_failures.to_string()),
+            (
+                "LOGIN_FAILURE_WINDOW_SECS",
+                self.login_failure_window.as_secs().to_string(),
+            ),
+        ]
+    }
+}
+
+/// Replaces the password of a URL, if any, so it can be printed.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) => {
+            if url.password().is_some() {
+                let _ = url.set_password(Some("REDACTED"));
+            }
+            url.to_string()
+        }
+        Err(_) => "(unparseable URL, not shown)".into(),
+    }
+}
+
+struct Vars<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Vars<'_> {
+    fn raw(&self, name: &'static str) -> String {
+        (self.lookup)(name)
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or_else(|| default_of(name).to_owned())
+    }
+
+    fn parse<T: FromStr>(
+        &self,
+        name: &'static str,
+        check: fn(&T) -> Result<(), String>,
+    ) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        let value = self.raw(name);
+        let parsed = value.trim().parse::<T>().map_err(|e| e.to_string());
+        parsed
+            .and_then(|v| check(&v).map(|()| v))
+            .map_err(|reason| ConfigError {
+                name,
+                value,
+                reason,
+            })
+    }
+
+    fn seconds(&self, name: &'static str) -> Result<Duration, ConfigError> {
+        self.parse::<u64>(name, positive).map(Duration::from_secs)
+    }
+
+    fn list<T>(
+        &self,
+        name: &'static str,
+        item: fn(&str) -> Result<T, String>,
+    ) -> Result<Vec<T>, ConfigError> {
+        let value = self.raw(name);
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                item(s).map_err(|reason| ConfigError {
+                    name,
+                    value: value.clone(),
+                    reason: format!("{s:?}: {reason}"),
+                })
+            })
+            .collect()
+    }
+}
+
+fn default_of(name: &str) -> &'static str {
+    VARIABLES
+        .iter()
+        .find(|v| v.name == name)
+        .map_or("", |v| v.default)
+}
+
+fn any<T>(_: &T) -> Result<(), String> {
+    Ok(())
+}
+
+fn positive<T: PartialEq + Default>(value: &T) -> Result<(), String> {
+    if *value == T::default() {
+        Err("must be greater than zero".into())
+    } else {
+        Ok(())
+    }
+}
+
+fn parse_origin(s: &str) -> Result<HeaderValue, String> {
+    let url = url::Url::parse(s).map_err(|e| e.to_string())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err("expected an origin like https://example.com".into());
+    }
+    HeaderValue::from_str(&url.origin().ascii_serialization()).map_err(|e| e.to_string())
+}
+
+fn parse_net(s: &str) -> Result<IpNet, String> {
+    s.parse::<IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| "expected an IP address or a CIDR like 10.0.0.0/8".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_work_on_a_developer_machine() {
+        let c = config(&[]).expect("defaults");
+        assert_eq!(c.database_url.expose_secret(), DEFAULT_DATABASE_URL);
+        assert_eq!(c.listen_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.body_limit_bytes, 1024 * 1024);
+        assert!(c.cors_allowed_origins.is_empty());
+    }
+
+    #[test]
+    fn every_variable_has_a_default_entry_and_is_printed() {
+        let c = config(&[]).expect("defaults");
+        let printed: Vec<_> = c.redacted().into_iter().map(|(n, _)| n).collect();
+        let declared: Vec<_> = VARIABLES.iter().map(|v| v.name).collect();
+        assert_eq!(printed, declared);
+    }
+
+    #[test]
+    fn invalid_values_name_the_variable() {
+        let cases = [
+            ("LISTEN_ADDR", "localhost"),
+            ("DATABASE_MAX_CONNECTIONS", "0"),
+            ("LOG_FORMAT", "xml"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8,nope"),
+            ("CORS_ALLOWED_ORIGINS", "example.com"),
+            ("REQUEST_TIMEOUT_SECS", "-1"),
+        ];
+        for (name, value) in cases {
+            let err = config(&[(name, value)]).expect_err(name);
+            assert_eq!(err.name, name);
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn lists_are_parsed() {
+        let c = config(&[
+            ("TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1"),
+            (
+                "CORS_ALLOWED_ORIGINS",
+                "https://example.com/,http://localhost:3000",
+            ),
+        ])
+        .expect("valid");
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert_eq!(c.cors_allowed_origins[0], "https://example.com");
+        assert_eq!(c.cors_allowed_origins[1], "http://localhost:3000");
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        let shown = redact_url("postgres://app:s3cret@db:5432/frontdesk");
+        assert!(!shown.contains("s3cret"));
+        assert!(shown.contains("REDACTED"));
+    }
+}

@@ -1,0 +1,96 @@
+//! Connecting to Postgres: create the database if it is missing, open the pool, migrate.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use sqlx::migrate::{MigrateDatabase, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres};
+
+use crate::config::Config;
+
+/// The migrations in migrations/, embedded in the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Why the service could not get a working database; printed as one line at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    #[error(
+        "cannot reach Postgres at {target} ({cause}). Set DATABASE_URL to a reachable Postgres (see .env.example), or start one with `docker compose up -d db`."
+    )]
+    Unreachable { target: String, cause: String },
+    #[error(
+        "DATABASE_URL is not a valid Postgres URL ({0}); expected postgres://user:password@host:5432/database"
+    )]
+    InvalidUrl(String),
+    #[error("migrating the database at {target} failed: {cause}")]
+    Migration { target: String, cause: String },
+}
+
+/// Host, port and database of the URL, for messages; never the password.
+fn describe(options: &PgConnectOptions) -> String {
+    format!(
+        "{}:{} (database {})",
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("postgres")
+    )
+}
+
+fn unreachable(target: &str, err: &sqlx::Error) -> DbSetupError {
+    let cause = match err {
+        sqlx::Error::Io(io) => io.to_string(),
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        sqlx::Error::PoolTimedOut => "timed out".to_owned(),
+        other => other.to_string(),
+    };
+    DbSetupError::Unreachable {
+        target: target.to_owned(),
+        cause,
+    }
+}
+
+/// Opens the pool, creating the database first if it does not exist yet.
+pub async fn connect(config: &Config) -> Result<PgPool, DbSetupError> {
+    let url = config.database_url.expose_secret();
+    let options =
+        PgConnectOptions::from_str(url).map_err(|e| DbSetupError::InvalidUrl(e.to_string()))?;
+    let target = describe(&options);
+
+    create_database_if_missing(url)
+        .await
+        .map_err(|e| unreachable(&target, &e))?;
+
+    PgPoolOptions::new()
+        .max_connections(config.database_max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .map_err(|e| unreachable(&target, &e))
+}
+
+async fn create_database_if_missing(url: &str) -> Result<(), sqlx::Error> {
+    if Postgres::database_exists(url).await? {
+        return Ok(());
+    }
+    tracing::info!("the database does not exist yet; creating it");
+    match Postgres::create_database(url).await {
+        // Another replica starting at the same moment may have created it first.
+        Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42P04") => Ok(()),
+        other => other,
+    }
+}
+
+/// Applies pending migrations. sqlx takes an advisory lock, so replicas may start together.
+pub async fn migrate(pool: &PgPool, config: &Config) -> Result<(), DbSetupError> {
+    MIGRATOR
+        .run(pool)
+        .await
+        .map_err(|e| DbSetupError::Migration {
+            target: PgConnectOptions::from_str(config.database_url.expose_secret())
+                .map(|o| describe(&o))
+                .unwrap_or_default(),
+            cause: e.to_string(),
+        })
+}

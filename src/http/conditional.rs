@@ -1,0 +1,113 @@
+//! Public reads: a JSON body with an ETag and Cache-Control, and 304 for a matching
+//! If-None-Match.
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use headers::{ETag, HeaderMapExt, IfNoneMatch};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::Result;
+
+/// Browsers and CDNs may keep a copy but must revalidate it (cheap: a 304), so an admin's
+/// change is seen at once.
+pub const PUBLIC_CACHE_CONTROL: &str = "public, no-cache";
+
+/// A serialized JSON body with its validator, ready to be answered many times.
+#[derive(Debug, Clone)]
+pub struct Cacheable {
+    body: Bytes,
+    etag_header: HeaderValue,
+    etag: ETag,
+}
+
+impl Cacheable {
+    pub fn json<T: Serialize>(value: &T) -> Result<Self> {
+        let body = serde_json::to_vec(value).map_err(anyhow::Error::from)?;
+        Ok(Self::from_bytes(Bytes::from(body)))
+    }
+
+    pub fn from_bytes(body: Bytes) -> Self {
+        let digest = Sha256::digest(&body);
+        // Weak: the compression layer may change the bytes on the wire, not the meaning.
+        let tag = format!("W/\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..16]));
+        let etag = tag
+            .parse::<ETag>()
+            .expect("a quoted base64url string is a valid ETag");
+        let etag_header = HeaderValue::from_str(&tag).expect("ASCII");
+        Self {
+            body,
+            etag_header,
+            etag,
+        }
+    }
+
+    /// 304 when the client already has this version, otherwise 200 with the body.
+    pub fn respond(&self, request_headers: &HeaderMap) -> Response {
+        let not_modified = request_headers
+            .typed_get::<IfNoneMatch>()
+            .is_some_and(|inm| !inm.precondition_passes(&self.etag));
+        let mut response = if not_modified {
+            StatusCode::NOT_MODIFIED.into_response()
+        } else {
+            let mut response = Response::new(Body::from(self.body.clone()));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
+        };
+        let headers = response.headers_mut();
+        headers.insert(header::ETAG, self.etag_header.clone());
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(PUBLIC_CACHE_CONTROL),
+        );
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers_with_inm(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_str(value).expect("ascii"),
+        );
+        headers
+    }
+
+    #[test]
+    fn matching_validator_gives_304_and_another_gives_200() {
+        let cached = Cacheable::json(&serde_json::json!({"a": 1})).expect("json");
+        let etag = cached.etag_header.to_str().expect("ascii").to_owned();
+        assert_eq!(cached.respond(&HeaderMap::new()).status(), StatusCode::OK);
+        assert_eq!(
+            cached.respond(&headers_with_inm(&etag)).status(),
+            StatusCode::NOT_MODIFIED
+        );
+        assert_eq!(
+            cached
+                .respond(&headers_with_inm(&format!("\"other\", {etag}")))
+                .status(),
+            StatusCode::NOT_MODIFIED
+        );
+        assert_eq!(
+            cached.respond(&headers_with_inm("\"other\"")).status(),
+            StatusCode::OK
+        );
+    }
+
+    #[test]
+    fn different_bodies_have_different_validators() {
+        let a = Cacheable::json(&1).expect("json");
+        let b = Cacheable::json(&2).expect("json");
+        assert_ne!(a.etag_header, b.etag_header);
+    }
+}

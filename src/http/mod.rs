@@ -1,0 +1,212 @@
+//! HTTP plumbing: the router with its middleware, the OpenAPI document, and the server
+//! with graceful shutdown.
+
+pub mod conditional;
+pub mod extract;
+pub mod middleware;
+pub mod pagination;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Method, StatusCode, header};
+use axum::middleware::{from_fn, from_fn_with_state};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+use middleware::{MakeRequestUuidV7, REQUEST_ID};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "frontdesk",
+        description = "The backend of a software consultancy's website. Errors are RFC 9457 \
+                       problem+json; admin routes need `Authorization: Bearer <token>`."
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "site", description = "The firm's public profile"),
+        (name = "services", description = "The services catalogue"),
+        (name = "auth", description = "Admin login"),
+        (name = "admin", description = "Administration (bearer token)"),
+        (name = "ops", description = "Health and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// Every route of the API with its OpenAPI description.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(crate::ops::router())
+        .merge(crate::site::router())
+        .merge(crate::catalogue::router())
+        .merge(crate::auth::router())
+        .merge(crate::admin_users::router())
+        .merge(crate::api_tokens::router())
+        .merge(crate::audit::router())
+}
+
+/// The OpenAPI document, as served at /openapi.json.
+pub fn openapi() -> OpenApiDoc {
+    api_routes().into_openapi()
+}
+
+/// The whole application: routes and middleware. Tests drive exactly this router.
+pub fn build_router(state: AppState) -> Router {
+    let (routes, openapi) = api_routes().split_for_parts();
+    let routes = routes.merge(crate::ops::docs_router(openapi));
+    with_middleware(routes, state)
+}
+
+/// Wraps routes in the middleware stack: request ids, client IP, tracing and metrics, CORS,
+/// compression, problem+json errors, panics, timeouts and the body limit.
+pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
+    let config = &state.config;
+    // Listed outermost first: a request passes through them top to bottom.
+    let layers = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(
+            HeaderName::from_static(REQUEST_ID),
+            MakeRequestUuidV7,
+        ))
+        .layer(PropagateRequestIdLayer::new(HeaderName::from_static(
+            REQUEST_ID,
+        )))
+        .layer(from_fn_with_state(
+            state.clone(),
+            middleware::resolve_client_ip,
+        ))
+        .layer(from_fn(middleware::observe))
+        .layer(cors(&config.cors_allowed_origins))
+        .layer(CompressionLayer::new())
+        .layer(from_fn(middleware::problem_details))
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            config.request_timeout,
+        ))
+        .layer(DefaultBodyLimit::max(config.body_limit_bytes));
+    routes.layer(layers).with_state(state)
+}
+
+fn cors(origins: &[axum::http::HeaderValue]) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins.iter().cloned()))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static(REQUEST_ID),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::RETRY_AFTER,
+            HeaderName::from_static(REQUEST_ID),
+        ])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+/// Serves until `shutdown` completes. Then readiness answers 503 at once; after
+/// SHUTDOWN_DELAY_SECS (time for a load balancer to notice) new connections are refused and
+/// in-flight requests get SHUTDOWN_GRACE_SECS to finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_router(listener, build_router(state.clone()), state, shutdown).await
+}
+
+/// [`serve`] with a given router (tests use it with routes of their own).
+pub async fn serve_router(
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let delay = state.config.shutdown_delay;
+    let grace = state.config.shutdown_grace;
+    let not_ready = state.shutdown.clone();
+    let stop_accepting = CancellationToken::new();
+    let app = router.into_make_service_with_connect_info::<SocketAddr>();
+
+    let stop = stop_accepting.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutting down: readiness now answers 503");
+        not_ready.cancel();
+        tokio::time::sleep(delay).await;
+        tracing::info!("refusing new connections; finishing requests in flight");
+        stop.cancel();
+    });
+
+    let server =
+        axum::serve(listener, app).with_graceful_shutdown(stop_accepting.clone().cancelled_owned());
+    tokio::select! {
+        result = server => result,
+        () = async { stop_accepting.cancelled().await; tokio::time::sleep(grace).await } => {
+            tracing::warn!(grace_secs = grace.as_secs(), "grace period over; stopping with requests still in flight");
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

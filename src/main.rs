@@ -1,0 +1,110 @@
+//! The `frontdesk` binary: `serve` (default), `migrate`, `admin create`, `config`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use frontdesk::config::{Config, VARIABLES};
+
+mod commands;
+
+#[derive(Parser)]
+#[command(
+    name = "frontdesk",
+    version,
+    about = "The backend of a software consultancy's website."
+)]
+#[command(
+    after_help = "Configuration comes from environment variables; `frontdesk config` shows them."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (the default): creates the database if missing, migrates, serves.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage admin users.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Print the effective configuration, secrets redacted.
+    Config,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an admin user; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// owner, editor or sales.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from the first line of standard input (required: a password is
+        /// never accepted as an argument, where it would show in `ps` and shell history).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("frontdesk: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    frontdesk::telemetry::init_logging(config.log_format);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("frontdesk: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => commands::serve(config).await,
+            Command::Migrate => commands::migrate(config).await,
+            Command::Admin {
+                command:
+                    AdminCommand::Create {
+                        email,
+                        role,
+                        name,
+                        password_stdin: _,
+                    },
+            } => commands::create_admin(config, &email, &role, name.as_deref()).await,
+            Command::Config => {
+                print_config(&config);
+                Ok(())
+            }
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("frontdesk: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_config(config: &Config) {
+    for ((name, value), variable) in config.redacted().into_iter().zip(VARIABLES) {
+        println!("{name}={value}    # {}", variable.help);
+    }
+}

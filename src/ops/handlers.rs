@@ -1,0 +1,119 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_scalar::{Scalar, Servable};
+
+use crate::http::extract::Json;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(live))
+        .routes(routes!(ready))
+        .routes(routes!(metrics))
+}
+
+/// /openapi.json and /docs, built from the finished document.
+pub fn docs_router(openapi: OpenApi) -> Router<AppState> {
+    let json: Arc<str> = openapi.to_json().unwrap_or_default().into();
+    Router::new()
+        .route(
+            "/openapi.json",
+            get(move || {
+                let json = json.clone();
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        json.to_string(),
+                    )
+                }
+            }),
+        )
+        .merge(Scalar::with_url("/docs", openapi))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`, `shutting_down` or `unavailable`.
+    status: &'static str,
+    /// `ok` or `unreachable`; absent when not checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<&'static str>,
+}
+
+/// The process is up (it does not check the database).
+#[utoipa::path(
+    get, path = "/health/live", tag = "ops",
+    responses((status = 200, description = "Alive", body = Health))
+)]
+async fn live() -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        database: None,
+    })
+}
+
+const READY_DB_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Ready for traffic: the database answers and the process is not shutting down.
+#[utoipa::path(
+    get, path = "/health/ready", tag = "ops",
+    responses(
+        (status = 200, description = "Ready", body = Health),
+        (status = 503, description = "Shutting down or the database is unreachable", body = Health),
+    )
+)]
+async fn ready(State(state): State<AppState>) -> Response {
+    if state.is_shutting_down() {
+        let body = Health {
+            status: "shutting_down",
+            database: None,
+        };
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    }
+    let ping = sqlx::query_scalar!("select 1 as one").fetch_one(&state.db);
+    match tokio::time::timeout(READY_DB_TIMEOUT, ping).await {
+        Ok(Ok(_)) => Json(Health {
+            status: "ok",
+            database: Some("ok"),
+        })
+        .into_response(),
+        outcome => {
+            let reason = match outcome {
+                Ok(Err(err)) => err.to_string(),
+                _ => "timed out".to_owned(),
+            };
+            tracing::warn!(%reason, "readiness check: database unreachable");
+            let body = Health {
+                status: "unavailable",
+                database: Some("unreachable"),
+            };
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+        }
+    }
+}
+
+/// Prometheus metrics: requests by route and status, latency histogram, pool connections.
+#[utoipa::path(
+    get, path = "/metrics", tag = "ops",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"))
+)]
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let pool = &state.db;
+    metrics::gauge!("db_pool_connections", "state" => "open").set(f64::from(pool.size()));
+    metrics::gauge!("db_pool_connections", "state" => "idle").set(pool.num_idle() as f64);
+    metrics::gauge!("db_pool_max_connections").set(f64::from(pool.options().get_max_connections()));
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}

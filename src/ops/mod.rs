@@ -1,0 +1,6 @@
+//! Operations endpoints, outside /v1: liveness, readiness, Prometheus metrics, the OpenAPI
+//! document and interactive API docs.
+
+mod handlers;
+
+pub use handlers::{docs_router, router};

@@ -1,0 +1,58 @@
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::model::{SiteProfile, SiteProfileInput};
+use super::service;
+use crate::auth::{Authorized, perm};
+use crate::error::{AppError, Problem, Result};
+use crate::http::conditional::Cacheable;
+use crate::http::extract::Json;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_site))
+        .routes(routes!(put_site))
+}
+
+/// The firm's public profile and contact details.
+#[utoipa::path(
+    get, path = "/v1/site", tag = "site",
+    responses(
+        (status = 200, description = "The profile", body = SiteProfile,
+         headers(("etag" = String), ("cache-control" = String))),
+        (status = 304, description = "Unchanged since the ETag sent in If-None-Match"),
+        (status = 404, description = "Not set up yet", body = Problem),
+    )
+)]
+async fn get_site(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
+    let profile = service::get(&state.db).await?.ok_or_else(|| {
+        AppError::not_found(
+            "The site profile has not been set yet; an owner sets it with PUT /v1/admin/site.",
+        )
+    })?;
+    Ok(Cacheable::json(&profile)?.respond(&headers))
+}
+
+/// Replaces the site profile (owners).
+#[utoipa::path(
+    put, path = "/v1/admin/site", tag = "admin",
+    security(("bearer" = [])),
+    request_body = SiteProfileInput,
+    responses(
+        (status = 200, description = "Saved", body = SiteProfile),
+        (status = 401, description = "No valid token", body = Problem),
+        (status = 403, description = "Needs `site:write` (owners)", body = Problem),
+        (status = 422, description = "Invalid fields, each listed", body = Problem),
+    )
+)]
+async fn put_site(
+    Authorized(principal, _): Authorized<perm::SiteWrite>,
+    State(state): State<AppState>,
+    Json(input): Json<SiteProfileInput>,
+) -> Result<Json<SiteProfile>> {
+    let profile = input.validate()?;
+    Ok(Json(service::put(&state.db, &principal, profile).await?))
+}

@@ -1,0 +1,378 @@
+//! The test harness: every test gets its own database, cloned from a migrated template, and
+//! drives the real router. The database is dropped when the test ends, pass or fail.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
+use frontdesk::auth::Role;
+use frontdesk::config::Config;
+use frontdesk::db::MIGRATOR;
+use frontdesk::{AppState, build_router};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, Executor, PgConnection, PgPool};
+use tokio::sync::OnceCell;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The Postgres server tests use: DATABASE_URL's server if set, else the local default.
+pub fn server_options() -> PgConnectOptions {
+    let url = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".into());
+    PgConnectOptions::from_str(&url)
+        .expect("DATABASE_URL is a Postgres URL")
+        .database("postgres")
+}
+
+/// Name of a template database holding the current migrations.
+async fn template_database() -> &'static str {
+    static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let mut hasher = Sha256::new();
+            for migration in MIGRATOR.iter() {
+                hasher.update(&migration.checksum);
+            }
+            let digest = hasher.finalize();
+            let name = format!("frontdesk_test_tmpl_{}", hex_prefix(&digest));
+            create_template(&name).await;
+            name
+        })
+        .await
+}
+
+fn hex_prefix(bytes: &[u8]) -> String {
+    bytes[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Builds the template under an advisory lock (test binaries may run at once), migrating a
+/// scratch database first and renaming it, so a half-built template is never used.
+async fn create_template(name: &str) {
+    let mut conn = PgConnection::connect_with(&server_options())
+        .await
+        .expect("tests need Postgres: start it or set DATABASE_URL");
+    conn.execute("select pg_advisory_lock(727274)")
+        .await
+        .expect("lock");
+    let exists: bool =
+        sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await
+            .expect("query pg_database");
+    if !exists {
+        let scratch = format!("{name}_building");
+        conn.execute(format!("drop database if exists {scratch} with (force)").as_str())
+            .await
+            .expect("drop scratch");
+        conn.execute(format!("create database {scratch}").as_str())
+            .await
+            .expect("create scratch");
+        let mut scratch_conn = PgConnection::connect_with(&server_options().database(&scratch))
+            .await
+            .expect("connect scratch");
+        MIGRATOR
+            .run(&mut scratch_conn)
+            .await
+            .expect("migrate template");
+        scratch_conn.close().await.expect("close scratch");
+        conn.execute(format!("alter database {scratch} rename to {name}").as_str())
+            .await
+            .expect("rename template");
+    }
+    conn.execute("select pg_advisory_unlock(727274)")
+        .await
+        .expect("unlock");
+    conn.close().await.expect("close");
+}
+
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    pub db: PgPool,
+    pub db_name: String,
+    pub peer: SocketAddr,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// A fresh database and the real router, with the defaults changed by `configure`.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
+        let template = template_database().await;
+        let db_name = format!("frontdesk_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = PgConnection::connect_with(&server_options())
+            .await
+            .expect("connect");
+        conn.execute(format!("create database {db_name} template {template}").as_str())
+            .await
+            .expect("create test database");
+        conn.close().await.expect("close");
+
+        let options = server_options().database(&db_name);
+        let db = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(std::time::Duration::from_secs(3))
+            .connect_with(options)
+            .await
+            .expect("connect to the test database");
+        let mut config = Config::with_database_url("postgres://unused");
+        configure(&mut config);
+        let state = AppState::new(db.clone(), config);
+        Self {
+            router: build_router(state.clone()),
+            state,
+            db,
+            db_name,
+            peer: "127.0.0.1:40000".parse().expect("addr"),
+        }
+    }
+
+    /// Starts a request to the router.
+    pub fn req(&self, method: Method, path: &str) -> RequestBuilder<'_> {
+        RequestBuilder {
+            app: self,
+            builder: Request::builder().method(method).uri(path),
+            body: Body::empty(),
+            peer: self.peer,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.req(Method::GET, path).send().await
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> TestResponse {
+        self.req(Method::GET, path).bearer(token).send().await
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> TestResponse {
+        let req = self.req(Method::POST, path).json(body);
+        match token {
+            Some(t) => req.bearer(t).send().await,
+            None => req.send().await,
+        }
+    }
+
+    /// Creates an admin with the given role directly in the database (through the service
+    /// the CLI uses) and returns its email.
+    pub async fn create_admin(&self, role: Role) -> String {
+        let email = format!(
+            "{}-{}@example.com",
+            role.as_str(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let new = frontdesk::admin_users::service::NewAdmin::validate(
+            &email,
+            None,
+            Some(role.as_str()),
+            PASSWORD,
+        )
+        .expect("valid admin");
+        frontdesk::admin_users::service::create(&self.db, frontdesk::audit::AuditActor::Cli, new)
+            .await
+            .expect("create admin");
+        email
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> TestResponse {
+        self.post_json(
+            "/v1/auth/login",
+            None,
+            &json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
+    /// A bearer token of a new admin with this role.
+    pub async fn token_for(&self, role: Role) -> String {
+        let email = self.create_admin(role).await;
+        let response = self.login(&email, PASSWORD).await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+        response.json()["token"].as_str().expect("token").to_owned()
+    }
+
+    pub async fn owner_token(&self) -> String {
+        self.token_for(Role::Owner).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let name = self.db_name.clone();
+        // Drop runs inside the test's runtime, which cannot be blocked on; a thread with its
+        // own small runtime removes the database.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                if let Ok(mut conn) = PgConnection::connect_with(&server_options()).await {
+                    let _ = conn
+                        .execute(format!("drop database if exists {name} with (force)").as_str())
+                        .await;
+                }
+            });
+        })
+        .join();
+        if dropped.is_err() {
+            eprintln!("could not drop test database {}", self.db_name);
+        }
+    }
+}
+
+pub struct RequestBuilder<'a> {
+    app: &'a TestApp,
+    builder: axum::http::request::Builder,
+    body: Body,
+    peer: SocketAddr,
+}
+
+impl RequestBuilder<'_> {
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.builder = self.builder.header(name, value);
+        self
+    }
+
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("authorization", &format!("Bearer {token}"))
+    }
+
+    pub fn json(mut self, body: &Value) -> Self {
+        self.builder = self
+            .builder
+            .header(header::CONTENT_TYPE, "application/json");
+        self.body = Body::from(serde_json::to_vec(body).expect("json"));
+        self
+    }
+
+    pub fn raw_body(mut self, content_type: &str, body: impl Into<Body>) -> Self {
+        self.builder = self.builder.header(header::CONTENT_TYPE, content_type);
+        self.body = body.into();
+        self
+    }
+
+    /// The TCP peer the request seems to come from (as the server's ConnectInfo).
+    pub fn peer(mut self, peer: &str) -> Self {
+        self.peer = peer.parse().expect("socket address");
+        self
+    }
+
+    pub async fn send(self) -> TestResponse {
+        let mut request = self.builder.body(self.body).expect("request");
+        request.extensions_mut().insert(ConnectInfo(self.peer));
+        send_to(self.app.router.clone(), request).await
+    }
+}
+
+pub async fn send_to(router: Router, request: Request<Body>) -> TestResponse {
+    let response = router.oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    TestResponse {
+        status,
+        headers,
+        body,
+    }
+}
+
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the status and that the body is a problem+json of the RFC 9457 shape.
+    #[track_caller]
+    pub fn assert_problem(&self, status: StatusCode, kind: &str) -> Value {
+        assert_eq!(self.status, status, "body: {}", self.text());
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "body: {}",
+            self.text()
+        );
+        let body = self.json();
+        assert_eq!(
+            body["type"],
+            format!("urn:frontdesk:problem:{kind}"),
+            "{body}"
+        );
+        assert_eq!(body["status"], status.as_u16());
+        assert!(body["title"].is_string());
+        assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+        let request_id = self.header("x-request-id").expect("x-request-id header");
+        assert_eq!(
+            body["request_id"], request_id,
+            "the body quotes the request id"
+        );
+        body
+    }
+
+    /// The `field` of every error of a 422, in order.
+    #[track_caller]
+    pub fn field_errors(&self) -> Vec<String> {
+        let body = self.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        body["errors"]
+            .as_array()
+            .expect("errors list")
+            .iter()
+            .map(|e| e["field"].as_str().expect("field").to_owned())
+            .collect()
+    }
+}
+
+pub fn header_value(value: &str) -> HeaderValue {
+    HeaderValue::from_str(value).expect("header value")
+}
+
+/// A URL for a database of the test server, for the binary and the CLI.
+pub fn database_url(database: &str) -> String {
+    let base = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".into());
+    let mut url = url::Url::parse(&base).expect("DATABASE_URL is a URL");
+    url.set_path(&format!("/{database}"));
+    url.to_string()
+}
+
+/// Drops a database of the test server, if it exists.
+pub async fn drop_database(name: &str) {
+    let mut conn = PgConnection::connect_with(&server_options())
+        .await
+        .expect("connect");
+    conn.execute(format!("drop database if exists {name} with (force)").as_str())
+        .await
+        .expect("drop database");
+}

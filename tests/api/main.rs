@@ -1,0 +1,13 @@
+//! Integration tests: the real router against a real Postgres, one fresh database per test.
+
+mod access_control;
+mod admin_users;
+mod api_tokens;
+mod audit;
+mod auth;
+mod catalogue;
+mod cli;
+mod errors;
+mod helpers;
+mod ops;
+mod site;
