@@ -34,6 +34,8 @@ enum Command {
     },
     /// Print the effective configuration, secrets redacted.
     Config,
+    /// Exit 0 if the local server answers /health/ready with 200 (a container HEALTHCHECK).
+    Healthcheck,
 }
 
 #[derive(Subcommand)]
@@ -92,6 +94,7 @@ fn main() -> ExitCode {
                 print_config(&config);
                 Ok(())
             }
+            Command::Healthcheck => commands::healthcheck(&config).await,
         }
     });
     match outcome {
