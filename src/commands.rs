@@ -18,6 +18,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on LISTEN_ADDR={}", config.listen_addr))?;
     tracing::info!(addr = %config.listen_addr, "frontdesk is listening");
     let state = AppState::new(pool.clone(), config);
+    state.start_background();
     frontdesk::serve(listener, state, frontdesk::shutdown_signal()).await?;
     pool.close().await;
     tracing::info!("stopped");
@@ -49,6 +50,17 @@ pub async fn create_admin(
         user.email,
         user.role.as_str(),
         user.id
+    );
+    Ok(())
+}
+
+pub async fn seed_demo(config: Config, posts: usize) -> anyhow::Result<()> {
+    let pool = db::connect(&config).await?;
+    db::migrate(&pool, &config).await?;
+    let report = frontdesk::demo::seed(&pool, posts).await?;
+    println!(
+        "seeded the demo site: the site profile, {} services, {} authors, {} tags, {} series, {} posts ({} published)",
+        report.services, report.authors, report.tags, report.series, report.posts, report.published
     );
     Ok(())
 }

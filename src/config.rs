@@ -78,6 +78,21 @@ pub const VARIABLES: &[Variable] = &[
         help: "after SIGTERM, how long in-flight requests may take to finish",
     },
     Variable {
+        name: "CONTENT_CACHE_MB",
+        default: "16",
+        help: "memory for cached public content (posts, lists, feeds), in MiB",
+    },
+    Variable {
+        name: "SCHEDULER_INTERVAL_SECS",
+        default: "1",
+        help: "how often each replica looks for scheduled posts whose time has come",
+    },
+    Variable {
+        name: "SHARE_COUNTER_SHARDS",
+        default: "16",
+        help: "rows each post's share count per network is spread over, so bursts do not queue on one row",
+    },
+    Variable {
         name: "SESSION_TTL_SECS",
         default: "43200",
         help: "lifetime of a login token",
@@ -123,6 +138,9 @@ pub struct Config {
     pub request_timeout: Duration,
     pub shutdown_delay: Duration,
     pub shutdown_grace: Duration,
+    pub content_cache_bytes: u64,
+    pub scheduler_interval: Duration,
+    pub share_counter_shards: i16,
     pub session_ttl: Duration,
     pub login_max_failures: u32,
     pub login_failure_window: Duration,
@@ -158,6 +176,9 @@ impl Config {
                 .parse::<u64>("SHUTDOWN_DELAY_SECS", any)
                 .map(Duration::from_secs)?,
             shutdown_grace: vars.seconds("SHUTDOWN_GRACE_SECS")?,
+            content_cache_bytes: vars.parse::<u64>("CONTENT_CACHE_MB", positive)? << 20,
+            scheduler_interval: vars.seconds("SCHEDULER_INTERVAL_SECS")?,
+            share_counter_shards: vars.parse("SHARE_COUNTER_SHARDS", shard_count)?,
             session_ttl: vars.seconds("SESSION_TTL_SECS")?,
             login_max_failures: vars.parse("LOGIN_MAX_FAILURES", positive)?,
             login_failure_window: vars.seconds("LOGIN_FAILURE_WINDOW_SECS")?,
@@ -225,6 +246,18 @@ impl Config {
             (
                 "SHUTDOWN_GRACE_SECS",
                 self.shutdown_grace.as_secs().to_string(),
+            ),
+            (
+                "CONTENT_CACHE_MB",
+                (self.content_cache_bytes >> 20).to_string(),
+            ),
+            (
+                "SCHEDULER_INTERVAL_SECS",
+                self.scheduler_interval.as_secs().to_string(),
+            ),
+            (
+                "SHARE_COUNTER_SHARDS",
+                self.share_counter_shards.to_string(),
             ),
             ("SESSION_TTL_SECS", self.session_ttl.as_secs().to_string()),
             ("LOGIN_MAX_FAILURES", self.login_max_failures.to_string()),
@@ -320,6 +353,14 @@ fn positive<T: PartialEq + Default>(value: &T) -> Result<(), String> {
         Err("must be greater than zero".into())
     } else {
         Ok(())
+    }
+}
+
+fn shard_count(value: &i16) -> Result<(), String> {
+    if (1..=256).contains(value) {
+        Ok(())
+    } else {
+        Err("must be between 1 and 256".into())
     }
 }
 

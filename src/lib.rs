@@ -1,17 +1,20 @@
 //! frontdesk: the backend of a software consultancy's public website.
 //!
 //! Capabilities live in their own folders (handlers + service + model): `site`,
-//! `catalogue`, `auth`, `admin_users`, `api_tokens`, `audit`, `ops`. Shared plumbing sits
-//! beside them: `config`, `db`, `error`, `http` (router, middleware, extractors), `state`,
+//! `catalogue`, `blog`, `auth`, `admin_users`, `api_tokens`, `audit`, `ops`. Shared plumbing sits
+//! beside them: `cache`, `config`, `db`, `error`, `http` (router, middleware, extractors), `state`,
 //! `telemetry`, `validation`.
 
 pub mod admin_users;
 pub mod api_tokens;
 pub mod audit;
 pub mod auth;
+pub mod blog;
+pub mod cache;
 pub mod catalogue;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod http;
 pub mod ops;

@@ -32,6 +32,12 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Fill an empty database with a demo site: profile, services, authors, tags, series, posts.
+    SeedDemo {
+        /// Total posts; above the demo's 20, numbered variations are added (for benchmarks).
+        #[arg(long, default_value_t = 20)]
+        posts: usize,
+    },
     /// Print the effective configuration, secrets redacted.
     Config,
     /// Exit 0 if the local server answers /health/ready with 200 (a container HEALTHCHECK).
@@ -95,6 +101,7 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::Healthcheck => commands::healthcheck(&config).await,
+            Command::SeedDemo { posts } => commands::seed_demo(config, posts).await,
         }
     });
     match outcome {

@@ -7,6 +7,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
+use crate::cache::ContentCache;
 use crate::config::Config;
 
 #[derive(Clone)]
@@ -16,16 +17,48 @@ pub struct AppState {
     /// Cancelled when the process starts shutting down; readiness then answers 503.
     pub shutdown: CancellationToken,
     pub metrics: PrometheusHandle,
+    /// Published content, shared by public reads; see [`crate::cache`].
+    pub cache: Arc<ContentCache>,
+    /// Share counts per post, briefly cached: a burst of reads does not re-count each time.
+    pub share_counts: moka::sync::Cache<uuid::Uuid, crate::blog::ShareCounts>,
 }
 
 impl AppState {
     pub fn new(db: PgPool, config: Config) -> Self {
+        let config_cache_bytes = config.content_cache_bytes;
         Self {
             db,
             config: Arc::new(config),
             shutdown: CancellationToken::new(),
             metrics: crate::telemetry::metrics_handle(),
+            cache: Arc::new(ContentCache::new(config_cache_bytes)),
+            share_counts: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(std::time::Duration::from_secs(2))
+                .build(),
         }
+    }
+
+    /// Starts the background work of a serving process: the cache's change listener and
+    /// the scheduler that publishes scheduled posts. Both stop at shutdown.
+    pub fn start_background(&self) {
+        tokio::spawn(
+            self.cache
+                .clone()
+                .listen(self.db.clone(), self.shutdown.clone()),
+        );
+        tokio::spawn(crate::blog::scheduler::run(
+            self.db.clone(),
+            self.cache.clone(),
+            self.config.scheduler_interval,
+            self.shutdown.clone(),
+        ));
+    }
+
+    /// After a content write returns: this replica forgets its cache at once (the others do
+    /// when the write's notification reaches them).
+    pub fn content_changed(&self) {
+        self.cache.invalidate();
     }
 
     pub fn is_shutting_down(&self) -> bool {

@@ -16,6 +16,8 @@ use crate::http::pagination::{Page, PageParams};
 pub enum AuditActor<'a> {
     Principal(&'a Principal),
     Cli,
+    /// The service itself, e.g. the scheduler publishing a post.
+    System,
 }
 
 impl AuditActor<'_> {
@@ -26,13 +28,19 @@ impl AuditActor<'_> {
                 Actor::ApiToken { id, name, .. } => ("api_token", Some(*id), name.clone()),
             },
             Self::Cli => ("cli", None, "command line".to_owned()),
+            Self::System => ("system", None, "frontdesk".to_owned()),
         }
+    }
+
+    /// Who it was, in a few words (an admin's email, a token's name).
+    pub fn label(&self) -> String {
+        self.kind_id_label().2
     }
 
     fn ip(&self) -> Option<IpNetwork> {
         match self {
             Self::Principal(p) => p.ip.map(IpNetwork::from),
-            Self::Cli => None,
+            Self::Cli | Self::System => None,
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::state::AppState;
 pub enum Role {
     /// Everything, including admin users, API tokens, the site profile and the audit log.
     Owner,
-    /// Content: the services catalogue (and later the blog).
+    /// Content: the services catalogue and the blog.
     Editor,
     /// Leads and calls (later issues).
     Sales,
@@ -49,7 +49,7 @@ impl Role {
         use Permission::*;
         match self {
             Self::Owner => Permission::ALL,
-            Self::Editor => &[CatalogueWrite],
+            Self::Editor => &[CatalogueWrite, ContentWrite],
             Self::Sales => &[],
         }
     }
@@ -62,6 +62,9 @@ pub enum Permission {
     SiteWrite,
     #[serde(rename = "catalogue:write")]
     CatalogueWrite,
+    /// The blog: posts, authors, tags, series.
+    #[serde(rename = "content:write")]
+    ContentWrite,
     #[serde(rename = "audit:read")]
     AuditRead,
     #[serde(rename = "users:manage")]
@@ -74,6 +77,7 @@ impl Permission {
     pub const ALL: &'static [Permission] = &[
         Self::SiteWrite,
         Self::CatalogueWrite,
+        Self::ContentWrite,
         Self::AuditRead,
         Self::UsersManage,
         Self::TokensManage,
@@ -83,6 +87,7 @@ impl Permission {
         match self {
             Self::SiteWrite => "site:write",
             Self::CatalogueWrite => "catalogue:write",
+            Self::ContentWrite => "content:write",
             Self::AuditRead => "audit:read",
             Self::UsersManage => "users:manage",
             Self::TokensManage => "tokens:manage",
@@ -209,6 +214,7 @@ pub mod perm {
     permissions!(
         SiteWrite,
         CatalogueWrite,
+        ContentWrite,
         AuditRead,
         UsersManage,
         TokensManage

@@ -7,8 +7,8 @@ use uuid::Uuid;
 use super::model::{Offering, OfferingInput, PublicOffering};
 use super::service;
 use crate::auth::{Authorized, perm};
-use crate::error::{Problem, Result};
-use crate::http::conditional::Cacheable;
+use crate::cache::{public_json, public_json_optional};
+use crate::error::{AppError, Problem, Result};
 use crate::http::extract::{Json, Path};
 use crate::state::AppState;
 
@@ -30,12 +30,14 @@ pub fn router() -> OpenApiRouter<AppState> {
     )
 )]
 async fn list_public(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
-    let offerings: Vec<PublicOffering> = service::list_published(&state.db)
-        .await?
-        .into_iter()
-        .map(PublicOffering::from)
-        .collect();
-    Ok(Cacheable::json(&offerings)?.respond(&headers))
+    public_json(&state, "services", &headers, || async {
+        let offerings = service::list_published(&state.db).await?;
+        Ok(offerings
+            .into_iter()
+            .map(PublicOffering::from)
+            .collect::<Vec<_>>())
+    })
+    .await
 }
 
 /// One published service.
@@ -54,8 +56,13 @@ async fn get_public(
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let offering = PublicOffering::from(service::get_published(&state.db, &slug).await?);
-    Ok(Cacheable::json(&offering)?.respond(&headers))
+    public_json_optional(&state, &format!("service:{slug}"), &headers, || async {
+        Ok(service::find_published(&state.db, &slug)
+            .await?
+            .map(PublicOffering::from))
+    })
+    .await?
+    .ok_or_else(|| AppError::not_found(format!("No published service has the slug `{slug}`.")))
 }
 
 /// Every service, published or not.
@@ -93,7 +100,8 @@ async fn create_offering(
     State(state): State<AppState>,
     Json(input): Json<OfferingInput>,
 ) -> Result<(StatusCode, Json<Offering>)> {
-    let offering = service::create(&state.db, &principal, input.validate()?).await?;
+    let offering = service::create(&state.db, (&principal).into(), input.validate()?).await?;
+    state.content_changed();
     Ok((StatusCode::CREATED, Json(offering)))
 }
 
@@ -138,9 +146,9 @@ async fn replace_offering(
     Path(id): Path<Uuid>,
     Json(input): Json<OfferingInput>,
 ) -> Result<Json<Offering>> {
-    Ok(Json(
-        service::replace(&state.db, &principal, id, input.validate()?).await?,
-    ))
+    let offering = service::replace(&state.db, (&principal).into(), id, input.validate()?).await?;
+    state.content_changed();
+    Ok(Json(offering))
 }
 
 /// Deletes a service.
@@ -160,6 +168,7 @@ async fn delete_offering(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
-    service::delete(&state.db, &principal, id).await?;
+    service::delete(&state.db, (&principal).into(), id).await?;
+    state.content_changed();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,8 +4,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::model::{Offering, ValidOffering};
-use crate::audit::{self, AuditEvent};
-use crate::auth::Principal;
+use crate::audit::{self, AuditActor, AuditEvent};
+use crate::cache::notify_changed;
 use crate::error::{AppError, ConstraintExt, Result};
 
 const SLUG_TAKEN: &str = "catalogue_services_slug_key";
@@ -36,8 +36,8 @@ pub async fn list_published(db: &PgPool) -> Result<Vec<Offering>> {
     .await?)
 }
 
-pub async fn get_published(db: &PgPool, slug: &str) -> Result<Offering> {
-    sqlx::query_as!(
+pub async fn find_published(db: &PgPool, slug: &str) -> Result<Option<Offering>> {
+    Ok(sqlx::query_as!(
         Offering,
         r#"
         select id, slug, title, summary, body_markdown as body, icon, display_order, published,
@@ -47,8 +47,7 @@ pub async fn get_published(db: &PgPool, slug: &str) -> Result<Offering> {
         slug
     )
     .fetch_optional(db)
-    .await?
-    .ok_or_else(|| AppError::not_found(format!("No published service has the slug `{slug}`.")))
+    .await?)
 }
 
 /// Every offering, published or not, in display order.
@@ -81,7 +80,7 @@ pub async fn get(db: &PgPool, id: Uuid) -> Result<Offering> {
     .ok_or_else(|| not_found_id(id))
 }
 
-pub async fn create(db: &PgPool, by: &Principal, new: ValidOffering) -> Result<Offering> {
+pub async fn create(db: &PgPool, by: AuditActor<'_>, new: ValidOffering) -> Result<Offering> {
     let mut tx = db.begin().await?;
     let offering = sqlx::query_as!(
         Offering,
@@ -112,13 +111,14 @@ pub async fn create(db: &PgPool, by: &Principal, new: ValidOffering) -> Result<O
         ),
     )
     .await?;
+    notify_changed(&mut tx).await?;
     tx.commit().await?;
     Ok(offering)
 }
 
 pub async fn replace(
     db: &PgPool,
-    by: &Principal,
+    by: AuditActor<'_>,
     id: Uuid,
     new: ValidOffering,
 ) -> Result<Offering> {
@@ -154,11 +154,12 @@ pub async fn replace(
         ),
     )
     .await?;
+    notify_changed(&mut tx).await?;
     tx.commit().await?;
     Ok(offering)
 }
 
-pub async fn delete(db: &PgPool, by: &Principal, id: Uuid) -> Result<()> {
+pub async fn delete(db: &PgPool, by: AuditActor<'_>, id: Uuid) -> Result<()> {
     let mut tx = db.begin().await?;
     let slug = sqlx::query_scalar!(
         "delete from catalogue_services where id = $1 returning slug",
@@ -174,6 +175,7 @@ pub async fn delete(db: &PgPool, by: &Principal, id: Uuid) -> Result<()> {
             .with_details(serde_json::json!({ "slug": slug })),
     )
     .await?;
+    notify_changed(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }

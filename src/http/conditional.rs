@@ -16,10 +16,11 @@ use crate::error::Result;
 /// change is seen at once.
 pub const PUBLIC_CACHE_CONTROL: &str = "public, no-cache";
 
-/// A serialized JSON body with its validator, ready to be answered many times.
+/// A serialized body with its content type and validator, ready to be answered many times.
 #[derive(Debug, Clone)]
 pub struct Cacheable {
     body: Bytes,
+    content_type: HeaderValue,
     etag_header: HeaderValue,
     etag: ETag,
 }
@@ -27,10 +28,13 @@ pub struct Cacheable {
 impl Cacheable {
     pub fn json<T: Serialize>(value: &T) -> Result<Self> {
         let body = serde_json::to_vec(value).map_err(anyhow::Error::from)?;
-        Ok(Self::from_bytes(Bytes::from(body)))
+        Ok(Self::new(
+            Bytes::from(body),
+            HeaderValue::from_static("application/json"),
+        ))
     }
 
-    pub fn from_bytes(body: Bytes) -> Self {
+    pub fn new(body: Bytes, content_type: HeaderValue) -> Self {
         let digest = Sha256::digest(&body);
         // Weak: the compression layer may change the bytes on the wire, not the meaning.
         let tag = format!("W/\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..16]));
@@ -40,9 +44,19 @@ impl Cacheable {
         let etag_header = HeaderValue::from_str(&tag).expect("ASCII");
         Self {
             body,
+            content_type,
             etag_header,
             etag,
         }
+    }
+
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// How much memory the entry holds, roughly, for the cache's size limit.
+    pub fn weight(&self) -> usize {
+        self.body.len() + 128
     }
 
     /// 304 when the client already has this version, otherwise 200 with the body.
@@ -54,10 +68,9 @@ impl Cacheable {
             StatusCode::NOT_MODIFIED.into_response()
         } else {
             let mut response = Response::new(Body::from(self.body.clone()));
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, self.content_type.clone());
             response
         };
         let headers = response.headers_mut();
@@ -68,6 +81,15 @@ impl Cacheable {
         );
         response
     }
+}
+
+/// Whether the client's If-None-Match already names this ETag (weak comparison).
+pub fn not_modified(request_headers: &HeaderMap, etag: &str) -> bool {
+    let Some(if_none_match) = request_headers.typed_get::<IfNoneMatch>() else {
+        return false;
+    };
+    etag.parse::<ETag>()
+        .is_ok_and(|etag| !if_none_match.precondition_passes(&etag))
 }
 
 #[cfg(test)]

@@ -40,6 +40,7 @@ use middleware::{MakeRequestUuidV7, REQUEST_ID};
     tags(
         (name = "site", description = "The firm's public profile"),
         (name = "services", description = "The services catalogue"),
+        (name = "blog", description = "Posts, tags, authors, series, search, shares and feeds"),
         (name = "auth", description = "Admin login"),
         (name = "admin", description = "Administration (bearer token)"),
         (name = "ops", description = "Health and metrics"),
@@ -65,6 +66,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(crate::ops::router())
         .merge(crate::site::router())
         .merge(crate::catalogue::router())
+        .merge(crate::blog::router())
         .merge(crate::auth::router())
         .merge(crate::admin_users::router())
         .merge(crate::api_tokens::router())

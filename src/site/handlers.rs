@@ -6,8 +6,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::model::{SiteProfile, SiteProfileInput};
 use super::service;
 use crate::auth::{Authorized, perm};
+use crate::cache::public_json_optional;
 use crate::error::{AppError, Problem, Result};
-use crate::http::conditional::Cacheable;
 use crate::http::extract::Json;
 use crate::state::AppState;
 
@@ -28,12 +28,13 @@ pub fn router() -> OpenApiRouter<AppState> {
     )
 )]
 async fn get_site(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
-    let profile = service::get(&state.db).await?.ok_or_else(|| {
-        AppError::not_found(
-            "The site profile has not been set yet; an owner sets it with PUT /v1/admin/site.",
-        )
-    })?;
-    Ok(Cacheable::json(&profile)?.respond(&headers))
+    public_json_optional(&state, "site", &headers, || service::get(&state.db))
+        .await?
+        .ok_or_else(|| {
+            AppError::not_found(
+                "The site profile has not been set yet; an owner sets it with PUT /v1/admin/site.",
+            )
+        })
 }
 
 /// Replaces the site profile (owners).
@@ -54,5 +55,7 @@ async fn put_site(
     Json(input): Json<SiteProfileInput>,
 ) -> Result<Json<SiteProfile>> {
     let profile = input.validate()?;
-    Ok(Json(service::put(&state.db, &principal, profile).await?))
+    let saved = service::put(&state.db, (&principal).into(), profile).await?;
+    state.content_changed();
+    Ok(Json(saved))
 }

@@ -2,8 +2,8 @@ use sqlx::PgPool;
 use sqlx::types::Json as Jsonb;
 
 use super::model::{PostalAddress, SiteProfile, SocialLink, ValidSiteProfile};
-use crate::audit::{self, AuditEvent};
-use crate::auth::Principal;
+use crate::audit::{self, AuditActor, AuditEvent};
+use crate::cache::notify_changed;
 use crate::error::Result;
 
 /// The profile, or `None` before an owner has set it.
@@ -32,7 +32,11 @@ pub async fn get(db: &PgPool) -> Result<Option<SiteProfile>> {
 }
 
 /// Replaces the profile.
-pub async fn put(db: &PgPool, by: &Principal, profile: ValidSiteProfile) -> Result<SiteProfile> {
+pub async fn put(
+    db: &PgPool,
+    by: AuditActor<'_>,
+    profile: ValidSiteProfile,
+) -> Result<SiteProfile> {
     let mut tx = db.begin().await?;
     let updated_at = sqlx::query_scalar!(
         r#"
@@ -65,6 +69,7 @@ pub async fn put(db: &PgPool, by: &Principal, profile: ValidSiteProfile) -> Resu
         })),
     )
     .await?;
+    notify_changed(&mut tx).await?;
     tx.commit().await?;
     Ok(SiteProfile {
         firm_name: profile.firm_name,

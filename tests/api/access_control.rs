@@ -32,7 +32,47 @@ pub const ALL_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/admin/api-tokens"),
     ("DELETE", "/v1/admin/api-tokens/{id}"),
     ("GET", "/v1/admin/audit"),
+    ("GET", "/v1/posts"),
+    ("GET", "/v1/posts/{slug}"),
+    ("GET", "/v1/posts/{slug}/related"),
+    ("POST", "/v1/posts/{slug}/shares"),
+    ("GET", "/v1/tags"),
+    ("GET", "/v1/tags/{slug}"),
+    ("GET", "/v1/authors"),
+    ("GET", "/v1/authors/{slug}"),
+    ("GET", "/v1/series/{slug}"),
+    ("GET", "/v1/search"),
+    ("GET", "/v1/feeds/rss"),
+    ("GET", "/v1/feeds/atom"),
+    ("GET", "/v1/feeds/json"),
+    ("GET", "/sitemap.xml"),
+    ("GET", "/v1/admin/posts"),
+    ("POST", "/v1/admin/posts"),
+    ("GET", "/v1/admin/posts/{id}"),
+    ("PUT", "/v1/admin/posts/{id}"),
+    ("DELETE", "/v1/admin/posts/{id}"),
+    ("GET", "/v1/admin/posts/{id}/preview"),
+    ("GET", "/v1/admin/posts/{id}/revisions"),
+    ("GET", "/v1/admin/posts/{id}/revisions/{revision}"),
+    ("POST", "/v1/admin/posts/{id}/revisions/{revision}/restore"),
+    ("GET", "/v1/admin/authors"),
+    ("POST", "/v1/admin/authors"),
+    ("GET", "/v1/admin/authors/{id}"),
+    ("PUT", "/v1/admin/authors/{id}"),
+    ("DELETE", "/v1/admin/authors/{id}"),
+    ("GET", "/v1/admin/tags"),
+    ("POST", "/v1/admin/tags"),
+    ("GET", "/v1/admin/tags/{id}"),
+    ("PUT", "/v1/admin/tags/{id}"),
+    ("DELETE", "/v1/admin/tags/{id}"),
+    ("GET", "/v1/admin/series"),
+    ("POST", "/v1/admin/series"),
+    ("GET", "/v1/admin/series/{id}"),
+    ("PUT", "/v1/admin/series/{id}"),
+    ("DELETE", "/v1/admin/series/{id}"),
 ];
+
+const EDITORS: &[Role] = &[Role::Owner, Role::Editor];
 
 /// The routes that need a token, with the roles allowed on each.
 const PROTECTED: &[(&str, &str, &[Role])] = &[
@@ -73,6 +113,34 @@ const PROTECTED: &[(&str, &str, &[Role])] = &[
     ("POST", "/v1/admin/api-tokens", &[Role::Owner]),
     ("DELETE", "/v1/admin/api-tokens/{id}", &[Role::Owner]),
     ("GET", "/v1/admin/audit", &[Role::Owner]),
+    ("GET", "/v1/admin/posts", EDITORS),
+    ("POST", "/v1/admin/posts", EDITORS),
+    ("GET", "/v1/admin/posts/{id}", EDITORS),
+    ("PUT", "/v1/admin/posts/{id}", EDITORS),
+    ("DELETE", "/v1/admin/posts/{id}", EDITORS),
+    ("GET", "/v1/admin/posts/{id}/preview", EDITORS),
+    ("GET", "/v1/admin/posts/{id}/revisions", EDITORS),
+    ("GET", "/v1/admin/posts/{id}/revisions/{revision}", EDITORS),
+    (
+        "POST",
+        "/v1/admin/posts/{id}/revisions/{revision}/restore",
+        EDITORS,
+    ),
+    ("GET", "/v1/admin/authors", EDITORS),
+    ("POST", "/v1/admin/authors", EDITORS),
+    ("GET", "/v1/admin/authors/{id}", EDITORS),
+    ("PUT", "/v1/admin/authors/{id}", EDITORS),
+    ("DELETE", "/v1/admin/authors/{id}", EDITORS),
+    ("GET", "/v1/admin/tags", EDITORS),
+    ("POST", "/v1/admin/tags", EDITORS),
+    ("GET", "/v1/admin/tags/{id}", EDITORS),
+    ("PUT", "/v1/admin/tags/{id}", EDITORS),
+    ("DELETE", "/v1/admin/tags/{id}", EDITORS),
+    ("GET", "/v1/admin/series", EDITORS),
+    ("POST", "/v1/admin/series", EDITORS),
+    ("GET", "/v1/admin/series/{id}", EDITORS),
+    ("PUT", "/v1/admin/series/{id}", EDITORS),
+    ("DELETE", "/v1/admin/series/{id}", EDITORS),
 ];
 
 const ROLES: [Role; 3] = [Role::Owner, Role::Editor, Role::Sales];
@@ -85,7 +153,8 @@ async fn call(
 ) -> crate::helpers::TestResponse {
     let path = path
         .replace("{id}", &uuid::Uuid::now_v7().to_string())
-        .replace("{slug}", "anything");
+        .replace("{slug}", "anything")
+        .replace("{revision}", "1");
     let method = Method::from_bytes(method.as_bytes()).expect("method");
     let mut req = app.req(method.clone(), &path);
     if matches!(method, Method::POST | Method::PUT | Method::PATCH) {

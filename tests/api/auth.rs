@@ -23,7 +23,10 @@ async fn an_admin_logs_in_sees_themselves_and_logs_out() {
     let me = me.json();
     assert_eq!(me["kind"], "admin");
     assert_eq!(me["email"], email);
-    assert_eq!(me["permissions"], json!(["catalogue:write"]));
+    assert_eq!(
+        me["permissions"],
+        json!(["catalogue:write", "content:write"])
+    );
 
     let logout = app
         .req(Method::POST, "/v1/auth/logout")

@@ -86,6 +86,19 @@ async fn create_template(name: &str) {
         conn.execute(format!("alter database {scratch} rename to {name}").as_str())
             .await
             .expect("rename template");
+        // Templates of earlier migration sets are no longer needed.
+        let stale: Vec<String> = sqlx::query_scalar(
+            "select datname from pg_database where datname like 'frontdesk_test_tmpl_%' and datname <> $1 and datname not like '%_building'",
+        )
+        .bind(name)
+        .fetch_all(&mut conn)
+        .await
+        .expect("list templates");
+        for old in stale {
+            let _ = conn
+                .execute(format!("drop database if exists {old} with (force)").as_str())
+                .await;
+        }
     }
     conn.execute("select pg_advisory_unlock(727274)")
         .await
@@ -127,13 +140,23 @@ impl TestApp {
             .expect("connect to the test database");
         let mut config = Config::with_database_url("postgres://unused");
         configure(&mut config);
-        let state = AppState::new(db.clone(), config);
+        let state = start_state(db.clone(), config).await;
         Self {
             router: build_router(state.clone()),
             state,
             db,
             db_name,
             peer: "127.0.0.1:40000".parse().expect("addr"),
+        }
+    }
+
+    /// Another replica: its own state and cache, the same database.
+    pub async fn replica(&self) -> Replica {
+        let config = (*self.state.config).clone();
+        let state = start_state(self.db.clone(), config).await;
+        Replica {
+            router: build_router(state.clone()),
+            state,
         }
     }
 
@@ -153,6 +176,30 @@ impl TestApp {
 
     pub async fn get_as(&self, path: &str, token: &str) -> TestResponse {
         self.req(Method::GET, path).bearer(token).send().await
+    }
+
+    pub async fn put_json(&self, path: &str, token: &str, body: &Value) -> TestResponse {
+        self.req(Method::PUT, path)
+            .bearer(token)
+            .json(body)
+            .send()
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> TestResponse {
+        self.req(Method::DELETE, path).bearer(token).send().await
+    }
+
+    /// POSTs and expects 201, returning the body.
+    pub async fn create(&self, path: &str, token: &str, body: &Value) -> Value {
+        let response = self.post_json(path, Some(token), body).await;
+        assert_eq!(
+            response.status,
+            StatusCode::CREATED,
+            "POST {path}: {}",
+            response.text()
+        );
+        response.json()
     }
 
     pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> TestResponse {
@@ -206,8 +253,45 @@ impl TestApp {
     }
 }
 
+/// A state with its background work running and its cache listening, as in `serve`.
+async fn start_state(db: PgPool, config: Config) -> AppState {
+    let state = AppState::new(db, config);
+    state.start_background();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !state.cache.is_listening() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the cache listener did not start"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    state
+}
+
+pub struct Replica {
+    pub router: Router,
+    pub state: AppState,
+}
+
+impl Replica {
+    pub async fn get(&self, path: &str) -> TestResponse {
+        let mut request = Request::get(path).body(Body::empty()).expect("request");
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40001))));
+        send_to(self.router.clone(), request).await
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.state.shutdown.cancel();
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
+        self.state.shutdown.cancel();
         let name = self.db_name.clone();
         // Drop runs inside the test's runtime, which cannot be blocked on; a thread with its
         // own small runtime removes the database.
@@ -375,4 +459,63 @@ pub async fn drop_database(name: &str) {
     conn.execute(format!("drop database if exists {name} with (force)").as_str())
         .await
         .expect("drop database");
+}
+
+/// Authors `ada` and `grace`, tags `rust`, `postgres` and `design`, series `guide`: what blog
+/// tests build posts from.
+pub async fn blog_basics(app: &TestApp, token: &str) {
+    for (name, slug) in [("Ada Lovelace", "ada"), ("Grace Hopper", "grace")] {
+        app.create(
+            "/v1/admin/authors",
+            token,
+            &json!({ "name": name, "slug": slug, "bio": "Writes." }),
+        )
+        .await;
+    }
+    for (name, slug) in [
+        ("Rust", "rust"),
+        ("Postgres", "postgres"),
+        ("Design", "design"),
+    ] {
+        app.create(
+            "/v1/admin/tags",
+            token,
+            &json!({ "name": name, "slug": slug }),
+        )
+        .await;
+    }
+    app.create(
+        "/v1/admin/series",
+        token,
+        &json!({ "title": "The guide", "slug": "guide" }),
+    )
+    .await;
+}
+
+/// A published post with this title, changed by `extra`'s fields.
+pub fn post(title: &str, extra: Value) -> Value {
+    let mut post = json!({
+        "title": title,
+        "body": format!("Intro to {title}.\n\n## First part\n\nSome words about {title}.\n\n### Detail\n\nMore.\n\n## Second part\n\nThe end."),
+        "authors": ["ada"],
+        "tags": ["rust"],
+        "status": "published"
+    });
+    if let (Some(post), Some(extra)) = (post.as_object_mut(), extra.as_object()) {
+        for (key, value) in extra {
+            post.insert(key.clone(), value.clone());
+        }
+    }
+    post
+}
+
+/// The slugs of a list of posts (or of a page's items).
+pub fn slugs(value: &Value) -> Vec<String> {
+    let items = value.get("items").unwrap_or(value);
+    items
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|item| item["slug"].as_str().expect("slug").to_owned())
+        .collect()
 }

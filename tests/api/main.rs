@@ -5,6 +5,8 @@ mod admin_users;
 mod api_tokens;
 mod audit;
 mod auth;
+mod blog_reading;
+mod blog_writing;
 mod catalogue;
 mod cli;
 mod errors;

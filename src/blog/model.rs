@@ -1,0 +1,275 @@
+//! What the blog stores and shows: posts as admins write them and as visitors read them.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::render::TocEntry;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum PostStatus {
+    Draft,
+    Scheduled,
+    Published,
+    Archived,
+}
+
+impl PostStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Scheduled => "scheduled",
+            Self::Published => "published",
+            Self::Archived => "archived",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Draft,
+            Self::Scheduled,
+            Self::Published,
+            Self::Archived,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == s)
+    }
+}
+
+/// The networks a share can be counted for.
+pub const NETWORKS: [&str; 7] = [
+    "x",
+    "linkedin",
+    "facebook",
+    "reddit",
+    "hacker_news",
+    "email",
+    "copy_link",
+];
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct AuthorRef {
+    pub slug: String,
+    pub name: String,
+    pub avatar_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct TagRef {
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CoverImage {
+    pub url: String,
+    pub alt: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Seo {
+    /// Falls back to the title.
+    pub meta_title: String,
+    /// Falls back to the excerpt.
+    pub meta_description: String,
+    pub canonical_url: Option<String>,
+}
+
+/// A post's place in its series.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SeriesRef {
+    pub slug: String,
+    pub title: String,
+    pub part: Option<i32>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PartRef {
+    pub slug: String,
+    pub title: String,
+    pub part: i32,
+}
+
+/// The series of a post, with the published parts before and after it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SeriesNav {
+    pub slug: String,
+    pub title: String,
+    pub part: Option<i32>,
+    /// Published parts of the series.
+    pub total_parts: i64,
+    pub previous: Option<PartRef>,
+    pub next: Option<PartRef>,
+}
+
+/// A post in a list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PostSummary {
+    pub slug: String,
+    pub title: String,
+    pub excerpt: String,
+    pub cover_image: Option<CoverImage>,
+    pub authors: Vec<AuthorRef>,
+    pub tags: Vec<TagRef>,
+    pub series: Option<SeriesRef>,
+    pub reading_minutes: i32,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// A whole post as visitors read it (share counts are added when answering).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicPost {
+    pub slug: String,
+    pub title: String,
+    pub excerpt: String,
+    /// Sanitized HTML with an `id` on every heading.
+    pub html: String,
+    /// "In this article": the h2s, with their h3s nested.
+    pub toc: Vec<TocEntry>,
+    pub word_count: i32,
+    pub reading_minutes: i32,
+    pub cover_image: Option<CoverImage>,
+    pub authors: Vec<AuthorRef>,
+    pub tags: Vec<TagRef>,
+    pub series: Option<SeriesNav>,
+    pub seo: Seo,
+    pub published_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Share counts of a post: every network, and the total.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq, Default)]
+pub struct ShareCounts {
+    #[schema(value_type = Object, example = json!({"x": 3, "linkedin": 5}))]
+    pub counts: BTreeMap<&'static str, i64>,
+    pub total: i64,
+}
+
+impl ShareCounts {
+    pub fn from_rows(rows: impl IntoIterator<Item = (String, i64)>) -> Self {
+        let mut counts: BTreeMap<&'static str, i64> = NETWORKS.iter().map(|n| (*n, 0)).collect();
+        for (network, count) in rows {
+            if let Some(name) = NETWORKS.iter().find(|n| **n == network) {
+                counts.insert(name, count);
+            }
+        }
+        let total = counts.values().sum();
+        Self { counts, total }
+    }
+}
+
+/// The response of GET /v1/posts/{slug}: the post and its share counts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PostView {
+    #[serde(flatten)]
+    pub post: PublicPost,
+    pub shares: ShareCounts,
+}
+
+/// A published post, serialized once when cached: the JSON object without its closing
+/// brace, so live share counts can be appended without serializing the body again.
+#[derive(Debug)]
+pub struct PostPage {
+    pub post_id: Uuid,
+    pub json_prefix: Bytes,
+    /// Hash of the prefix; combined with the counts into the ETag.
+    pub content_hash: u64,
+}
+
+impl PostPage {
+    pub fn new(post_id: Uuid, post: &PublicPost) -> Result<Self, serde_json::Error> {
+        let mut json = serde_json::to_vec(post)?;
+        json.pop(); // the closing brace
+        let content_hash = stable_hash(&json);
+        Ok(Self {
+            post_id,
+            json_prefix: Bytes::from(json),
+            content_hash,
+        })
+    }
+
+    /// The complete JSON with these counts.
+    pub fn with_shares(&self, shares: &ShareCounts) -> Vec<u8> {
+        let shares = serde_json::to_vec(shares).unwrap_or_else(|_| b"{}".to_vec());
+        let mut body = Vec::with_capacity(self.json_prefix.len() + shares.len() + 12);
+        body.extend_from_slice(&self.json_prefix);
+        body.extend_from_slice(b",\"shares\":");
+        body.extend_from_slice(&shares);
+        body.push(b'}');
+        body
+    }
+
+    pub fn etag(&self, shares: &ShareCounts) -> String {
+        let mut input = self.content_hash.to_le_bytes().to_vec();
+        for count in shares.counts.values() {
+            input.extend_from_slice(&count.to_le_bytes());
+        }
+        format!("W/\"p{:016x}\"", stable_hash(&input))
+    }
+}
+
+/// The first 64 bits of SHA-256: stable across processes and releases, so replicas agree
+/// on ETags.
+pub fn stable_hash(bytes: &[u8]) -> u64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(bytes);
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post() -> PublicPost {
+        PublicPost {
+            slug: "s".into(),
+            title: "T".into(),
+            excerpt: "e".into(),
+            html: "<p>x</p>".into(),
+            toc: vec![],
+            word_count: 1,
+            reading_minutes: 1,
+            cover_image: None,
+            authors: vec![],
+            tags: vec![],
+            series: None,
+            seo: Seo {
+                meta_title: "T".into(),
+                meta_description: "e".into(),
+                canonical_url: None,
+            },
+            published_at: None,
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn the_page_with_shares_is_the_view_serialized_whole() {
+        let post = post();
+        let shares = ShareCounts::from_rows([("x".to_owned(), 2), ("email".to_owned(), 1)]);
+        let page = PostPage::new(Uuid::now_v7(), &post).expect("json");
+        let spliced: serde_json::Value =
+            serde_json::from_slice(&page.with_shares(&shares)).expect("valid JSON");
+        let whole = serde_json::to_value(PostView { post, shares }).expect("json");
+        assert_eq!(spliced, whole);
+        assert_eq!(whole["shares"]["total"], 3);
+        assert_eq!(whole["shares"]["counts"]["linkedin"], 0);
+    }
+
+    #[test]
+    fn the_etag_changes_with_the_counts() {
+        let page = PostPage::new(Uuid::now_v7(), &post()).expect("json");
+        let none = ShareCounts::from_rows([]);
+        let one = ShareCounts::from_rows([("x".to_owned(), 1)]);
+        assert_ne!(page.etag(&none), page.etag(&one));
+        assert_eq!(page.etag(&one), page.etag(&one.clone()));
+    }
+}

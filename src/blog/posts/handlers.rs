@@ -1,0 +1,181 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::Utc;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::input::PostInput;
+use super::service::{self, AdminPost, AdminPostSummary, Revision, RevisionSummary};
+use crate::auth::{Authorized, perm};
+use crate::blog::model::{PostStatus, PostView};
+use crate::blog::reading;
+use crate::error::{AppError, Problem, Result};
+use crate::http::extract::{Json, Path, Query};
+use crate::http::pagination::{Page, PageParams};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_posts, create_post))
+        .routes(routes!(get_post, replace_post, delete_post))
+        .routes(routes!(preview_post))
+        .routes(routes!(list_revisions))
+        .routes(routes!(get_revision))
+        .routes(routes!(restore_revision))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatusQuery {
+    /// Only posts with this status: draft, scheduled, published or archived.
+    status: Option<String>,
+}
+
+/// Every post, newest first, whatever its status.
+#[utoipa::path(get, path = "/v1/admin/posts", tag = "admin", security(("bearer" = [])),
+    params(StatusQuery, PageParams),
+    responses((status = 200, body = Page<AdminPostSummary>), (status = 401, body = Problem),
+              (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn list_posts(
+    _auth: Authorized<perm::ContentWrite>,
+    State(state): State<AppState>,
+    Query(query): Query<StatusQuery>,
+    Query(page): Query<PageParams>,
+) -> Result<Json<Page<AdminPostSummary>>> {
+    let status = match query.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(PostStatus::parse(s).ok_or_else(|| {
+            AppError::field(
+                "status",
+                "invalid_choice",
+                "status must be one of draft, scheduled, published, archived",
+            )
+        })?),
+    };
+    Ok(Json(service::list(&state.db, status, &page).await?))
+}
+
+/// Writes a post: rendered now, published now, later or never, depending on `status`.
+#[utoipa::path(post, path = "/v1/admin/posts", tag = "admin", security(("bearer" = [])),
+    request_body = PostInput,
+    responses((status = 201, body = AdminPost), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 409, description = "Slug or series part taken", body = Problem),
+              (status = 422, body = Problem)))]
+async fn create_post(
+    Authorized(principal, _): Authorized<perm::ContentWrite>,
+    State(state): State<AppState>,
+    Json(input): Json<PostInput>,
+) -> Result<(StatusCode, Json<AdminPost>)> {
+    let post = input.validate(Utc::now())?;
+    let saved = service::create(&state.db, (&principal).into(), post).await?;
+    state.content_changed();
+    Ok((StatusCode::CREATED, Json(saved)))
+}
+
+/// One post, whatever its status.
+#[utoipa::path(get, path = "/v1/admin/posts/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = AdminPost), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem)))]
+async fn get_post(
+    _auth: Authorized<perm::ContentWrite>,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<AdminPost>> {
+    Ok(Json(service::get(&state.db, id).await?))
+}
+
+/// Replaces a post; the previous version is kept as a revision, an old slug as a redirect.
+#[utoipa::path(put, path = "/v1/admin/posts/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = PostInput,
+    responses((status = 200, body = AdminPost), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn replace_post(
+    Authorized(principal, _): Authorized<perm::ContentWrite>,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Json(input): Json<PostInput>,
+) -> Result<Json<AdminPost>> {
+    let post = input.validate(Utc::now())?;
+    let saved = service::replace(&state.db, (&principal).into(), id, post).await?;
+    state.content_changed();
+    Ok(Json(saved))
+}
+
+/// Deletes a post, its revisions and share counts.
+#[utoipa::path(delete, path = "/v1/admin/posts/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Deleted"), (status = 401, body = Problem),
+              (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn delete_post(
+    Authorized(principal, _): Authorized<perm::ContentWrite>,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    service::delete(&state.db, (&principal).into(), id).await?;
+    state.content_changed();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The post as visitors will see it, whatever its status (drafts included).
+#[utoipa::path(get, path = "/v1/admin/posts/{id}/preview", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = PostView), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem)))]
+async fn preview_post(
+    _auth: Authorized<perm::ContentWrite>,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<PostView>> {
+    let post = reading::preview(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("No post has id {id}.")))?;
+    let shares = reading::share_counts(&state.db, id).await?;
+    Ok(Json(PostView { post, shares }))
+}
+
+/// Earlier versions of a post, newest first.
+#[utoipa::path(get, path = "/v1/admin/posts/{id}/revisions", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<RevisionSummary>), (status = 401, body = Problem),
+              (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn list_revisions(
+    _auth: Authorized<perm::ContentWrite>,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<RevisionSummary>>> {
+    Ok(Json(service::revisions(&state.db, id).await?))
+}
+
+/// One earlier version, in the shape PUT accepts.
+#[utoipa::path(get, path = "/v1/admin/posts/{id}/revisions/{revision}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("revision" = i32, Path)),
+    responses((status = 200, body = Revision), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem)))]
+async fn get_revision(
+    _auth: Authorized<perm::ContentWrite>,
+    State(state): State<AppState>,
+    Path((id, revision)): Path<(Uuid, i32)>,
+) -> Result<Json<Revision>> {
+    Ok(Json(service::revision(&state.db, id, revision).await?))
+}
+
+/// Brings back an earlier version's content (the current one becomes a revision); the
+/// post keeps its status.
+#[utoipa::path(post, path = "/v1/admin/posts/{id}/revisions/{revision}/restore", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("revision" = i32, Path)),
+    responses((status = 200, body = AdminPost), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 409, body = Problem),
+              (status = 422, description = "The revision names authors or tags that no longer exist", body = Problem)))]
+async fn restore_revision(
+    Authorized(principal, _): Authorized<perm::ContentWrite>,
+    State(state): State<AppState>,
+    Path((id, revision)): Path<(Uuid, i32)>,
+) -> Result<Json<AdminPost>> {
+    let restored = service::restore(&state.db, (&principal).into(), id, revision).await?;
+    state.content_changed();
+    Ok(Json(restored))
+}

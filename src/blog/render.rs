@@ -1,0 +1,400 @@
+//! Markdown → sanitized HTML with heading anchors, the "In this article" table of contents,
+//! plain text for search and excerpts, word count and reading time. Runs when a post is
+//! saved, never when it is read.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::validation::slugify;
+
+/// One heading of the table of contents; h3s nest under the h2 before them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TocEntry {
+    /// The heading's anchor: link to `#id`.
+    pub id: String,
+    pub text: String,
+    pub level: u8,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(no_recursion)]
+    pub children: Vec<TocEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub html: String,
+    pub toc: Vec<TocEntry>,
+    /// Prose without code blocks: for the word count.
+    pub prose: String,
+    /// The paragraphs before the first heading (or else the first paragraph): for excerpts.
+    pub lead: String,
+    /// Prose and code: what search indexes.
+    pub search_text: String,
+    pub word_count: i32,
+    pub reading_minutes: i32,
+}
+
+/// Words read per minute, for the reading time.
+pub const WORDS_PER_MINUTE: i32 = 230;
+
+pub fn render(markdown: &str) -> Rendered {
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_SMART_PUNCTUATION;
+    let mut events: Vec<Event> = Parser::new_ext(markdown, options).collect();
+
+    let headings = assign_heading_ids(&mut events);
+    let (prose, search_text) = plain_text(&events);
+    let lead = lead_text(&events);
+
+    let mut raw_html = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut raw_html, events.into_iter());
+    let html = SANITIZER.clean(&raw_html).to_string();
+
+    let word_count = i32::try_from(prose.split_whitespace().count()).unwrap_or(i32::MAX);
+    Rendered {
+        html,
+        toc: table_of_contents(headings),
+        prose,
+        lead,
+        search_text,
+        word_count,
+        reading_minutes: (word_count + WORDS_PER_MINUTE - 1) / WORDS_PER_MINUTE,
+    }
+    .with_minimum_reading_time()
+}
+
+impl Rendered {
+    fn with_minimum_reading_time(mut self) -> Self {
+        self.reading_minutes = self.reading_minutes.max(1);
+        self
+    }
+}
+
+struct Heading {
+    level: HeadingLevel,
+    id: String,
+    text: String,
+}
+
+/// Gives every heading a unique id from its text (`## Why Rust?` → `why-rust`), writing it
+/// into the event so the HTML carries it, and returns the headings in order.
+fn assign_heading_ids(events: &mut [Event]) -> Vec<Heading> {
+    let mut headings = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut i = 0;
+    while i < events.len() {
+        if let Event::Start(Tag::Heading { level, .. }) = &events[i] {
+            let level = *level;
+            let text = heading_text(&events[i + 1..]);
+            let id = unique_id(&mut seen, &text);
+            if let Event::Start(Tag::Heading { id: slot, .. }) = &mut events[i] {
+                *slot = Some(CowStr::from(id.clone()));
+            }
+            headings.push(Heading { level, id, text });
+        }
+        i += 1;
+    }
+    headings
+}
+
+fn heading_text(events: &[Event]) -> String {
+    let mut text = String::new();
+    for event in events {
+        match event {
+            Event::End(TagEnd::Heading(_)) => break,
+            Event::Text(t) | Event::Code(t) => text.push_str(t),
+            _ => {}
+        }
+    }
+    text.trim().to_owned()
+}
+
+fn unique_id(seen: &mut HashMap<String, usize>, text: &str) -> String {
+    let mut base = slugify(text);
+    if base.is_empty() {
+        base = "section".to_owned();
+    }
+    let count = seen.entry(base.clone()).or_insert(0);
+    *count += 1;
+    if *count == 1 {
+        base
+    } else {
+        format!("{base}-{count}")
+    }
+}
+
+/// h2s at the top, each h3 under the h2 before it (or at the top if there is none).
+fn table_of_contents(headings: Vec<Heading>) -> Vec<TocEntry> {
+    let mut toc: Vec<TocEntry> = Vec::new();
+    for heading in headings {
+        let entry = |level| TocEntry {
+            id: heading.id.clone(),
+            text: heading.text.clone(),
+            level,
+            children: Vec::new(),
+        };
+        match heading.level {
+            HeadingLevel::H2 => toc.push(entry(2)),
+            HeadingLevel::H3 => match toc.last_mut() {
+                Some(parent) if parent.level == 2 => parent.children.push(entry(3)),
+                _ => toc.push(entry(3)),
+            },
+            _ => {}
+        }
+    }
+    toc
+}
+
+/// The text of the document: prose alone, and prose with code.
+fn plain_text(events: &[Event]) -> (String, String) {
+    let mut prose = String::new();
+    let mut all = String::new();
+    let mut in_code_block = false;
+    for event in events {
+        match event {
+            Event::Start(Tag::CodeBlock(_)) => in_code_block = true,
+            Event::End(TagEnd::CodeBlock) => {
+                in_code_block = false;
+                all.push(' ');
+            }
+            Event::Text(text) | Event::Code(text) => {
+                all.push_str(text);
+                if !in_code_block {
+                    prose.push_str(text);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                prose.push(' ');
+                all.push(' ');
+            }
+            // Blocks end a word; inline markup (`**bold**ly`) does not.
+            Event::End(end)
+                if !matches!(
+                    end,
+                    TagEnd::Emphasis
+                        | TagEnd::Strong
+                        | TagEnd::Strikethrough
+                        | TagEnd::Link
+                        | TagEnd::Image
+                ) =>
+            {
+                prose.push(' ');
+                all.push(' ');
+            }
+            _ => {}
+        }
+    }
+    (collapse_spaces(&prose), collapse_spaces(&all))
+}
+
+/// The text of the paragraphs before the first heading; if there are none, of the first
+/// paragraph.
+fn lead_text(events: &[Event]) -> String {
+    let mut before_heading = String::new();
+    let mut first_paragraph = String::new();
+    let mut seen_heading = false;
+    let mut in_paragraph = false;
+    let mut paragraphs = 0;
+    for event in events {
+        match event {
+            Event::Start(Tag::Heading { .. }) => seen_heading = true,
+            Event::Start(Tag::Paragraph) => {
+                in_paragraph = true;
+                paragraphs += 1;
+            }
+            Event::End(TagEnd::Paragraph) => {
+                in_paragraph = false;
+                before_heading.push(' ');
+            }
+            Event::Text(text) | Event::Code(text) if in_paragraph => {
+                if !seen_heading {
+                    before_heading.push_str(text);
+                }
+                if paragraphs == 1 {
+                    first_paragraph.push_str(text);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak if in_paragraph => before_heading.push(' '),
+            _ => {}
+        }
+    }
+    let lead = collapse_spaces(&before_heading);
+    if lead.is_empty() {
+        collapse_spaces(&first_paragraph)
+    } else {
+        lead
+    }
+}
+
+fn collapse_spaces(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// An excerpt from the prose: at most `max` characters, cut at a word, with an ellipsis.
+pub fn excerpt(prose: &str, max: usize) -> String {
+    if prose.chars().count() <= max {
+        return prose.to_owned();
+    }
+    let mut cut: String = prose.chars().take(max).collect();
+    if let Some(space) = cut.rfind(' ') {
+        cut.truncate(space);
+    }
+    let cut = cut.trim_end_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace());
+    format!("{cut}…")
+}
+
+/// Markdown may contain raw HTML; whatever it holds, only safe markup comes out: no scripts,
+/// no event handlers, no `javascript:` URLs. Heading ids and `language-*` code classes stay.
+static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = ammonia::Builder::default();
+    builder
+        .add_tag_attributes("h1", &["id"])
+        .add_tag_attributes("h2", &["id"])
+        .add_tag_attributes("h3", &["id"])
+        .add_tag_attributes("h4", &["id"])
+        .add_tag_attributes("h5", &["id"])
+        .add_tag_attributes("h6", &["id"])
+        .add_tag_attributes("code", &["class"])
+        .add_tag_attributes("sup", &["id"])
+        .add_tag_attributes("div", &["id", "class"])
+        .attribute_filter(|element, attribute, value| match (element, attribute) {
+            ("code", "class") => value
+                .split_whitespace()
+                .all(|c| c.starts_with("language-"))
+                .then_some(value.into()),
+            ("div", "class") => (value == "footnote-definition").then_some(value.into()),
+            _ => Some(value.into()),
+        })
+        .link_rel(Some("noopener noreferrer"));
+    builder
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headings_get_unique_anchors_and_a_nested_toc() {
+        let r = render(
+            "# Title\n\nIntro.\n\n## Why Rust?\n\ntext\n\n### Memory safety\n\n### Speed\n\n## Why Rust?\n\n#### deep\n",
+        );
+        assert!(
+            r.html.contains(r#"<h2 id="why-rust">Why Rust?</h2>"#),
+            "{}",
+            r.html
+        );
+        assert!(r.html.contains(r#"<h2 id="why-rust-2">"#), "{}", r.html);
+        assert_eq!(r.toc.len(), 2);
+        assert_eq!(r.toc[0].id, "why-rust");
+        let children: Vec<_> = r.toc[0].children.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(children, ["memory-safety", "speed"]);
+        assert!(r.toc[1].children.is_empty(), "h4 is not in the TOC");
+    }
+
+    #[test]
+    fn an_h3_before_any_h2_is_top_level() {
+        let r = render("### Early\n\n## Later\n");
+        let ids: Vec<_> = r.toc.iter().map(|t| (t.id.as_str(), t.level)).collect();
+        assert_eq!(ids, [("early", 3), ("later", 2)]);
+    }
+
+    #[test]
+    fn hostile_markdown_is_defused() {
+        // Blank lines between, so each is parsed on its own (markdown or raw HTML).
+        let hostile = [
+            "<script>alert('x')</script>",
+            "<img src=\"x\" onerror=\"alert(1)\">",
+            "[click](javascript:alert(1))",
+            "<a href=\"JaVaScRiPt:alert(1)\">mixed case</a>",
+            "<iframe src=\"https://evil.example\"></iframe>",
+            "<div onclick=\"steal()\" style=\"position:fixed\">overlay</div>",
+            "<svg><script>alert(2)</script></svg>",
+            "<a href=\"data:text/html;base64,PHNjcmlwdD4=\">data</a>",
+            "<code class=\"language-rust evil\">ok</code>",
+            "![x](javascript:alert(3))",
+        ]
+        .join("\n\n");
+        let html = render(&hostile).html.to_lowercase();
+        for forbidden in [
+            "<script",
+            "onerror",
+            "href=\"javascript",
+            "src=\"javascript",
+            "<iframe",
+            "onclick",
+            "style=",
+            "<svg",
+            "data:text",
+            "evil",
+        ] {
+            assert!(!html.contains(forbidden), "{forbidden} survived in {html}");
+        }
+        assert!(
+            html.contains("mixed case"),
+            "the text itself is kept: {html}"
+        );
+    }
+
+    #[test]
+    fn code_blocks_are_kept_escaped_with_their_language() {
+        let r = render("```rust\nfn main() { println!(\"<b>hi</b>\"); }\n```\n");
+        assert!(
+            r.html.contains(r#"<pre><code class="language-rust">"#),
+            "{}",
+            r.html
+        );
+        assert!(r.html.contains("&lt;b&gt;hi&lt;/b&gt;"), "{}", r.html);
+        assert_eq!(r.word_count, 0, "code is not counted as prose");
+        assert!(r.search_text.contains("println"), "code is searchable");
+    }
+
+    #[test]
+    fn links_are_kept_with_a_safe_rel() {
+        let r = render("[Rust](https://www.rust-lang.org)");
+        assert!(
+            r.html.contains(
+                r#"<a href="https://www.rust-lang.org" rel="noopener noreferrer">Rust</a>"#
+            ),
+            "{}",
+            r.html
+        );
+    }
+
+    #[test]
+    fn words_and_reading_time() {
+        let text = "word ".repeat(461);
+        let r = render(&text);
+        assert_eq!(r.word_count, 461);
+        assert_eq!(
+            r.reading_minutes, 3,
+            "461 words at 230 a minute, rounded up"
+        );
+        assert_eq!(render("short").reading_minutes, 1);
+    }
+
+    #[test]
+    fn excerpts_cut_at_a_word() {
+        let prose = "Rust makes services fast and small, and it keeps them correct.";
+        assert_eq!(excerpt(prose, 200), prose);
+        assert_eq!(excerpt(prose, 30), "Rust makes services fast and…");
+    }
+
+    #[test]
+    fn the_lead_is_what_comes_before_the_first_heading() {
+        let r = render("Intro one.\n\nIntro two.\n\n## Part\n\nLater.");
+        assert_eq!(r.lead, "Intro one. Intro two.");
+        let r = render("## Part\n\nFirst paragraph.\n\nSecond.");
+        assert_eq!(r.lead, "First paragraph.");
+    }
+
+    #[test]
+    fn prose_skips_markup() {
+        let r = render("## Heading\n\nSome *emphasis* and `code`.\n\n- one\n- two\n");
+        assert_eq!(r.prose, "Heading Some emphasis and code. one two");
+    }
+}

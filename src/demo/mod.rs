@@ -1,0 +1,385 @@
+//! `frontdesk seed-demo`: fills an empty database with a believable site for a fictional
+//! consultancy, through the same services the API uses.
+
+use chrono::{Duration, Utc};
+use sqlx::PgPool;
+
+use crate::audit::AuditActor;
+use crate::blog::posts::input::PostInput;
+use crate::blog::posts::service as posts;
+use crate::blog::taxonomy::model::{AuthorInput, SeriesInput, TagInput};
+use crate::blog::taxonomy::service as taxonomy;
+use crate::catalogue::model::OfferingInput;
+use crate::site::model::{PostalAddressInput, SiteProfileInput, SocialLinkInput};
+
+const POSTS: &str = include_str!("posts.md");
+
+#[derive(Debug, Default)]
+pub struct SeedReport {
+    pub services: usize,
+    pub authors: usize,
+    pub tags: usize,
+    pub series: usize,
+    pub posts: usize,
+    pub published: usize,
+}
+
+/// Seeds an empty database. `total_posts` above the demo's own twenty adds generated
+/// variations of them (for benchmarks).
+pub async fn seed(db: &PgPool, total_posts: usize) -> anyhow::Result<SeedReport> {
+    ensure_empty(db).await?;
+    let mut report = SeedReport::default();
+    seed_site(db).await?;
+    report.services = seed_services(db).await?;
+    report.authors = seed_authors(db).await?;
+    report.tags = seed_tags(db).await?;
+    report.series = seed_series(db).await?;
+    let demo = parse_posts(POSTS)?;
+    for post in &demo {
+        create_post(db, post, None).await?;
+        report.posts += 1;
+        report.published += usize::from(post.status == "published");
+    }
+    let published: Vec<&DemoPost> = demo.iter().filter(|p| p.status == "published").collect();
+    for i in 0..total_posts.saturating_sub(demo.len()) {
+        create_post(db, published[i % published.len()], Some(i + 1)).await?;
+        report.posts += 1;
+        report.published += 1;
+    }
+    Ok(report)
+}
+
+async fn ensure_empty(db: &PgPool) -> anyhow::Result<()> {
+    let existing = sqlx::query_scalar!(
+        r#"select (select count(*) from posts) + (select count(*) from catalogue_services)
+                + (select count(*) from site_profile) + (select count(*) from authors) as "count!""#
+    )
+    .fetch_one(db)
+    .await?;
+    anyhow::ensure!(
+        existing == 0,
+        "the database already has content; seed-demo only fills an empty one (use a new DATABASE_URL)"
+    );
+    Ok(())
+}
+
+fn err(e: crate::error::AppError) -> anyhow::Error {
+    anyhow::anyhow!("seeding failed: {e}: {e:?}")
+}
+
+async fn seed_site(db: &PgPool) -> anyhow::Result<()> {
+    let profile = SiteProfileInput {
+        firm_name: "Northwind Software".into(),
+        tagline: "Software that earns its keep: web platforms, APIs and the teams behind them."
+            .into(),
+        contact_email: "hello@northwind.example".into(),
+        phone: Some("+44 117 496 0000".into()),
+        postal_address: Some(PostalAddressInput {
+            street: "12 Harbour Street".into(),
+            locality: "Bristol".into(),
+            postal_code: "BS1 4RN".into(),
+            region: None,
+            country: "GB".into(),
+        }),
+        social_links: vec![
+            SocialLinkInput {
+                network: "github".into(),
+                url: "https://github.com/northwind-software".into(),
+            },
+            SocialLinkInput {
+                network: "linkedin".into(),
+                url: "https://www.linkedin.com/company/northwind-software".into(),
+            },
+        ],
+        public_url: "https://northwind.example".into(),
+    }
+    .validate()
+    .map_err(err)?;
+    crate::site::service::put(db, AuditActor::Cli, profile)
+        .await
+        .map_err(err)?;
+    Ok(())
+}
+
+const SERVICES: &[(&str, &str, &str, &str)] = &[
+    (
+        "Web platforms",
+        "code",
+        "Fast, accessible websites and web applications, from first sketch to production.",
+        "## What we build\n\nMarketing sites that load instantly, customer portals and internal tools.\n\n## How\n\nRust or TypeScript on the server, Postgres underneath, and a frontend your team can maintain.",
+    ),
+    (
+        "API design and integration",
+        "plug",
+        "Clean, documented APIs and the integrations that connect your CRM, billing and data.",
+        "## Contracts first\n\nWe design APIs with OpenAPI, problem details for errors and idempotent writes.\n\n## Integrations\n\nWebhooks, queues and the retries that make them reliable.",
+    ),
+    (
+        "Cloud and DevOps",
+        "cloud",
+        "Containers, CI/CD and observability that let a small team ship every day.",
+        "## Delivery\n\nPipelines that build, test and deploy on every merge.\n\n## Operations\n\nHealth checks, metrics, logs and graceful shutdowns that make on-call quiet.",
+    ),
+    (
+        "Legacy modernisation",
+        "refresh",
+        "Move a ten-year-old application forward without stopping the business.",
+        "## Strangle, do not rewrite\n\nWe move one capability at a time behind the same URLs, with measurements before and after.",
+    ),
+    (
+        "AI assistants",
+        "sparkles",
+        "Assistants grounded in your own content that answer, quote and book calls.",
+        "## Grounded\n\nAnswers come from your published content, with sources.\n\n## Useful\n\nQuotes and bookings go through the same validated paths as your forms.",
+    ),
+    (
+        "Technical due diligence",
+        "search",
+        "An independent, written assessment of a codebase and the team behind it.",
+        "## What you get\n\nA report on architecture, security, delivery practices and risks, with a prioritised plan.",
+    ),
+];
+
+async fn seed_services(db: &PgPool) -> anyhow::Result<usize> {
+    for (order, (title, icon, summary, body)) in SERVICES.iter().enumerate() {
+        let offering = OfferingInput {
+            title: (*title).into(),
+            slug: None,
+            summary: (*summary).into(),
+            body: (*body).into(),
+            icon: Some((*icon).into()),
+            display_order: i32::try_from(order)?,
+            published: true,
+        }
+        .validate()
+        .map_err(err)?;
+        crate::catalogue::service::create(db, AuditActor::Cli, offering)
+            .await
+            .map_err(err)?;
+    }
+    Ok(SERVICES.len())
+}
+
+async fn seed_authors(db: &PgPool) -> anyhow::Result<usize> {
+    let authors = [
+        (
+            "Maya Okafor",
+            "maya-okafor",
+            "Founder and principal engineer. Writes Rust, reviews everything, still answers the support inbox.",
+        ),
+        (
+            "Tomás Lindqvist",
+            "tomas-lindqvist",
+            "Backend and infrastructure. Happiest with a Postgres query plan and a latency histogram.",
+        ),
+        (
+            "Priya Raman",
+            "priya-raman",
+            "Delivery lead. Turns vague requirements into plans that ship, and keeps estimates honest.",
+        ),
+    ];
+    for (name, slug, bio) in authors {
+        let author = AuthorInput {
+            name: name.into(),
+            slug: Some(slug.into()),
+            bio: bio.into(),
+            avatar_url: Some(format!("https://northwind.example/team/{slug}.jpg")),
+        }
+        .validate()
+        .map_err(err)?;
+        taxonomy::save_author(db, AuditActor::Cli, None, author)
+            .await
+            .map_err(err)?;
+    }
+    Ok(authors.len())
+}
+
+async fn seed_tags(db: &PgPool) -> anyhow::Result<usize> {
+    let tags = [
+        ("Rust", "rust"),
+        ("Architecture", "architecture"),
+        ("Tutorial", "tutorial"),
+        ("APIs", "apis"),
+        ("Postgres", "postgres"),
+        ("DevOps", "devops"),
+        ("Legacy", "legacy"),
+        ("Search", "search"),
+        ("Performance", "performance"),
+        ("Accessibility", "accessibility"),
+        ("Design", "design"),
+        ("Security", "security"),
+        ("Consulting", "consulting"),
+        ("Testing", "testing"),
+        ("AI", "ai"),
+    ];
+    for (name, slug) in tags {
+        let tag = TagInput {
+            name: name.into(),
+            slug: Some(slug.into()),
+            description: format!("Posts about {name}."),
+        }
+        .validate()
+        .map_err(err)?;
+        taxonomy::save_tag(db, AuditActor::Cli, None, tag)
+            .await
+            .map_err(err)?;
+    }
+    Ok(tags.len())
+}
+
+async fn seed_series(db: &PgPool) -> anyhow::Result<usize> {
+    let series = [
+        (
+            "Building a web API in Rust",
+            "building-a-web-api-in-rust",
+            "From an empty folder to a service in production, in three parts.",
+        ),
+        (
+            "From monolith to modules",
+            "from-monolith-to-modules",
+            "Modernising a legacy application without stopping the business.",
+        ),
+    ];
+    for (title, slug, description) in series {
+        let input = SeriesInput {
+            title: title.into(),
+            slug: Some(slug.into()),
+            description: description.into(),
+        }
+        .validate()
+        .map_err(err)?;
+        taxonomy::save_series(db, AuditActor::Cli, None, input)
+            .await
+            .map_err(err)?;
+    }
+    Ok(series.len())
+}
+
+/// A post of posts.md.
+#[derive(Debug, Clone)]
+struct DemoPost {
+    slug: String,
+    title: String,
+    authors: Vec<String>,
+    tags: Vec<String>,
+    series: Option<String>,
+    part: Option<i32>,
+    status: String,
+    days_ago: i64,
+    body: String,
+}
+
+/// Parses posts.md: `=== slug`, `key: value` lines, `---`, then the markdown body.
+fn parse_posts(text: &str) -> anyhow::Result<Vec<DemoPost>> {
+    text.split("=== ")
+        .filter(|chunk| !chunk.trim().is_empty())
+        .map(parse_post)
+        .collect()
+}
+
+fn parse_post(chunk: &str) -> anyhow::Result<DemoPost> {
+    let (head, body) = chunk
+        .split_once("\n---\n")
+        .ok_or_else(|| anyhow::anyhow!("a demo post has no `---` line"))?;
+    let mut lines = head.lines();
+    let slug = lines.next().unwrap_or_default().trim().to_owned();
+    let mut post = DemoPost {
+        slug,
+        title: String::new(),
+        authors: Vec::new(),
+        tags: Vec::new(),
+        series: None,
+        part: None,
+        status: "published".into(),
+        days_ago: 0,
+        body: body.trim().to_owned(),
+    };
+    let list = |v: &str| {
+        v.split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    for line in lines {
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        match key.trim() {
+            "title" => post.title = value.to_owned(),
+            "authors" => post.authors = list(value),
+            "tags" => post.tags = list(value),
+            "series" => post.series = Some(value.to_owned()),
+            "part" => post.part = Some(value.parse()?),
+            "status" => post.status = value.to_owned(),
+            "days_ago" => post.days_ago = value.parse()?,
+            other => anyhow::bail!("unknown demo post field {other}"),
+        }
+    }
+    Ok(post)
+}
+
+/// Creates a demo post; `copy` makes a numbered variation of it outside any series.
+async fn create_post(db: &PgPool, post: &DemoPost, copy: Option<usize>) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let (slug, title, series, part) = match copy {
+        Some(n) => (
+            format!("{}-{n}", post.slug),
+            format!("{} (#{n})", post.title),
+            None,
+            None,
+        ),
+        None => (
+            post.slug.clone(),
+            post.title.clone(),
+            post.series.clone(),
+            post.part,
+        ),
+    };
+    let scheduled_at = (post.status == "scheduled").then(|| now + Duration::days(-post.days_ago));
+    let input = PostInput {
+        title,
+        slug: Some(slug),
+        body: post.body.clone(),
+        authors: post.authors.clone(),
+        tags: post.tags.clone(),
+        series,
+        series_part: part,
+        status: Some(post.status.clone()),
+        scheduled_at,
+        ..PostInput::default()
+    }
+    .validate(now)
+    .map_err(err)?;
+    let created = posts::create(db, AuditActor::Cli, input)
+        .await
+        .map_err(err)?;
+    if post.status == "published" {
+        // Spread publication dates so lists, feeds and the sitemap look lived-in.
+        let hours = post.days_ago * 24 + i64::try_from(copy.unwrap_or(0))? * 7;
+        sqlx::query!(
+            "update posts set published_at = $2, updated_at = $2 where id = $1",
+            created.id,
+            now - Duration::hours(hours)
+        )
+        .execute(db)
+        .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_posts_parse_and_are_varied() {
+        let posts = parse_posts(POSTS).expect("posts.md parses");
+        assert_eq!(posts.len(), 20);
+        assert!(posts.iter().filter(|p| p.series.is_some()).count() >= 5);
+        assert!(posts.iter().filter(|p| p.body.contains("```")).count() >= 5);
+        assert!(posts.iter().all(|p| p.body.contains("\n## ")));
+        assert_eq!(posts.iter().filter(|p| p.status == "draft").count(), 1);
+        assert_eq!(posts.iter().filter(|p| p.status == "scheduled").count(), 1);
+    }
+}

@@ -1,0 +1,672 @@
+//! Reading the blog: visibility everywhere, lists and pagination, related posts, search,
+//! shares, feeds, the sitemap, 304s and cache invalidation across replicas.
+
+use std::collections::HashSet;
+
+use axum::http::{Method, StatusCode};
+use frontdesk::auth::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, blog_basics, post, slugs};
+
+const SITE: &str = r#"{"firm_name":"Northwind","contact_email":"hi@northwind.example","public_url":"https://northwind.example"}"#;
+
+async fn site(app: &TestApp) {
+    let owner = app.owner_token().await;
+    let profile: Value = serde_json::from_str(SITE).expect("json");
+    let saved = app.put_json("/v1/admin/site", &owner, &profile).await;
+    assert_eq!(saved.status, StatusCode::OK);
+}
+
+/// Drafts, scheduled and archived posts must not leak through any public read.
+#[tokio::test]
+async fn only_published_posts_are_ever_public() {
+    let app = TestApp::spawn().await;
+    site(&app).await;
+    let editor = app.token_for(Role::Editor).await;
+    blog_basics(&app, &editor).await;
+    let later = chrono::Utc::now() + chrono::Duration::days(3);
+    app.create(
+        "/v1/admin/posts",
+        &editor,
+        &post("Visible zebra", json!({ "series": "guide" })),
+    )
+    .await;
+    app.create(
+        "/v1/admin/posts",
+        &editor,
+        &post(
+            "Draft zebra",
+            json!({ "status": "draft", "series": "guide" }),
+        ),
+    )
+    .await;
+    app.create(
+        "/v1/admin/posts",
+        &editor,
+        &post(
+            "Scheduled zebra",
+            json!({ "status": "scheduled", "scheduled_at": later }),
+        ),
+    )
+    .await;
+    let archived = app
+        .create(
+            "/v1/admin/posts",
+            &editor,
+            &post("Archived zebra", json!({})),
+        )
+        .await;
+    let id = archived["id"].as_str().expect("id");
+    app.put_json(
+        &format!("/v1/admin/posts/{id}"),
+        &editor,
+        &post("Archived zebra", json!({ "status": "archived" })),
+    )
+    .await;
+
+    let hidden = ["draft-zebra", "scheduled-zebra", "archived-zebra"];
+    for slug in hidden {
+        assert_eq!(
+            app.get(&format!("/v1/posts/{slug}")).await.status,
+            StatusCode::NOT_FOUND,
+            "{slug}"
+        );
+        assert_eq!(
+            app.get(&format!("/v1/posts/{slug}/related")).await.status,
+            StatusCode::NOT_FOUND,
+            "{slug}"
+        );
+    }
+    let everywhere = [
+        "/v1/posts",
+        "/v1/posts?tag=rust",
+        "/v1/posts?author=ada",
+        "/v1/posts/visible-zebra/related",
+        "/v1/series/guide",
+        "/v1/search?q=zebra",
+        "/v1/feeds/rss",
+        "/v1/feeds/atom",
+        "/v1/feeds/json",
+        "/v1/feeds/rss?tag=rust",
+        "/sitemap.xml",
+    ];
+    for path in everywhere {
+        let response = app.get(path).await;
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "{path}: {}",
+            response.text()
+        );
+        let text = response.text();
+        for slug in hidden {
+            assert!(!text.contains(slug), "{slug} leaked through {path}");
+        }
+    }
+    assert!(
+        app.get("/v1/search?q=zebra")
+            .await
+            .text()
+            .contains("visible-zebra")
+    );
+    let rust = app.get("/v1/tags/rust").await.json();
+    assert_eq!(rust["post_count"], 1, "counts only published posts");
+    let ada = app.get("/v1/authors/ada").await.json();
+    assert_eq!(ada["post_count"], 1);
+    let series = app.get("/v1/series/guide").await.json();
+    assert_eq!(slugs(&series["parts"]), ["visible-zebra"]);
+}
+
+#[tokio::test]
+async fn lists_filter_and_page_without_repeats_when_posts_are_published_meanwhile() {
+    let app = TestApp::spawn().await;
+    let editor = app.token_for(Role::Editor).await;
+    blog_basics(&app, &editor).await;
+    for i in 1..=5 {
+        let tags = if i % 2 == 0 {
+            json!(["postgres"])
+        } else {
+            json!(["rust"])
+        };
+        app.create(
+            "/v1/admin/posts",
+            &editor,
+            &post(&format!("Post {i}"), json!({ "tags": tags })),
+        )
+        .await;
+    }
+    let first = app.get("/v1/posts?limit=2").await.json();
+    assert_eq!(slugs(&first), ["post-5", "post-4"]);
+    // A post published between pages appears on the first page, not on the next one.
+    app.create("/v1/admin/posts", &editor, &post("Post 6", json!({})))
+        .await;
+    let cursor = first["next_cursor"].as_str().expect("cursor");
+    let second = app
+        .get(&format!("/v1/posts?limit=2&cursor={cursor}"))
+        .await
+        .json();
+    assert_eq!(slugs(&second), ["post-3", "post-2"]);
+    let cursor = second["next_cursor"].as_str().expect("cursor");
+    let last = app
+        .get(&format!("/v1/posts?limit=2&cursor={cursor}"))
+        .await
+        .json();
+    assert_eq!(slugs(&last), ["post-1"]);
+    assert!(last["next_cursor"].is_null());
+
+    assert_eq!(
+        slugs(&app.get("/v1/posts?tag=postgres").await.json()),
+        ["post-4", "post-2"]
+    );
+    assert_eq!(
+        app.get("/v1/posts?tag=nothing").await.json()["items"],
+        json!([])
+    );
+    app.get("/v1/posts?cursor=bogus").await.field_errors();
+    assert_eq!(app.get("/v1/posts?limit=0").await.field_errors(), ["limit"]);
+}
+
+#[tokio::test]
+async fn related_posts_prefer_the_series_then_shared_tags() {
+    let app = TestApp::spawn().await;
+    let editor = app.token_for(Role::Editor).await;
+    blog_basics(&app, &editor).await;
+    app.create(
+        "/v1/admin/posts",
+        &editor,
+        &post(
+            "Base",
+            json!({ "tags": ["rust", "postgres"], "series": "guide" }),
+        ),
+    )
+    .await;
+    app.create(
+        "/v1/admin/posts",
+        &editor,
+        &post("Unrelated", json!({ "tags": ["design"] })),
+    )
+    .await;
+    app.create(
+        "/v1/admin/posts",
+        &editor,
+        &post("Two tags", json!({ "tags": ["rust", "postgres"] })),
+    )
+    .await;
+    app.create(
+        "/v1/admin/posts",
+        &editor,
+        &post("One tag", json!({ "tags": ["rust"] })),
+    )
+    .await;
+    app.create(
+        "/v1/admin/posts",
+        &editor,
+        &post("Sequel", json!({ "tags": ["design"], "series": "guide" })),
+    )
+    .await;
+    let related = app.get("/v1/posts/base/related?limit=3").await.json();
+    assert_eq!(slugs(&related), ["sequel", "two-tags", "one-tag"]);
+    assert_eq!(
+        app.get("/v1/posts/base/related?limit=99")
+            .await
+            .field_errors(),
+        ["limit"]
+    );
+}
+
+#[tokio::test]
+async fn search_ranks_highlights_and_forgives_typos() {
+    let app = TestApp::spawn().await;
+    let editor = app.token_for(Role::Editor).await;
+    blog_basics(&app, &editor).await;
+    app.create(
+        "/v1/admin/posts",
+        &editor,
+        &post(
+            "Kubernetes in practice",
+            json!({ "body": "Kubernetes clusters & pods, when `a > b`, explained." }),
+        ),
+    )
+    .await;
+    app.create(
+        "/v1/admin/posts",
+        &editor,
+        &post(
+            "Small teams",
+            json!({ "body": "We mention kubernetes once, in passing." }),
+        ),
+    )
+    .await;
+    app.create(
+        "/v1/admin/posts",
+        &editor,
+        &post("Draft about kubernetes", json!({ "status": "draft" })),
+    )
+    .await;
+    app.create(
+        "/v1/admin/services",
+        &editor,
+        &json!({ "title": "Kubernetes operations", "summary": "We run clusters.", "published": true }),
+    )
+    .await;
+
+    let results = app.get("/v1/search?q=kubernetes").await.json();
+    let found: Vec<&str> = results["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["slug"].as_str().expect("slug"))
+        .collect();
+    assert_eq!(found.len(), 3, "{results}");
+    assert!(!found.contains(&"draft-about-kubernetes"));
+    let title_match = found
+        .iter()
+        .position(|s| *s == "kubernetes-in-practice")
+        .expect("found");
+    let body_match = found
+        .iter()
+        .position(|s| *s == "small-teams")
+        .expect("found");
+    assert!(
+        title_match < body_match,
+        "a title match ranks above a passing mention: {found:?}"
+    );
+    assert!(
+        results["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|i| i["kind"] == "service")
+    );
+    let snippet = results["items"][title_match]["snippet"]
+        .as_str()
+        .expect("snippet");
+    assert!(snippet.contains("<mark>Kubernetes</mark>"), "{snippet}");
+    assert!(
+        snippet.contains("&amp; pods") && snippet.contains("a &gt; b"),
+        "content is escaped: {snippet}"
+    );
+
+    // Web-search syntax: exclusions and phrases.
+    let excluded = app.get("/v1/search?q=kubernetes%20-passing").await.json();
+    assert!(!slugs(&excluded).contains(&"small-teams".to_owned()));
+    let phrase = app.get("/v1/search?q=%22in%20passing%22").await.json();
+    assert_eq!(slugs(&phrase), ["small-teams"]);
+
+    // A typo: nothing matches as typed, the corrected query does.
+    let typo = app.get("/v1/search?q=clustres").await.json();
+    assert_eq!(typo["corrected_query"], "clusters");
+    assert!(!slugs(&typo).is_empty());
+    let nothing = app.get("/v1/search?q=qwxzv").await.json();
+    assert_eq!(nothing["items"], json!([]));
+    assert!(nothing["corrected_query"].is_null());
+
+    assert_eq!(app.get("/v1/search").await.field_errors(), ["q"]);
+    assert_eq!(
+        app.get("/v1/search?q=x&limit=500").await.field_errors(),
+        ["limit"]
+    );
+}
+
+#[tokio::test]
+async fn parallel_shares_are_all_counted() {
+    let app = TestApp::spawn().await;
+    let editor = app.token_for(Role::Editor).await;
+    blog_basics(&app, &editor).await;
+    app.create("/v1/admin/posts", &editor, &post("Popular", json!({})))
+        .await;
+
+    const SHARES: usize = 60;
+    let mut tasks = Vec::new();
+    for i in 0..SHARES {
+        let router = app.router.clone();
+        let network = if i % 3 == 0 { "linkedin" } else { "x" };
+        tasks.push(tokio::spawn(async move {
+            let mut request = axum::http::Request::post("/v1/posts/popular/shares")
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(
+                    json!({ "network": network }).to_string(),
+                ))
+                .expect("request");
+            request.extensions_mut().insert(axum::extract::ConnectInfo(
+                std::net::SocketAddr::from(([127, 0, 0, 1], 50000)),
+            ));
+            crate::helpers::send_to(router, request).await.status
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.expect("join"), StatusCode::OK);
+    }
+    let counted: i64 = sqlx::query_scalar("select sum(count)::bigint from post_share_counts")
+        .fetch_one(&app.db)
+        .await
+        .expect("sum");
+    assert_eq!(counted, SHARES as i64);
+    let shares = app.get("/v1/posts/popular").await.json()["shares"].clone();
+    assert_eq!(shares["total"], SHARES);
+    assert_eq!(shares["counts"]["linkedin"], SHARES / 3);
+    assert_eq!(shares["counts"]["x"], SHARES - SHARES / 3);
+
+    let bad = app
+        .post_json(
+            "/v1/posts/popular/shares",
+            None,
+            &json!({ "network": "myspace" }),
+        )
+        .await;
+    assert_eq!(bad.field_errors(), ["network"]);
+    app.post_json("/v1/posts/nope/shares", None, &json!({ "network": "x" }))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not-found");
+}
+
+#[tokio::test]
+async fn feeds_and_the_sitemap_use_absolute_urls_from_the_site_profile() {
+    let app = TestApp::spawn().await;
+    let editor = app.token_for(Role::Editor).await;
+    assert_eq!(
+        app.get("/v1/feeds/rss").await.status,
+        StatusCode::NOT_FOUND,
+        "no site profile yet"
+    );
+    site(&app).await;
+    blog_basics(&app, &editor).await;
+    app.create(
+        "/v1/admin/posts",
+        &editor,
+        &post("Feed me", json!({ "tags": ["postgres"] })),
+    )
+    .await;
+    app.create("/v1/admin/posts", &editor, &post("Other", json!({})))
+        .await;
+
+    let rss = app.get("/v1/feeds/rss").await;
+    assert_eq!(
+        rss.header("content-type"),
+        Some("application/rss+xml; charset=utf-8")
+    );
+    assert!(
+        rss.text()
+            .contains("<link>https://northwind.example/blog/feed-me</link>")
+    );
+    let atom = app.get("/v1/feeds/atom").await;
+    assert_eq!(
+        atom.header("content-type"),
+        Some("application/atom+xml; charset=utf-8")
+    );
+    assert!(
+        atom.text()
+            .contains("https://northwind.example/blog/feed-me")
+    );
+    let json_feed = app.get("/v1/feeds/json").await;
+    assert_eq!(
+        json_feed.header("content-type"),
+        Some("application/feed+json")
+    );
+    let feed = json_feed.json();
+    assert_eq!(feed["version"], "https://jsonfeed.org/version/1.1");
+    assert_eq!(feed["items"].as_array().map(Vec::len), Some(2));
+
+    let tagged = app.get("/v1/feeds/json?tag=postgres").await.json();
+    assert_eq!(tagged["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        tagged["items"][0]["url"],
+        "https://northwind.example/blog/feed-me"
+    );
+    assert_eq!(
+        app.get("/v1/feeds/rss?tag=unknown").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let sitemap = app.get("/sitemap.xml").await.text();
+    assert!(sitemap.contains("<loc>https://northwind.example/blog/feed-me</loc>"));
+    assert!(sitemap.contains("<loc>https://northwind.example/blog/tags/postgres</loc>"));
+    assert!(
+        !sitemap.contains("/blog/tags/design"),
+        "tags without published posts are left out"
+    );
+}
+
+#[tokio::test]
+async fn every_public_read_answers_304_to_its_etag() {
+    let app = TestApp::spawn().await;
+    site(&app).await;
+    let editor = app.token_for(Role::Editor).await;
+    blog_basics(&app, &editor).await;
+    app.create(
+        "/v1/admin/posts",
+        &editor,
+        &post("Cached", json!({ "series": "guide" })),
+    )
+    .await;
+    for path in [
+        "/v1/posts",
+        "/v1/posts/cached",
+        "/v1/posts/cached/related",
+        "/v1/tags",
+        "/v1/tags/rust",
+        "/v1/authors",
+        "/v1/authors/ada",
+        "/v1/series/guide",
+        "/v1/search?q=cached",
+        "/v1/feeds/rss",
+        "/v1/feeds/atom",
+        "/v1/feeds/json",
+        "/sitemap.xml",
+        "/v1/site",
+        "/v1/services",
+    ] {
+        let first = app.get(path).await;
+        assert_eq!(first.status, StatusCode::OK, "{path}");
+        let etag = first
+            .header("etag")
+            .unwrap_or_else(|| panic!("{path} has no ETag"))
+            .to_owned();
+        assert!(first.header("cache-control").is_some(), "{path}");
+        let again = app
+            .req(Method::GET, path)
+            .header("if-none-match", &etag)
+            .send()
+            .await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{path}");
+    }
+    // Share counts are part of a post's ETag.
+    let etag = app
+        .get("/v1/posts/cached")
+        .await
+        .header("etag")
+        .expect("etag")
+        .to_owned();
+    app.post_json(
+        "/v1/posts/cached/shares",
+        None,
+        &json!({ "network": "email" }),
+    )
+    .await;
+    let after = app
+        .req(Method::GET, "/v1/posts/cached")
+        .header("if-none-match", &etag)
+        .send()
+        .await;
+    assert_eq!(after.status, StatusCode::OK);
+}
+
+/// After each kind of admin write, another replica — its cache warm — serves the new
+/// content: invalidation travels through Postgres LISTEN/NOTIFY.
+#[tokio::test]
+async fn every_kind_of_admin_write_reaches_every_replica() {
+    let app = TestApp::spawn().await;
+    site(&app).await;
+    let owner = app.owner_token().await;
+    blog_basics(&app, &owner).await;
+    let created = app
+        .create(
+            "/v1/admin/posts",
+            &owner,
+            &post("Original", json!({ "series": "guide" })),
+        )
+        .await;
+    let post_id = created["id"].as_str().expect("id").to_owned();
+    let other = app.replica().await;
+
+    let id_of = |list: &Value, slug: &str| -> String {
+        list.as_array()
+            .expect("list")
+            .iter()
+            .find(|x| x["slug"] == slug)
+            .expect("present")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    };
+    let authors = app.get_as("/v1/admin/authors", &owner).await.json();
+    let tags = app.get_as("/v1/admin/tags", &owner).await.json();
+    let series = app.get_as("/v1/admin/series", &owner).await.json();
+    let (ada, rust, guide) = (
+        id_of(&authors, "ada"),
+        id_of(&tags, "rust"),
+        id_of(&series, "guide"),
+    );
+
+    type Check = fn(&Value) -> bool;
+    let cases: Vec<(&str, Method, String, Value, &str, Check)> = vec![
+        (
+            "post update",
+            Method::PUT,
+            format!("/v1/admin/posts/{post_id}"),
+            post(
+                "Original",
+                json!({ "body": "Brand new words.", "series": "guide" }),
+            ),
+            "/v1/posts/original",
+            |v| {
+                v["html"]
+                    .as_str()
+                    .is_some_and(|h| h.contains("Brand new words"))
+            },
+        ),
+        (
+            "author rename",
+            Method::PUT,
+            format!("/v1/admin/authors/{ada}"),
+            json!({ "name": "Ada King", "slug": "ada" }),
+            "/v1/posts/original",
+            |v| v["authors"][0]["name"] == "Ada King",
+        ),
+        (
+            "tag rename",
+            Method::PUT,
+            format!("/v1/admin/tags/{rust}"),
+            json!({ "name": "Rust lang", "slug": "rust" }),
+            "/v1/tags/rust",
+            |v| v["name"] == "Rust lang",
+        ),
+        (
+            "series rename",
+            Method::PUT,
+            format!("/v1/admin/series/{guide}"),
+            json!({ "title": "The new guide", "slug": "guide" }),
+            "/v1/series/guide",
+            |v| v["title"] == "The new guide",
+        ),
+        (
+            "site profile",
+            Method::PUT,
+            "/v1/admin/site".to_owned(),
+            json!({ "firm_name": "Southwind", "contact_email": "a@b.example", "public_url": "https://southwind.example" }),
+            "/v1/site",
+            |v| v["firm_name"] == "Southwind",
+        ),
+        (
+            "new service",
+            Method::POST,
+            "/v1/admin/services".to_owned(),
+            json!({ "title": "Fresh", "summary": "New", "published": true }),
+            "/v1/services",
+            |v| v.as_array().is_some_and(|a| a.len() == 1),
+        ),
+        (
+            "new post",
+            Method::POST,
+            "/v1/admin/posts".to_owned(),
+            post("Newer", json!({})),
+            "/v1/posts",
+            |v| v["items"][0]["slug"] == "newer",
+        ),
+        (
+            "post delete",
+            Method::DELETE,
+            format!("/v1/admin/posts/{post_id}"),
+            Value::Null,
+            "/v1/feeds/json",
+            |v| v["items"].as_array().is_some_and(|a| a.len() == 1),
+        ),
+    ];
+    for (what, method, path, body, read, changed) in cases {
+        // Warm the other replica's cache with the old state.
+        let before = other.get(read).await;
+        assert!(
+            !changed(&before.json()),
+            "{what}: already changed before the write"
+        );
+        let mut request = app.req(method, &path).bearer(&owner);
+        if !body.is_null() {
+            request = request.json(&body);
+        }
+        let written = request.send().await;
+        assert!(written.status.is_success(), "{what}: {}", written.text());
+        // The writing replica is never stale.
+        assert!(
+            changed(&app.get(read).await.json()),
+            "{what}: stale on the writing replica"
+        );
+        assert!(
+            eventually_changed(&other, read, changed).await,
+            "{what}: the other replica kept serving stale content"
+        );
+    }
+}
+
+/// The notification arrives within milliseconds; allow a generous bound on a busy machine.
+async fn eventually_changed(
+    replica: &crate::helpers::Replica,
+    path: &str,
+    changed: fn(&Value) -> bool,
+) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        if changed(&replica.get(path).await.json()) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn the_sitemap_lists_each_page_once() {
+    let app = TestApp::spawn().await;
+    site(&app).await;
+    let editor = app.token_for(Role::Editor).await;
+    blog_basics(&app, &editor).await;
+    app.create(
+        "/v1/admin/posts",
+        &editor,
+        &post(
+            "One",
+            json!({ "series": "guide", "tags": ["rust", "postgres"] }),
+        ),
+    )
+    .await;
+    let sitemap = app.get("/sitemap.xml").await.text();
+    let locs: Vec<&str> = sitemap
+        .split("<loc>")
+        .skip(1)
+        .map(|s| s.split("</loc>").next().expect("loc"))
+        .collect();
+    let unique: HashSet<_> = locs.iter().collect();
+    assert_eq!(unique.len(), locs.len(), "{locs:?}");
+    assert!(locs.contains(&"https://northwind.example/blog/series/guide"));
+    assert!(locs.contains(&"https://northwind.example/blog/authors/ada"));
+}
