@@ -7,6 +7,11 @@ use frontdesk::config::{Config, VARIABLES};
 
 mod commands;
 
+// mimalloc: fewer cycles per allocation than glibc's malloc on the request path, and less
+// fragmentation under many threads.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "frontdesk",

@@ -1,42 +1,55 @@
-//! The state every handler receives: the pool, the configuration, the shutdown signal and
-//! the metrics handle. Cloning it is cheap.
+//! The state every handler receives: the pool, the configuration, the shutdown signal, the
+//! metrics handle and the caches. It is one `Arc`, so cloning it per request is one atomic
+//! increment.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
+use crate::blog::model::SharesView;
 use crate::cache::ContentCache;
 use crate::config::Config;
 
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub db: PgPool,
-    pub config: Arc<Config>,
+    pub config: Config,
     /// Cancelled when the process starts shutting down; readiness then answers 503.
     pub shutdown: CancellationToken,
     pub metrics: PrometheusHandle,
     /// Published content, shared by public reads; see [`crate::cache`].
     pub cache: Arc<ContentCache>,
     /// Share counts per post, briefly cached: a burst of reads does not re-count each time.
-    pub share_counts: moka::sync::Cache<uuid::Uuid, crate::blog::ShareCounts>,
+    pub share_counts: moka::sync::Cache<uuid::Uuid, Arc<SharesView>>,
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl AppState {
     pub fn new(db: PgPool, config: Config) -> Self {
-        let config_cache_bytes = config.content_cache_bytes;
-        Self {
+        let cache = Arc::new(ContentCache::new(config.content_cache_bytes));
+        Self(Arc::new(Shared {
             db,
-            config: Arc::new(config),
+            config,
             shutdown: CancellationToken::new(),
             metrics: crate::telemetry::metrics_handle(),
-            cache: Arc::new(ContentCache::new(config_cache_bytes)),
+            cache,
             share_counts: moka::sync::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(std::time::Duration::from_secs(2))
                 .build(),
-        }
+        }))
     }
 
     /// Starts the background work of a serving process: the cache's change listener and

@@ -13,7 +13,7 @@ pub mod search;
 mod shares;
 pub mod taxonomy;
 
-pub use model::{PostPage, ShareCounts};
+pub use model::{PostPage, ShareCounts, SharesView};
 
 use utoipa_axum::router::OpenApiRouter;
 

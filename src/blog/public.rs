@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::model::{NETWORKS, PostPage, PostSummary, PostView, ShareCounts};
+use super::model::{NETWORKS, PostPage, PostSummary, PostView, SharesView};
 use super::reading::{self, Lookup, PostFilter};
 use crate::cache::{Cached, public_json, public_json_optional};
 use crate::error::{AppError, Problem, Result};
@@ -93,13 +93,15 @@ fn no_such_post(slug: &str) -> AppError {
 }
 
 /// Share counts of a post, at most a couple of seconds old.
-async fn shares_of(state: &AppState, post_id: Uuid) -> Result<ShareCounts> {
-    if let Some(counts) = state.share_counts.get(&post_id) {
-        return Ok(counts);
+async fn shares_of(state: &AppState, post_id: Uuid) -> Result<Arc<SharesView>> {
+    if let Some(shares) = state.share_counts.get(&post_id) {
+        return Ok(shares);
     }
-    let counts = reading::share_counts(&state.db, post_id).await?;
-    state.share_counts.insert(post_id, counts.clone());
-    Ok(counts)
+    let shares = Arc::new(SharesView::new(
+        reading::share_counts(&state.db, post_id).await?,
+    ));
+    state.share_counts.insert(post_id, shares.clone());
+    Ok(shares)
 }
 
 /// A published post: HTML, table of contents, authors, tags, series navigation and share
@@ -126,7 +128,7 @@ async fn get_post(
     }
 }
 
-fn post_response(page: &PostPage, shares: &ShareCounts, request_headers: &HeaderMap) -> Response {
+fn post_response(page: &PostPage, shares: &SharesView, request_headers: &HeaderMap) -> Response {
     let etag = page.etag(shares);
     let mut response = if not_modified(request_headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
@@ -220,17 +222,17 @@ pub struct ShareRequest {
     network: String,
 }
 
-/// Counts one share of a published post; answers the post's counts.
+/// Counts one share of a published post. The counts are in the post (GET /v1/posts/{slug}).
 #[utoipa::path(post, path = "/v1/posts/{slug}/shares", tag = "blog",
     params(("slug" = String, Path)),
     request_body = ShareRequest,
-    responses((status = 200, description = "Counted", body = ShareCounts),
+    responses((status = 204, description = "Counted"),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn share_post(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     Json(request): Json<ShareRequest>,
-) -> Result<Json<ShareCounts>> {
+) -> Result<StatusCode> {
     let network = NETWORKS
         .iter()
         .find(|n| **n == request.network.trim())
@@ -251,6 +253,7 @@ async fn share_post(
     };
     let shard = rand::thread_rng().gen_range(0..state.config.share_counter_shards);
     super::shares::record(&state.db, post_id, network, shard).await?;
+    // This replica shows the new count at once; others within the counts' short TTL.
     state.share_counts.invalidate(&post_id);
-    Ok(Json(shares_of(&state, post_id).await?))
+    Ok(StatusCode::NO_CONTENT)
 }

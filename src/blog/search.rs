@@ -133,28 +133,31 @@ const START: &str = "\u{27E6}";
 const STOP: &str = "\u{27E7}";
 
 async fn run(db: &PgPool, q: &str, limit: i64) -> Result<Vec<SearchHit>> {
+    // Rank on the stored vectors first; read the (large) text only for the page of hits.
     let rows = sqlx::query!(
         r#"
         with q as (select websearch_to_tsquery('english', $1) as query),
         hits as (
-            select 'post' as kind, p.slug, p.title, p.body_text as text,
+            select 'post' as kind, p.id, p.slug, p.title,
                    ts_rank_cd(p.search, q.query, 32) as rank, p.published_at
             from posts p, q
             where p.status = 'published' and p.search @@ q.query
             union all
-            select 'service', s.slug, s.title, s.summary || ' ' || s.body_markdown,
-                   ts_rank_cd(s.search, q.query, 32), null
+            select 'service', s.id, s.slug, s.title, ts_rank_cd(s.search, q.query, 32), null
             from catalogue_services s, q
             where s.published and s.search @@ q.query
-            order by 5 desc, 3
+            order by 5 desc, 4
             limit $2
         )
         select hits.kind as "kind!", hits.slug as "slug!", hits.title as "title!",
                hits.rank as "rank!", hits.published_at,
-               ts_headline('english', hits.text, q.query,
-                   'StartSel=' || $3 || ', StopSel=' || $4 || ', MaxWords=30, MinWords=12, MaxFragments=1, FragmentDelimiter=" … "')
+               ts_headline('english', coalesce(p.body_text, s.summary || ' ' || s.body_markdown, ''), q.query,
+                   'StartSel=' || $3 || ', StopSel=' || $4 || ', MaxWords=30, MinWords=12, MaxFragments=1')
                    as "snippet!"
-        from hits, q
+        from hits
+        cross join q
+        left join posts p on hits.kind = 'post' and p.id = hits.id
+        left join catalogue_services s on hits.kind = 'service' and s.id = hits.id
         order by hits.rank desc, hits.title
         "#,
         q,

@@ -15,7 +15,7 @@ use tracing::Instrument;
 
 use crate::error::{PROBLEM_CONTENT_TYPE, Problem};
 use crate::state::AppState;
-use crate::telemetry::{HTTP_DURATION, HTTP_REQUESTS};
+use crate::telemetry;
 
 pub const REQUEST_ID: &str = "x-request-id";
 
@@ -63,11 +63,10 @@ pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -
     last_trusted
 }
 
-pub async fn resolve_client_ip(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+/// Resolves the client IP; opens one span per request (method, route, request id, client
+/// IP) closed with the status and latency; and counts the request in the metrics.
+pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -78,25 +77,15 @@ pub async fn resolve_client_ip(
         .and_then(|v| v.to_str().ok());
     let ip = client_ip(peer, forwarded, &state.config.trusted_proxies);
     req.extensions_mut().insert(ClientIp(ip));
-    next.run(req).await
-}
 
-/// One span per request (method, route, request id, client IP), closed with the status and
-/// latency; and the request counted in the Prometheus metrics.
-pub async fn observe(req: Request, next: Next) -> Response {
-    let started = Instant::now();
     let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let client_ip = req.extensions().get::<ClientIp>().map(|ip| ip.0);
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let span = tracing::info_span!(
         "request",
         method = %method,
-        route = %route,
+        route = route.as_ref().map_or("unmatched", |r| r.as_str()),
         request_id = request_id(req.headers()).unwrap_or_default(),
-        client_ip = client_ip.map(tracing::field::display),
+        client_ip = %ip,
         status = tracing::field::Empty,
         latency_ms = tracing::field::Empty,
     );
@@ -104,23 +93,23 @@ pub async fn observe(req: Request, next: Next) -> Response {
 
     let status = response.status();
     let elapsed = started.elapsed();
-    span.record("status", status.as_u16());
-    span.record("latency_ms", elapsed.as_secs_f64() * 1000.0);
-    span.in_scope(|| {
-        if status.is_server_error() {
-            tracing::error!("request completed");
-        } else {
-            tracing::info!("request completed");
-        }
-    });
-
-    let labels = [
-        ("method", method.to_string()),
-        ("route", route),
-        ("status", status.as_u16().to_string()),
-    ];
-    metrics::counter!(HTTP_REQUESTS, &labels).increment(1);
-    metrics::histogram!(HTTP_DURATION, &labels[..2]).record(elapsed.as_secs_f64());
+    if !span.is_disabled() {
+        span.record("status", status.as_u16());
+        span.record("latency_ms", elapsed.as_secs_f64() * 1000.0);
+        span.in_scope(|| {
+            if status.is_server_error() {
+                tracing::error!("request completed");
+            } else {
+                tracing::info!("request completed");
+            }
+        });
+    }
+    telemetry::record_request(
+        &method,
+        route.as_ref().map(MatchedPath::as_str),
+        status.as_u16(),
+        elapsed.as_secs_f64(),
+    );
     response
 }
 

@@ -98,11 +98,7 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(HeaderName::from_static(
             REQUEST_ID,
         )))
-        .layer(from_fn_with_state(
-            state.clone(),
-            middleware::resolve_client_ip,
-        ))
-        .layer(from_fn(middleware::observe))
+        .layer(from_fn_with_state(state.clone(), middleware::observe))
         .layer(cors(&config.cors_allowed_origins))
         .layer(CompressionLayer::new())
         .layer(from_fn(middleware::problem_details))

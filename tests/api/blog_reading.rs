@@ -336,7 +336,7 @@ async fn parallel_shares_are_all_counted() {
         }));
     }
     for task in tasks {
-        assert_eq!(task.await.expect("join"), StatusCode::OK);
+        assert_eq!(task.await.expect("join"), StatusCode::NO_CONTENT);
     }
     let counted: i64 = sqlx::query_scalar("select sum(count)::bigint from post_share_counts")
         .fetch_one(&app.db)

@@ -152,7 +152,7 @@ impl TestApp {
 
     /// Another replica: its own state and cache, the same database.
     pub async fn replica(&self) -> Replica {
-        let config = (*self.state.config).clone();
+        let config = self.state.config.clone();
         let state = start_state(self.db.clone(), config).await;
         Replica {
             router: build_router(state.clone()),
