@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::HeaderValue;
 use axum::response::Response;
 use moka::sync::Cache;
 use serde::Serialize;
@@ -22,7 +22,7 @@ use sqlx::postgres::PgListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Result;
-use crate::http::conditional::Cacheable;
+use crate::http::conditional::{Cacheable, Preconditions};
 use crate::state::AppState;
 
 pub const CHANNEL: &str = "frontdesk_content";
@@ -177,7 +177,7 @@ impl ContentCache {
 pub async fn public_json<T, F, Fut>(
     state: &AppState,
     key: &str,
-    headers: &HeaderMap,
+    headers: &Preconditions,
     build: F,
 ) -> Result<Response>
 where
@@ -201,7 +201,7 @@ where
 pub async fn public_json_optional<T, F, Fut>(
     state: &AppState,
     key: &str,
-    headers: &HeaderMap,
+    headers: &Preconditions,
     build: F,
 ) -> Result<Option<Response>>
 where
@@ -228,7 +228,7 @@ where
 pub async fn public_body<F, Fut>(
     state: &AppState,
     key: &str,
-    headers: &HeaderMap,
+    headers: &Preconditions,
     content_type: HeaderValue,
     build: F,
 ) -> Result<Option<Response>>

@@ -12,7 +12,6 @@ use frontdesk::{AppState, db};
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let pool = db::connect(&config).await?;
     db::migrate(&pool, &config).await?;
-    frontdesk::auth::credentials::warm_up();
     let listener = tokio::net::TcpListener::bind(config.listen_addr)
         .await
         .with_context(|| format!("cannot listen on LISTEN_ADDR={}", config.listen_addr))?;

@@ -2,6 +2,8 @@
 
 use std::sync::LazyLock;
 
+use tokio::sync::Semaphore;
+
 use argon2::password_hash::SaltString;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
@@ -38,32 +40,33 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
+/// Each argon2 run holds 19 MiB for its duration; at most one per core runs at a time, so a
+/// flood of logins queues instead of multiplying memory.
+static HASHING: LazyLock<Semaphore> = LazyLock::new(|| {
+    Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZero::get))
+});
+
 pub async fn hash_password_blocking(password: String) -> anyhow::Result<String> {
+    let _permit = HASHING.acquire().await?;
     tokio::task::spawn_blocking(move || hash_password(&password)).await?
 }
 
 /// Verifies against the stored hash, or against a dummy hash when there is no such user,
 /// so both cases take the same time.
 pub async fn verify_password_blocking(password: String, hash: Option<String>) -> bool {
+    let Ok(_permit) = HASHING.acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
-        let hash = hash.as_deref().unwrap_or(DUMMY_HASH.as_str());
-        verify_password(&password, hash)
+        verify_password(&password, hash.as_deref().unwrap_or(DUMMY_HASH))
     })
     .await
     .unwrap_or(false)
 }
 
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
-    hash_password("a password nobody has, for timing").unwrap_or_else(|_| {
-        // Fixed argon2id hash with default parameters, should random salting ever fail.
-        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8xTQCNJ1mT0wC0m6H0Pt3lUg6KqvQ3iEGg6tQHdH1jM".to_owned()
-    })
-});
-
-/// Computes the dummy hash now rather than during the first login.
-pub fn warm_up() {
-    LazyLock::force(&DUMMY_HASH);
-}
+/// An argon2id hash, with the default parameters, of a password nobody uses: what unknown
+/// emails are checked against.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$KPK9jmsFbKiWPAz5ZxYQ+w$UUneQ9ZtbQuV5Yw5kYAyRVWpNA7h7lkDfn1XvQVQ3K0";
 
 pub fn check_password(v: &mut Validator, field: &str, password: &str) {
     let len = password.chars().count();
@@ -110,6 +113,17 @@ mod tests {
         assert!(verify_password("correct horse battery", &hash));
         assert!(!verify_password("correct horse battery!", &hash));
         assert!(!verify_password("anything", "not a hash"));
+    }
+
+    #[test]
+    fn the_dummy_hash_costs_what_a_real_one_does() {
+        assert!(verify_password(
+            "not a password anybody has: timing only",
+            DUMMY_HASH
+        ));
+        let real = hash_password("x").expect("hash");
+        let params = |h: &str| h.split('$').nth(3).map(str::to_owned);
+        assert_eq!(params(&real), params(DUMMY_HASH), "same argon2 parameters");
     }
 
     #[test]

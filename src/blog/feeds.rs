@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::HeaderValue;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::cache::public_body;
 use crate::error::{AppError, Problem, Result};
+use crate::http::conditional::Preconditions;
 use crate::http::extract::Query;
 use crate::site::model::SiteProfile;
 use crate::state::AppState;
@@ -148,7 +149,7 @@ async fn load(db: &PgPool, tag: Option<&str>) -> Result<Option<FeedSource>> {
 async fn feed(
     state: &AppState,
     query: &FeedQuery,
-    headers: &HeaderMap,
+    headers: &Preconditions,
     format: &'static str,
     content_type: &'static str,
     render: fn(&FeedSource) -> Result<Vec<u8>>,
@@ -187,7 +188,7 @@ async fn feed(
 async fn rss_feed(
     State(state): State<AppState>,
     Query(query): Query<FeedQuery>,
-    headers: HeaderMap,
+    headers: Preconditions,
 ) -> Result<Response> {
     feed(
         &state,
@@ -207,7 +208,7 @@ async fn rss_feed(
 async fn atom_feed(
     State(state): State<AppState>,
     Query(query): Query<FeedQuery>,
-    headers: HeaderMap,
+    headers: Preconditions,
 ) -> Result<Response> {
     feed(
         &state,
@@ -227,7 +228,7 @@ async fn atom_feed(
 async fn json_feed(
     State(state): State<AppState>,
     Query(query): Query<FeedQuery>,
-    headers: HeaderMap,
+    headers: Preconditions,
 ) -> Result<Response> {
     feed(
         &state,
@@ -432,7 +433,7 @@ fn render_json_feed(source: &FeedSource) -> Result<Vec<u8>> {
 #[utoipa::path(get, path = "/sitemap.xml", tag = "blog",
     responses((status = 200, description = "sitemaps.org XML", content_type = "application/xml"),
               (status = 304, description = "Not modified"), (status = 404, body = Problem)))]
-async fn sitemap(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
+async fn sitemap(State(state): State<AppState>, headers: Preconditions) -> Result<Response> {
     public_body(
         &state,
         "sitemap",

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use super::model::{NETWORKS, PostPage, PostSummary, PostView, SharesView};
 use super::reading::{self, Lookup, PostFilter};
 use crate::cache::{Cached, public_json, public_json_optional};
 use crate::error::{AppError, Problem, Result};
-use crate::http::conditional::{PUBLIC_CACHE_CONTROL, not_modified};
+use crate::http::conditional::{PUBLIC_CACHE_CONTROL, Preconditions, not_modified};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::pagination::{Page, PageParams};
 use crate::state::AppState;
@@ -50,7 +50,7 @@ async fn list_posts(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
     Query(page): Query<PageParams>,
-    headers: HeaderMap,
+    headers: Preconditions,
 ) -> Result<Response> {
     // Validate before caching, so bad parameters are never cached.
     page.limit()?;
@@ -116,7 +116,7 @@ async fn shares_of(state: &AppState, post_id: Uuid) -> Result<Arc<SharesView>> {
 async fn get_post(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    headers: HeaderMap,
+    headers: Preconditions,
 ) -> Result<Response> {
     match lookup(&state, &slug).await? {
         Cached::Post(page) => {
@@ -128,7 +128,11 @@ async fn get_post(
     }
 }
 
-fn post_response(page: &PostPage, shares: &SharesView, request_headers: &HeaderMap) -> Response {
+fn post_response(
+    page: &PostPage,
+    shares: &SharesView,
+    request_headers: &Preconditions,
+) -> Response {
     let etag = page.etag(shares);
     let mut response = if not_modified(request_headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
@@ -187,7 +191,7 @@ async fn related_posts(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     Query(query): Query<RelatedQuery>,
-    headers: HeaderMap,
+    headers: Preconditions,
 ) -> Result<Response> {
     let limit = query.limit.unwrap_or(4);
     if !(1..=20).contains(&limit) {

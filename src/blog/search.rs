@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,6 +16,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::cache::{Cached, public_json};
 use crate::error::{AppError, Problem, Result};
+use crate::http::conditional::Preconditions;
 use crate::http::extract::Query;
 use crate::state::AppState;
 
@@ -65,7 +65,7 @@ pub const MAX_QUERY_CHARS: usize = 200;
 async fn search(
     State(state): State<AppState>,
     Query(query): Query<SearchQuery>,
-    headers: HeaderMap,
+    headers: Preconditions,
 ) -> Result<Response> {
     let q = query
         .q

@@ -1,5 +1,5 @@
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -9,6 +9,7 @@ use super::service;
 use crate::auth::{Authorized, perm};
 use crate::cache::{public_json, public_json_optional};
 use crate::error::{AppError, Problem, Result};
+use crate::http::conditional::Preconditions;
 use crate::http::extract::{Json, Path};
 use crate::state::AppState;
 
@@ -29,7 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 304, description = "Unchanged since the ETag sent in If-None-Match"),
     )
 )]
-async fn list_public(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
+async fn list_public(State(state): State<AppState>, headers: Preconditions) -> Result<Response> {
     public_json(&state, "services", &headers, || async {
         let offerings = service::list_published(&state.db).await?;
         Ok(offerings
@@ -54,7 +55,7 @@ async fn list_public(State(state): State<AppState>, headers: HeaderMap) -> Resul
 async fn get_public(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    headers: HeaderMap,
+    headers: Preconditions,
 ) -> Result<Response> {
     public_json_optional(&state, &format!("service:{slug}"), &headers, || async {
         Ok(service::find_published(&state.db, &slug)

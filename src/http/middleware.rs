@@ -1,39 +1,16 @@
-//! Request middleware: request ids, the client's IP, one span and metrics per request, and
-//! rendering every error response as problem+json.
+//! What the request middleware needs: the client's IP, rendering error responses as
+//! problem+json, and the answer to a panic. The layer itself is in `observe.rs`.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::Instant;
+use std::net::IpAddr;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use ipnet::IpNet;
-use tower_http::request_id::{MakeRequestId, RequestId};
-use tracing::Instrument;
 
 use crate::error::{PROBLEM_CONTENT_TYPE, Problem};
-use crate::state::AppState;
-use crate::telemetry;
 
 pub const REQUEST_ID: &str = "x-request-id";
-
-/// Request ids are UUIDv7: unique, and sortable by time in logs.
-#[derive(Clone, Copy, Default)]
-pub struct MakeRequestUuidV7;
-
-impl MakeRequestId for MakeRequestUuidV7 {
-    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        HeaderValue::from_str(&uuid::Uuid::now_v7().to_string())
-            .ok()
-            .map(RequestId::new)
-    }
-}
-
-fn request_id(headers: &HeaderMap) -> Option<&str> {
-    headers.get(REQUEST_ID).and_then(|v| v.to_str().ok())
-}
 
 /// The IP of the visitor, as far as we can trust it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,63 +40,10 @@ pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -
     last_trusted
 }
 
-/// Resolves the client IP; opens one span per request (method, route, request id, client
-/// IP) closed with the status and latency; and counts the request in the metrics.
-pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
-    let forwarded = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    let ip = client_ip(peer, forwarded, &state.config.trusted_proxies);
-    req.extensions_mut().insert(ClientIp(ip));
-
-    let method = req.method().clone();
-    let route = req.extensions().get::<MatchedPath>().cloned();
-    let span = tracing::info_span!(
-        "request",
-        method = %method,
-        route = route.as_ref().map_or("unmatched", |r| r.as_str()),
-        request_id = request_id(req.headers()).unwrap_or_default(),
-        client_ip = %ip,
-        status = tracing::field::Empty,
-        latency_ms = tracing::field::Empty,
-    );
-    let response = next.run(req).instrument(span.clone()).await;
-
-    let status = response.status();
-    let elapsed = started.elapsed();
-    if !span.is_disabled() {
-        span.record("status", status.as_u16());
-        span.record("latency_ms", elapsed.as_secs_f64() * 1000.0);
-        span.in_scope(|| {
-            if status.is_server_error() {
-                tracing::error!("request completed");
-            } else {
-                tracing::info!("request completed");
-            }
-        });
-    }
-    telemetry::record_request(
-        &method,
-        route.as_ref().map(MatchedPath::as_str),
-        status.as_u16(),
-        elapsed.as_secs_f64(),
-    );
-    response
-}
-
 /// Renders error responses as RFC 9457 problem+json with the request id: those our handlers
 /// made (a [`Problem`] in the extensions) and bare ones from the router or from layers
-/// (404 no route, 405, timeouts, panics).
-pub async fn problem_details(req: Request, next: Next) -> Response {
-    let request_id = request_id(req.headers()).map(ToOwned::to_owned);
-    let response = next.run(req).await;
-
+/// (404 no route, 405, timeouts, panics). Error bodies are small and left uncompressed.
+pub(super) fn render_problem(request_id: Option<HeaderValue>, response: Response) -> Response {
     let problem = match response.extensions().get::<Problem>() {
         Some(problem) => problem.clone(),
         None if response.status().as_u16() >= 400 && !is_json(response.headers()) => {
@@ -130,7 +54,7 @@ pub async fn problem_details(req: Request, next: Next) -> Response {
     let (mut parts, _) = response.into_parts();
     parts.extensions.remove::<Problem>();
     let body = Problem {
-        request_id,
+        request_id: request_id.and_then(|id| id.to_str().ok().map(ToOwned::to_owned)),
         ..problem
     }
     .to_body();

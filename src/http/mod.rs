@@ -4,6 +4,7 @@
 pub mod conditional;
 pub mod extract;
 pub mod middleware;
+mod observe;
 pub mod pagination;
 
 use std::future::Future;
@@ -12,14 +13,12 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Method, StatusCode, header};
-use axum::middleware::{from_fn, from_fn_with_state};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -27,7 +26,8 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
-use middleware::{MakeRequestUuidV7, REQUEST_ID};
+use middleware::REQUEST_ID;
+use observe::ObserveLayer;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -85,23 +85,15 @@ pub fn build_router(state: AppState) -> Router {
     with_middleware(routes, state)
 }
 
-/// Wraps routes in the middleware stack: request ids, client IP, tracing and metrics, CORS,
-/// compression, problem+json errors, panics, timeouts and the body limit.
+/// Wraps routes in the middleware stack: request id, client IP, tracing, problem+json errors
+/// and metrics (`observe`); CORS; compression; panics; timeouts; the body limit.
 pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
     let config = &state.config;
     // Listed outermost first: a request passes through them top to bottom.
     let layers = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(
-            HeaderName::from_static(REQUEST_ID),
-            MakeRequestUuidV7,
-        ))
-        .layer(PropagateRequestIdLayer::new(HeaderName::from_static(
-            REQUEST_ID,
-        )))
-        .layer(from_fn_with_state(state.clone(), middleware::observe))
+        .layer(ObserveLayer::new(&config.trusted_proxies))
         .layer(cors(&config.cors_allowed_origins))
         .layer(CompressionLayer::new())
-        .layer(from_fn(middleware::problem_details))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -1,5 +1,4 @@
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -8,6 +7,7 @@ use super::service;
 use crate::auth::{Authorized, perm};
 use crate::cache::public_json_optional;
 use crate::error::{AppError, Problem, Result};
+use crate::http::conditional::Preconditions;
 use crate::http::extract::Json;
 use crate::state::AppState;
 
@@ -27,7 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 404, description = "Not set up yet", body = Problem),
     )
 )]
-async fn get_site(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
+async fn get_site(State(state): State<AppState>, headers: Preconditions) -> Result<Response> {
     public_json_optional(&state, "site", &headers, || service::get(&state.db))
         .await?
         .ok_or_else(|| {

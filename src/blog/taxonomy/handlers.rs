@@ -1,5 +1,5 @@
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -11,6 +11,7 @@ use super::service;
 use crate::auth::{Authorized, perm};
 use crate::cache::{public_json, public_json_optional};
 use crate::error::{AppError, Problem, Result};
+use crate::http::conditional::Preconditions;
 use crate::http::extract::{Json, Path};
 use crate::state::AppState;
 
@@ -34,7 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Every tag, with its number of published posts.
 #[utoipa::path(get, path = "/v1/tags", tag = "blog",
     responses((status = 200, body = Vec<PublicTag>), (status = 304, description = "Not modified")))]
-async fn public_tags(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
+async fn public_tags(State(state): State<AppState>, headers: Preconditions) -> Result<Response> {
     public_json(&state, "tags", &headers, || service::public_tags(&state.db)).await
 }
 
@@ -46,7 +47,7 @@ async fn public_tags(State(state): State<AppState>, headers: HeaderMap) -> Resul
 async fn public_tag(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    headers: HeaderMap,
+    headers: Preconditions,
 ) -> Result<Response> {
     public_json_optional(&state, &format!("tag:{slug}"), &headers, || {
         service::public_tag(&state.db, &slug)
@@ -58,7 +59,7 @@ async fn public_tag(
 /// Every author, with their number of published posts.
 #[utoipa::path(get, path = "/v1/authors", tag = "blog",
     responses((status = 200, body = Vec<PublicAuthor>), (status = 304, description = "Not modified")))]
-async fn public_authors(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
+async fn public_authors(State(state): State<AppState>, headers: Preconditions) -> Result<Response> {
     public_json(&state, "authors", &headers, || {
         service::public_authors(&state.db)
     })
@@ -73,7 +74,7 @@ async fn public_authors(State(state): State<AppState>, headers: HeaderMap) -> Re
 async fn public_author(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    headers: HeaderMap,
+    headers: Preconditions,
 ) -> Result<Response> {
     public_json_optional(&state, &format!("author:{slug}"), &headers, || {
         service::public_author(&state.db, &slug)
@@ -90,7 +91,7 @@ async fn public_author(
 async fn public_series(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    headers: HeaderMap,
+    headers: Preconditions,
 ) -> Result<Response> {
     public_json_optional(&state, &format!("series:{slug}"), &headers, || {
         service::public_series(&state.db, &slug)
