@@ -173,12 +173,14 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--no-build", action="store_true", help="use the release binaries already built")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "server.log").write_text("")
     ensure_tools()
 
-    sh(["cargo", "build", "--release", "--bin", "frontdesk", "--example", "bare"])
+    if not args.no_build:
+        sh(["cargo", "build", "--release", "--bin", "frontdesk", "--example", "bare"])
     binary = ROOT / "target/release/frontdesk"
     bare = ROOT / "target/release/examples/bare"
 

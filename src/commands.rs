@@ -17,7 +17,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on LISTEN_ADDR={}", config.listen_addr))?;
     tracing::info!(addr = %config.listen_addr, "frontdesk is listening");
     let state = AppState::new(pool.clone(), config);
-    state.start_background();
+    state.start_background()?;
+    if frontdesk::signing::uses_development_secret(&state.config) {
+        tracing::warn!(
+            "SIGNING_SECRET is not set: unsubscribe links use a development secret; set it in production"
+        );
+    }
     frontdesk::serve(listener, state, frontdesk::shutdown_signal()).await?;
     pool.close().await;
     tracing::info!("stopped");

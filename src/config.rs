@@ -93,6 +93,66 @@ pub const VARIABLES: &[Variable] = &[
         help: "rows each post's share count per network is spread over, so bursts do not queue on one row",
     },
     Variable {
+        name: "PUBLIC_API_URL",
+        default: "http://127.0.0.1:8080",
+        help: "where visitors reach this API, for links in emails (confirm, unsubscribe)",
+    },
+    Variable {
+        name: "SIGNING_SECRET",
+        default: "",
+        help: "secret for signed links (unsubscribe); set it in production, the same on every replica",
+    },
+    Variable {
+        name: "SMTP_URL",
+        default: "",
+        help: "SMTP server, e.g. smtps://user:pass@mail.example.com; without it mail is kept and readable at GET /v1/admin/emails",
+    },
+    Variable {
+        name: "MAIL_FROM",
+        default: "frontdesk <frontdesk@localhost>",
+        help: "the From of every email",
+    },
+    Variable {
+        name: "TEAM_EMAIL",
+        default: "",
+        help: "who is told about new leads; the site profile's contact email when empty",
+    },
+    Variable {
+        name: "FORM_RATE_LIMIT",
+        default: "10",
+        help: "submissions of each public form per client IP within FORM_RATE_WINDOW_SECS (then 429)",
+    },
+    Variable {
+        name: "FORM_RATE_WINDOW_SECS",
+        default: "600",
+        help: "the window of FORM_RATE_LIMIT",
+    },
+    Variable {
+        name: "OUTBOX_WORKERS",
+        default: "2",
+        help: "concurrent deliveries (emails, webhooks) per replica",
+    },
+    Variable {
+        name: "OUTBOX_POLL_MS",
+        default: "1000",
+        help: "how often idle workers look for due jobs (new jobs also wake them at once)",
+    },
+    Variable {
+        name: "OUTBOX_MAX_ATTEMPTS",
+        default: "8",
+        help: "failed deliveries before a job is parked for an admin to retry",
+    },
+    Variable {
+        name: "OUTBOX_RETRY_BASE_MS",
+        default: "2000",
+        help: "the first retry's delay; each further one doubles (capped at an hour)",
+    },
+    Variable {
+        name: "WEBHOOK_TIMEOUT_SECS",
+        default: "10",
+        help: "how long a webhook receiver has to answer",
+    },
+    Variable {
         name: "SESSION_TTL_SECS",
         default: "43200",
         help: "lifetime of a login token",
@@ -141,6 +201,18 @@ pub struct Config {
     pub content_cache_bytes: u64,
     pub scheduler_interval: Duration,
     pub share_counter_shards: i16,
+    pub public_api_url: String,
+    pub signing_secret: SecretString,
+    pub smtp_url: Option<SecretString>,
+    pub mail_from: String,
+    pub team_email: Option<String>,
+    pub form_rate_limit: u32,
+    pub form_rate_window: Duration,
+    pub outbox_workers: usize,
+    pub outbox_poll: Duration,
+    pub outbox_max_attempts: i32,
+    pub outbox_retry_base: Duration,
+    pub webhook_timeout: Duration,
     pub session_ttl: Duration,
     pub login_max_failures: u32,
     pub login_failure_window: Duration,
@@ -179,6 +251,24 @@ impl Config {
             content_cache_bytes: vars.parse::<u64>("CONTENT_CACHE_MB", positive)? << 20,
             scheduler_interval: vars.seconds("SCHEDULER_INTERVAL_SECS")?,
             share_counter_shards: vars.parse("SHARE_COUNTER_SHARDS", shard_count)?,
+            public_api_url: vars
+                .parse::<url::Url>("PUBLIC_API_URL", http_url)?
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned(),
+            signing_secret: SecretString::from(vars.raw("SIGNING_SECRET")),
+            smtp_url: vars.optional("SMTP_URL", smtp_url)?.map(SecretString::from),
+            mail_from: vars
+                .parse::<lettre::message::Mailbox>("MAIL_FROM", any)?
+                .to_string(),
+            team_email: vars.optional("TEAM_EMAIL", email)?,
+            form_rate_limit: vars.parse("FORM_RATE_LIMIT", positive)?,
+            form_rate_window: vars.seconds("FORM_RATE_WINDOW_SECS")?,
+            outbox_workers: vars.parse("OUTBOX_WORKERS", positive)?,
+            outbox_poll: Duration::from_millis(vars.parse("OUTBOX_POLL_MS", positive)?),
+            outbox_max_attempts: vars.parse("OUTBOX_MAX_ATTEMPTS", positive)?,
+            outbox_retry_base: Duration::from_millis(vars.parse("OUTBOX_RETRY_BASE_MS", positive)?),
+            webhook_timeout: vars.seconds("WEBHOOK_TIMEOUT_SECS")?,
             session_ttl: vars.seconds("SESSION_TTL_SECS")?,
             login_max_failures: vars.parse("LOGIN_MAX_FAILURES", positive)?,
             login_failure_window: vars.seconds("LOGIN_FAILURE_WINDOW_SECS")?,
@@ -259,6 +349,39 @@ impl Config {
                 "SHARE_COUNTER_SHARDS",
                 self.share_counter_shards.to_string(),
             ),
+            ("PUBLIC_API_URL", self.public_api_url.clone()),
+            (
+                "SIGNING_SECRET",
+                if self.signing_secret.expose_secret().is_empty() {
+                    "(not set: a development secret is used)".into()
+                } else {
+                    "(set, not shown)".into()
+                },
+            ),
+            (
+                "SMTP_URL",
+                self.smtp_url
+                    .as_ref()
+                    .map_or_else(String::new, |u| redact_url(u.expose_secret())),
+            ),
+            ("MAIL_FROM", self.mail_from.clone()),
+            ("TEAM_EMAIL", self.team_email.clone().unwrap_or_default()),
+            ("FORM_RATE_LIMIT", self.form_rate_limit.to_string()),
+            (
+                "FORM_RATE_WINDOW_SECS",
+                self.form_rate_window.as_secs().to_string(),
+            ),
+            ("OUTBOX_WORKERS", self.outbox_workers.to_string()),
+            ("OUTBOX_POLL_MS", self.outbox_poll.as_millis().to_string()),
+            ("OUTBOX_MAX_ATTEMPTS", self.outbox_max_attempts.to_string()),
+            (
+                "OUTBOX_RETRY_BASE_MS",
+                self.outbox_retry_base.as_millis().to_string(),
+            ),
+            (
+                "WEBHOOK_TIMEOUT_SECS",
+                self.webhook_timeout.as_secs().to_string(),
+            ),
             ("SESSION_TTL_SECS", self.session_ttl.as_secs().to_string()),
             ("LOGIN_MAX_FAILURES", self.login_max_failures.to_string()),
             (
@@ -312,6 +435,29 @@ impl Vars<'_> {
             })
     }
 
+    /// A variable that may be left empty.
+    fn optional(
+        &self,
+        name: &'static str,
+        check: fn(&str) -> Result<(), String>,
+    ) -> Result<Option<String>, ConfigError> {
+        let value = self.raw(name);
+        let value = value.trim();
+        if value.is_empty() {
+            return Ok(None);
+        }
+        check(value).map_err(|reason| ConfigError {
+            name,
+            value: if name == "SMTP_URL" {
+                redact_url(value)
+            } else {
+                value.to_owned()
+            },
+            reason,
+        })?;
+        Ok(Some(value.to_owned()))
+    }
+
     fn seconds(&self, name: &'static str) -> Result<Duration, ConfigError> {
         self.parse::<u64>(name, positive).map(Duration::from_secs)
     }
@@ -353,6 +499,31 @@ fn positive<T: PartialEq + Default>(value: &T) -> Result<(), String> {
         Err("must be greater than zero".into())
     } else {
         Ok(())
+    }
+}
+
+fn http_url(url: &url::Url) -> Result<(), String> {
+    if matches!(url.scheme(), "http" | "https") && url.host().is_some() {
+        Ok(())
+    } else {
+        Err("expected an http(s) URL like https://api.example.com".into())
+    }
+}
+
+fn smtp_url(value: &str) -> Result<(), String> {
+    let url = url::Url::parse(value).map_err(|e| e.to_string())?;
+    if matches!(url.scheme(), "smtp" | "smtps") && url.host().is_some() {
+        Ok(())
+    } else {
+        Err("expected smtp://host:port or smtps://user:password@host".into())
+    }
+}
+
+fn email(value: &str) -> Result<(), String> {
+    if crate::validation::is_valid_email(value) {
+        Ok(())
+    } else {
+        Err("expected an email address".into())
     }
 }
 
@@ -417,6 +588,9 @@ mod tests {
             ("TRUSTED_PROXIES", "10.0.0.0/8,nope"),
             ("CORS_ALLOWED_ORIGINS", "example.com"),
             ("REQUEST_TIMEOUT_SECS", "-1"),
+            ("SMTP_URL", "http://mail.example.com"),
+            ("PUBLIC_API_URL", "not a url"),
+            ("MAIL_FROM", "nobody"),
         ];
         for (name, value) in cases {
             let err = config(&[(name, value)]).expect_err(name);
@@ -438,6 +612,16 @@ mod tests {
         assert_eq!(c.trusted_proxies.len(), 2);
         assert_eq!(c.cors_allowed_origins[0], "https://example.com");
         assert_eq!(c.cors_allowed_origins[1], "http://localhost:3000");
+    }
+
+    #[test]
+    fn smtp_passwords_are_never_printed() {
+        let c = config(&[("SMTP_URL", "smtps://mailer:s3cret@mail.example.com")]).expect("valid");
+        let printed = format!("{:?}", c.redacted());
+        assert!(!printed.contains("s3cret"), "{printed}");
+        let err = config(&[("SMTP_URL", "ftp://mailer:s3cret@mail.example.com")])
+            .expect_err("bad scheme");
+        assert!(!err.to_string().contains("s3cret"), "{err}");
     }
 
     #[test]

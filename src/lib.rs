@@ -1,9 +1,11 @@
 //! frontdesk: the backend of a software consultancy's public website.
 //!
 //! Capabilities live in their own folders (handlers + service + model): `site`,
-//! `catalogue`, `blog`, `auth`, `admin_users`, `api_tokens`, `audit`, `ops`. Shared plumbing sits
-//! beside them: `cache`, `config`, `db`, `error`, `http` (router, middleware, extractors), `state`,
-//! `telemetry`, `validation`.
+//! `catalogue`, `blog`, `leads`, `newsletter`, `privacy`, `auth`, `admin_users`, `api_tokens`,
+//! `audit`, `ops`. Shared plumbing sits
+//! beside them: `cache`, `config`, `db`, `error`, `http` (router, middleware, extractors),
+//! `idempotency`, `outbox` (the job runner), `rate_limit`, `signing`, `state`, `telemetry`,
+//! `validation`.
 
 pub mod admin_users;
 pub mod api_tokens;
@@ -17,7 +19,14 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod idempotency;
+pub mod leads;
+pub mod newsletter;
 pub mod ops;
+pub mod outbox;
+pub mod privacy;
+pub mod rate_limit;
+pub mod signing;
 pub mod site;
 pub mod state;
 pub mod telemetry;

@@ -9,7 +9,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use crate::blog::model::SharesView;
+use crate::blog::model::SharesEntry;
 use crate::cache::ContentCache;
 use crate::config::Config;
 
@@ -25,7 +25,7 @@ pub struct Shared {
     /// Published content, shared by public reads; see [`crate::cache`].
     pub cache: Arc<ContentCache>,
     /// Share counts per post, briefly cached: a burst of reads does not re-count each time.
-    pub share_counts: moka::sync::Cache<uuid::Uuid, Arc<SharesView>>,
+    pub share_counts: moka::sync::Cache<uuid::Uuid, Arc<SharesEntry>>,
 }
 
 impl Deref for AppState {
@@ -47,14 +47,26 @@ impl AppState {
             cache,
             share_counts: moka::sync::Cache::builder()
                 .max_capacity(10_000)
-                .time_to_live(std::time::Duration::from_secs(2))
+                .time_to_idle(std::time::Duration::from_secs(600))
                 .build(),
         }))
     }
 
-    /// Starts the background work of a serving process: the cache's change listener and
-    /// the scheduler that publishes scheduled posts. Both stop at shutdown.
-    pub fn start_background(&self) {
+    /// Starts the background work of a serving process: the cache's change listener, the
+    /// scheduler that publishes scheduled posts, the outbox workers and housekeeping. All
+    /// stop at shutdown.
+    pub fn start_background(&self) -> anyhow::Result<()> {
+        let deliverer = crate::outbox::worker::Deliverer::new(self.db.clone(), &self.config)?;
+        tokio::spawn(crate::outbox::worker::run(
+            deliverer,
+            self.config.outbox_workers,
+            self.config.outbox_poll,
+            self.shutdown.clone(),
+        ));
+        tokio::spawn(crate::outbox::worker::housekeeping(
+            self.db.clone(),
+            self.shutdown.clone(),
+        ));
         tokio::spawn(
             self.cache
                 .clone()
@@ -66,6 +78,7 @@ impl AppState {
             self.config.scheduler_interval,
             self.shutdown.clone(),
         ));
+        Ok(())
     }
 
     /// After a content write returns: this replica forgets its cache at once (the others do

@@ -23,7 +23,7 @@ pub enum Role {
     Owner,
     /// Content: the services catalogue and the blog.
     Editor,
-    /// Leads and calls (later issues).
+    /// Leads, the newsletter list, and calls.
     Sales,
 }
 
@@ -50,7 +50,7 @@ impl Role {
         match self {
             Self::Owner => Permission::ALL,
             Self::Editor => &[CatalogueWrite, ContentWrite],
-            Self::Sales => &[],
+            Self::Sales => &[LeadsRead, LeadsWrite, NewsletterRead],
         }
     }
 }
@@ -67,6 +67,22 @@ pub enum Permission {
     ContentWrite,
     #[serde(rename = "audit:read")]
     AuditRead,
+    /// The lead inbox and emails sent.
+    #[serde(rename = "leads:read")]
+    LeadsRead,
+    /// Working leads: status, assignee, notes.
+    #[serde(rename = "leads:write")]
+    LeadsWrite,
+    #[serde(rename = "newsletter:read")]
+    NewsletterRead,
+    #[serde(rename = "webhooks:manage")]
+    WebhooksManage,
+    /// Seeing and retrying outbox jobs.
+    #[serde(rename = "outbox:manage")]
+    OutboxManage,
+    /// Exporting and erasing a person's data.
+    #[serde(rename = "privacy:manage")]
+    PrivacyManage,
     #[serde(rename = "users:manage")]
     UsersManage,
     #[serde(rename = "tokens:manage")]
@@ -79,6 +95,12 @@ impl Permission {
         Self::CatalogueWrite,
         Self::ContentWrite,
         Self::AuditRead,
+        Self::LeadsRead,
+        Self::LeadsWrite,
+        Self::NewsletterRead,
+        Self::WebhooksManage,
+        Self::OutboxManage,
+        Self::PrivacyManage,
         Self::UsersManage,
         Self::TokensManage,
     ];
@@ -89,6 +111,12 @@ impl Permission {
             Self::CatalogueWrite => "catalogue:write",
             Self::ContentWrite => "content:write",
             Self::AuditRead => "audit:read",
+            Self::LeadsRead => "leads:read",
+            Self::LeadsWrite => "leads:write",
+            Self::NewsletterRead => "newsletter:read",
+            Self::WebhooksManage => "webhooks:manage",
+            Self::OutboxManage => "outbox:manage",
+            Self::PrivacyManage => "privacy:manage",
             Self::UsersManage => "users:manage",
             Self::TokensManage => "tokens:manage",
         }
@@ -101,7 +129,10 @@ impl Permission {
     /// Managing people and credentials stays with a logged-in owner; an integration's token
     /// can never mint more tokens or admins.
     pub fn grantable_to_api_tokens(self) -> bool {
-        !matches!(self, Self::UsersManage | Self::TokensManage)
+        !matches!(
+            self,
+            Self::UsersManage | Self::TokensManage | Self::WebhooksManage | Self::PrivacyManage
+        )
     }
 }
 
@@ -216,6 +247,12 @@ pub mod perm {
         CatalogueWrite,
         ContentWrite,
         AuditRead,
+        LeadsRead,
+        LeadsWrite,
+        NewsletterRead,
+        WebhooksManage,
+        OutboxManage,
+        PrivacyManage,
         UsersManage,
         TokensManage
     );

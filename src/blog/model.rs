@@ -180,6 +180,42 @@ impl SharesView {
     }
 }
 
+/// Share counts as a replica caches them: refreshed when older than [`SharesEntry::TTL`] by
+/// one request while the others keep answering with these, so an expiry never sends a
+/// burst of identical queries to the database.
+#[derive(Debug)]
+pub struct SharesEntry {
+    pub view: std::sync::Arc<SharesView>,
+    fetched_at: std::time::Instant,
+    refreshing: std::sync::atomic::AtomicBool,
+}
+
+impl SharesEntry {
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+    pub fn new(view: SharesView) -> Self {
+        Self {
+            view: std::sync::Arc::new(view),
+            fetched_at: std::time::Instant::now(),
+            refreshing: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// True for the one caller that should refresh a stale entry.
+    pub fn should_refresh(&self) -> bool {
+        self.fetched_at.elapsed() > Self::TTL
+            && self
+                .refreshing
+                .compare_exchange(
+                    false,
+                    true,
+                    std::sync::atomic::Ordering::AcqRel,
+                    std::sync::atomic::Ordering::Acquire,
+                )
+                .is_ok()
+    }
+}
+
 /// The response of GET /v1/posts/{slug}: the post and its share counts.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PostView {

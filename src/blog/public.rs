@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::model::{NETWORKS, PostPage, PostSummary, PostView, SharesView};
+use super::model::{NETWORKS, PostPage, PostSummary, PostView, SharesEntry, SharesView};
 use super::reading::{self, Lookup, PostFilter};
 use crate::cache::{Cached, public_json, public_json_optional};
 use crate::error::{AppError, Problem, Result};
@@ -92,16 +92,25 @@ fn no_such_post(slug: &str) -> AppError {
     AppError::not_found(format!("No published post has the slug `{slug}`."))
 }
 
-/// Share counts of a post, at most a couple of seconds old.
+/// Share counts of a post, a couple of seconds old at most (on the replica that counted a
+/// share: current).
 async fn shares_of(state: &AppState, post_id: Uuid) -> Result<Arc<SharesView>> {
-    if let Some(shares) = state.share_counts.get(&post_id) {
-        return Ok(shares);
+    if let Some(entry) = state.share_counts.get(&post_id) {
+        if !entry.should_refresh() {
+            return Ok(entry.view.clone());
+        }
     }
-    let shares = Arc::new(SharesView::new(
-        reading::share_counts(&state.db, post_id).await?,
-    ));
-    state.share_counts.insert(post_id, shares.clone());
-    Ok(shares)
+    let counts = match reading::share_counts(&state.db, post_id).await {
+        Ok(counts) => counts,
+        Err(err) => {
+            // Let the next request try again rather than keep a stale entry marked busy.
+            state.share_counts.invalidate(&post_id);
+            return Err(err);
+        }
+    };
+    let entry = Arc::new(SharesEntry::new(SharesView::new(counts)));
+    state.share_counts.insert(post_id, entry.clone());
+    Ok(entry.view.clone())
 }
 
 /// A published post: HTML, table of contents, authors, tags, series navigation and share

@@ -41,6 +41,8 @@ use observe::ObserveLayer;
         (name = "site", description = "The firm's public profile"),
         (name = "services", description = "The services catalogue"),
         (name = "blog", description = "Posts, tags, authors, series, search, shares and feeds"),
+        (name = "leads", description = "Consultation and plan requests"),
+        (name = "newsletter", description = "Double opt-in newsletter"),
         (name = "auth", description = "Admin login"),
         (name = "admin", description = "Administration (bearer token)"),
         (name = "ops", description = "Health and metrics"),
@@ -67,6 +69,10 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(crate::site::router())
         .merge(crate::catalogue::router())
         .merge(crate::blog::router())
+        .merge(crate::leads::router())
+        .merge(crate::newsletter::router())
+        .merge(crate::outbox::router())
+        .merge(crate::privacy::router())
         .merge(crate::auth::router())
         .merge(crate::admin_users::router())
         .merge(crate::api_tokens::router())

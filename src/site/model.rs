@@ -135,7 +135,7 @@ impl SiteProfileInput {
 }
 
 /// Digits with the usual separators and an optional leading +; 7 to 15 digits (E.164).
-fn check_phone(v: &mut Validator, field: &str, phone: &str) {
+pub fn check_phone(v: &mut Validator, field: &str, phone: &str) {
     let allowed = phone
         .chars()
         .enumerate()

@@ -70,9 +70,37 @@ pub const ALL_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/admin/series/{id}"),
     ("PUT", "/v1/admin/series/{id}"),
     ("DELETE", "/v1/admin/series/{id}"),
+    ("POST", "/v1/consultations"),
+    ("POST", "/v1/plan-requests"),
+    ("POST", "/v1/newsletter/subscriptions"),
+    ("GET", "/v1/newsletter/confirm"),
+    ("POST", "/v1/newsletter/confirm"),
+    ("GET", "/v1/newsletter/unsubscribe"),
+    ("POST", "/v1/newsletter/unsubscribe"),
+    ("GET", "/v1/admin/leads"),
+    ("GET", "/v1/admin/leads.csv"),
+    ("GET", "/v1/admin/leads/{id}"),
+    ("PATCH", "/v1/admin/leads/{id}"),
+    ("GET", "/v1/admin/outbox"),
+    ("POST", "/v1/admin/outbox/{id}/retry"),
+    ("GET", "/v1/admin/emails"),
+    ("GET", "/v1/admin/emails/{id}"),
+    ("GET", "/v1/admin/webhooks"),
+    ("POST", "/v1/admin/webhooks"),
+    ("GET", "/v1/admin/webhooks/{id}"),
+    ("PUT", "/v1/admin/webhooks/{id}"),
+    ("DELETE", "/v1/admin/webhooks/{id}"),
+    ("GET", "/v1/admin/webhooks/{id}/deliveries"),
+    ("GET", "/v1/admin/newsletter/subscribers"),
+    ("GET", "/v1/admin/newsletter/subscribers.csv"),
+    ("GET", "/v1/admin/newsletter/stats"),
+    ("GET", "/v1/admin/privacy/export"),
+    ("POST", "/v1/admin/privacy/erase"),
 ];
 
 const EDITORS: &[Role] = &[Role::Owner, Role::Editor];
+const SALES: &[Role] = &[Role::Owner, Role::Sales];
+const OWNERS: &[Role] = &[Role::Owner];
 
 /// The routes that need a token, with the roles allowed on each.
 const PROTECTED: &[(&str, &str, &[Role])] = &[
@@ -141,6 +169,25 @@ const PROTECTED: &[(&str, &str, &[Role])] = &[
     ("GET", "/v1/admin/series/{id}", EDITORS),
     ("PUT", "/v1/admin/series/{id}", EDITORS),
     ("DELETE", "/v1/admin/series/{id}", EDITORS),
+    ("GET", "/v1/admin/leads", SALES),
+    ("GET", "/v1/admin/leads.csv", SALES),
+    ("GET", "/v1/admin/leads/{id}", SALES),
+    ("PATCH", "/v1/admin/leads/{id}", SALES),
+    ("GET", "/v1/admin/outbox", OWNERS),
+    ("POST", "/v1/admin/outbox/{id}/retry", OWNERS),
+    ("GET", "/v1/admin/emails", SALES),
+    ("GET", "/v1/admin/emails/{id}", SALES),
+    ("GET", "/v1/admin/webhooks", OWNERS),
+    ("POST", "/v1/admin/webhooks", OWNERS),
+    ("GET", "/v1/admin/webhooks/{id}", OWNERS),
+    ("PUT", "/v1/admin/webhooks/{id}", OWNERS),
+    ("DELETE", "/v1/admin/webhooks/{id}", OWNERS),
+    ("GET", "/v1/admin/webhooks/{id}/deliveries", OWNERS),
+    ("GET", "/v1/admin/newsletter/subscribers", SALES),
+    ("GET", "/v1/admin/newsletter/subscribers.csv", SALES),
+    ("GET", "/v1/admin/newsletter/stats", SALES),
+    ("GET", "/v1/admin/privacy/export", OWNERS),
+    ("POST", "/v1/admin/privacy/erase", OWNERS),
 ];
 
 const ROLES: [Role; 3] = [Role::Owner, Role::Editor, Role::Sales];

@@ -256,7 +256,7 @@ impl TestApp {
 /// A state with its background work running and its cache listening, as in `serve`.
 async fn start_state(db: PgPool, config: Config) -> AppState {
     let state = AppState::new(db, config);
-    state.start_background();
+    state.start_background().expect("background work starts");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !state.cache.is_listening() {
         assert!(

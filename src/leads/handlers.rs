@@ -1,0 +1,288 @@
+use axum::Extension;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::model::{
+    ConsultationRequest, Lead, LeadKind, LeadReceipt, LeadStatus, LeadUpdate, LeadWithTimeline,
+    NewLead, PlanRequest,
+};
+use super::service::{self, Change, LeadFilter, Submission};
+use crate::auth::{Authorized, perm};
+use crate::error::{AppError, Problem, Result};
+use crate::http::extract::{Json, Path, Query};
+use crate::http::middleware::ClientIp;
+use crate::http::pagination::{Page, PageParams};
+use crate::idempotency::{IdempotencyKey, request_hash};
+use crate::rate_limit::{self, Limit};
+use crate::state::AppState;
+use crate::validation::Validator;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(book_consultation))
+        .routes(routes!(request_plan))
+        .routes(routes!(list_leads))
+        .routes(routes!(export_leads))
+        .routes(routes!(get_lead, update_lead))
+}
+
+fn form_limit(state: &AppState) -> Limit {
+    Limit {
+        max: state.config.form_rate_limit,
+        window: state.config.form_rate_window,
+    }
+}
+
+async fn capture(
+    state: &AppState,
+    action: &str,
+    ip: Option<IpAddrExt>,
+    key: IdempotencyKey,
+    hash: Vec<u8>,
+    lead: NewLead,
+) -> Result<(StatusCode, Json<LeadReceipt>)> {
+    let ip = ip.map(|Extension(ClientIp(ip))| ip);
+    rate_limit::hit(&state.db, action, ip, form_limit(state)).await?;
+    let submission = Submission {
+        ip,
+        idempotency_key: key.0.as_deref(),
+        request_hash: hash,
+    };
+    let receipt = service::capture(&state.db, &state.config, lead, submission).await?;
+    Ok((StatusCode::CREATED, Json(receipt)))
+}
+
+type IpAddrExt = Extension<ClientIp>;
+
+/// "Book a consultation". Send an `Idempotency-Key` to retry safely.
+#[utoipa::path(post, path = "/v1/consultations", tag = "leads",
+    request_body = ConsultationRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body get the first answer")),
+    responses(
+        (status = 201, description = "Received", body = LeadReceipt),
+        (status = 422, description = "Invalid fields, each listed; or the key was used for another request", body = Problem),
+        (status = 429, description = "Too many submissions from this address; see Retry-After", body = Problem)))]
+async fn book_consultation(
+    State(state): State<AppState>,
+    ip: Option<IpAddrExt>,
+    key: IdempotencyKey,
+    Json(request): Json<ConsultationRequest>,
+) -> Result<(StatusCode, Json<LeadReceipt>)> {
+    let lead = request.validate()?;
+    capture(
+        &state,
+        "consultation",
+        ip,
+        key,
+        request_hash(&request),
+        lead,
+    )
+    .await
+}
+
+/// "Get a custom development plan". Send an `Idempotency-Key` to retry safely.
+#[utoipa::path(post, path = "/v1/plan-requests", tag = "leads",
+    request_body = PlanRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body get the first answer")),
+    responses(
+        (status = 201, description = "Received", body = LeadReceipt),
+        (status = 422, description = "Invalid fields, each listed; or the key was used for another request", body = Problem),
+        (status = 429, description = "Too many submissions from this address; see Retry-After", body = Problem)))]
+async fn request_plan(
+    State(state): State<AppState>,
+    ip: Option<IpAddrExt>,
+    key: IdempotencyKey,
+    Json(request): Json<PlanRequest>,
+) -> Result<(StatusCode, Json<LeadReceipt>)> {
+    let lead = request.validate()?;
+    capture(&state, "plan", ip, key, request_hash(&request), lead).await
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LeadQuery {
+    /// consultation, plan or call.
+    kind: Option<String>,
+    /// new, contacted, qualified, proposal, won, lost or spam.
+    status: Option<String>,
+    /// Created on or after (a date like 2026-11-01, or an RFC 3339 time).
+    from: Option<String>,
+    /// Created before (a date, exclusive, or an RFC 3339 time).
+    to: Option<String>,
+    /// Words to find in name, email, company, reference and message.
+    q: Option<String>,
+}
+
+fn parse_time(v: &mut Validator, field: &str, value: Option<&str>) -> Option<DateTime<Utc>> {
+    let value = value.map(str::trim).filter(|s| !s.is_empty())?;
+    if let Ok(at) = DateTime::parse_from_rfc3339(value) {
+        return Some(at.with_timezone(&Utc));
+    }
+    if let Ok(day) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        return day.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    }
+    v.error(
+        field,
+        "invalid_time",
+        format!("{field} must be a date like 2026-11-01 or an RFC 3339 time"),
+    );
+    None
+}
+
+impl LeadQuery {
+    fn filter(&self) -> Result<LeadFilter> {
+        let mut v = Validator::new();
+        let kind = self
+            .kind
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .and_then(|k| {
+                LeadKind::parse(k).or_else(|| {
+                    v.error(
+                        "kind",
+                        "invalid_choice",
+                        "kind must be consultation, plan or call",
+                    );
+                    None
+                })
+            });
+        let status = self
+            .status
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .and_then(|s| {
+                LeadStatus::parse(s).or_else(|| {
+                    v.error(
+                        "status",
+                        "invalid_choice",
+                        "status must be new, contacted, qualified, proposal, won, lost or spam",
+                    );
+                    None
+                })
+            });
+        let from = parse_time(&mut v, "from", self.from.as_deref());
+        let to = parse_time(&mut v, "to", self.to.as_deref());
+        let text = v.optional_text("q", self.q.as_deref(), 200);
+        v.finish()?;
+        Ok(LeadFilter {
+            kind,
+            status,
+            from,
+            to,
+            text,
+        })
+    }
+}
+
+/// The lead inbox, newest first.
+#[utoipa::path(get, path = "/v1/admin/leads", tag = "admin", security(("bearer" = [])),
+    params(LeadQuery, PageParams),
+    responses((status = 200, body = Page<Lead>), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 422, body = Problem)))]
+async fn list_leads(
+    _auth: Authorized<perm::LeadsRead>,
+    State(state): State<AppState>,
+    Query(query): Query<LeadQuery>,
+    Query(page): Query<PageParams>,
+) -> Result<Json<Page<Lead>>> {
+    Ok(Json(
+        service::list(&state.db, &query.filter()?, &page).await?,
+    ))
+}
+
+/// The most rows one export holds.
+pub const EXPORT_MAX: i64 = 50_000;
+
+/// The filtered leads as CSV (same filters as the inbox).
+#[utoipa::path(get, path = "/v1/admin/leads.csv", tag = "admin", security(("bearer" = [])),
+    params(LeadQuery),
+    responses((status = 200, description = "CSV, one lead per row", content_type = "text/csv"),
+              (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn export_leads(
+    _auth: Authorized<perm::LeadsRead>,
+    State(state): State<AppState>,
+    Query(query): Query<LeadQuery>,
+) -> Result<Response> {
+    let leads = service::all(&state.db, &query.filter()?, EXPORT_MAX).await?;
+    let csv = super::export::to_csv(&leads)?;
+    let mut response = csv.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"leads.csv\""),
+    );
+    Ok(response)
+}
+
+/// One lead with its timeline.
+#[utoipa::path(get, path = "/v1/admin/leads/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = LeadWithTimeline), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem)))]
+async fn get_lead(
+    _auth: Authorized<perm::LeadsRead>,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<LeadWithTimeline>> {
+    Ok(Json(service::get(&state.db, id).await?))
+}
+
+/// Moves a lead along the pipeline, assigns it, or adds a note.
+#[utoipa::path(patch, path = "/v1/admin/leads/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = LeadUpdate,
+    responses((status = 200, body = LeadWithTimeline), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 409, description = "Not a possible status change", body = Problem),
+              (status = 422, body = Problem)))]
+async fn update_lead(
+    Authorized(principal, _): Authorized<perm::LeadsWrite>,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Json(update): Json<LeadUpdate>,
+) -> Result<Json<LeadWithTimeline>> {
+    let mut v = Validator::new();
+    let status = update.status.as_deref().and_then(|s| {
+        LeadStatus::parse(s.trim()).or_else(|| {
+            v.error(
+                "status",
+                "invalid_choice",
+                "status must be new, contacted, qualified, proposal, won, lost or spam",
+            );
+            None
+        })
+    });
+    let note = update
+        .note
+        .as_ref()
+        .map(|note| v.required_text("note", note, 5_000));
+    if status.is_none() && update.assignee_id.is_none() && note.is_none() && v.is_valid() {
+        v.error(
+            "body",
+            "empty",
+            "send at least one of status, assignee_id, note",
+        );
+    }
+    v.finish()?;
+    let change = Change {
+        status,
+        assignee: update.assignee_id,
+        note,
+    };
+    let lead = service::update(&state.db, &state.config, (&principal).into(), id, change).await?;
+    Ok(Json(lead))
+}
+
+impl From<csv::Error> for AppError {
+    fn from(err: csv::Error) -> Self {
+        AppError::Internal(err.into())
+    }
+}

@@ -1,0 +1,11 @@
+//! Leads: "Book a consultation" and "Get a custom development plan" (public, idempotent,
+//! rate-limited, with a honeypot), their notifications through the outbox, and the inbox
+//! where sales work them.
+
+mod export;
+mod handlers;
+pub mod model;
+pub mod service;
+
+pub use export::defuse;
+pub use handlers::router;

@@ -1,0 +1,518 @@
+//! Leads: what the forms send, how it is validated, and how admins see it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::validation::Validator;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum LeadKind {
+    /// "Book a consultation".
+    Consultation,
+    /// "Get a custom development plan".
+    Plan,
+    /// A booked call (scheduling).
+    Call,
+}
+
+impl LeadKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Consultation => "consultation",
+            Self::Plan => "plan",
+            Self::Call => "call",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Consultation, Self::Plan, Self::Call]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Consultation => "consultation request",
+            Self::Plan => "development plan request",
+            Self::Call => "call booking",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum LeadStatus {
+    New,
+    Contacted,
+    Qualified,
+    Proposal,
+    Won,
+    Lost,
+    Spam,
+}
+
+impl LeadStatus {
+    pub const ALL: [Self; 7] = [
+        Self::New,
+        Self::Contacted,
+        Self::Qualified,
+        Self::Proposal,
+        Self::Won,
+        Self::Lost,
+        Self::Spam,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Contacted => "contacted",
+            Self::Qualified => "qualified",
+            Self::Proposal => "proposal",
+            Self::Won => "won",
+            Self::Lost => "lost",
+            Self::Spam => "spam",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    fn rank(self) -> u8 {
+        match self {
+            Self::New => 0,
+            Self::Contacted => 1,
+            Self::Qualified => 2,
+            Self::Proposal => 3,
+            Self::Won | Self::Lost => 4,
+            Self::Spam => 5,
+        }
+    }
+
+    /// new → contacted → qualified → proposal → won | lost (steps may be skipped, never
+    /// undone); anything may be marked spam, and spam may go back to new.
+    pub fn can_become(self, next: Self) -> bool {
+        match (self, next) {
+            (a, b) if a == b => true,
+            (_, Self::Spam) => true,
+            (Self::Spam, Self::New) => true,
+            (Self::Spam | Self::Won | Self::Lost, _) => false,
+            (a, b) => b.rank() > a.rank(),
+        }
+    }
+}
+
+/// Enumerations of the plan form, as (value, label).
+pub const PROJECT_TYPES: &[&str] = &[
+    "website",
+    "web_app",
+    "mobile_app",
+    "api_integration",
+    "modernisation",
+    "ai_assistant",
+    "other",
+];
+pub const BUDGET_RANGES: &[&str] = &[
+    "under_10k",
+    "10k_25k",
+    "25k_50k",
+    "50k_100k",
+    "over_100k",
+    "not_sure",
+];
+pub const TIMELINES: &[&str] = &[
+    "asap",
+    "1_3_months",
+    "3_6_months",
+    "6_plus_months",
+    "flexible",
+];
+
+pub const UTM_FIELDS: &[&str] = &["source", "medium", "campaign", "term", "content"];
+pub const DEFAULT_CONSENT_VERSION: &str = "default";
+
+/// Campaign parameters of the page the form was sent from.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Utm {
+    pub source: Option<String>,
+    pub medium: Option<String>,
+    pub campaign: Option<String>,
+    pub term: Option<String>,
+    pub content: Option<String>,
+}
+
+/// "Book a consultation".
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct ConsultationRequest {
+    #[schema(example = "Ada")]
+    pub first_name: String,
+    #[schema(example = "Lovelace")]
+    pub last_name: String,
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    #[schema(example = "We need a partner to rebuild our customer portal.")]
+    pub message: String,
+    /// A service of interest: the slug of a published service.
+    pub service: Option<String>,
+    /// Must be true: the visitor agreed to be contacted.
+    pub consent: bool,
+    /// Which consent text the visitor saw.
+    pub consent_text_version: Option<String>,
+    /// The page the form was on.
+    pub source_page: Option<String>,
+    pub utm: Utm,
+    /// Leave empty: a field hidden from people, which only bots fill in.
+    pub website: Option<String>,
+}
+
+/// "Get a custom development plan".
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct PlanRequest {
+    #[schema(example = "Grace Hopper")]
+    pub name: String,
+    #[schema(example = "grace@example.com")]
+    pub email: String,
+    #[schema(example = "Compilers Ltd")]
+    pub company: String,
+    /// website, web_app, mobile_app, api_integration, modernisation, ai_assistant, other.
+    #[schema(example = "web_app")]
+    pub project_type: String,
+    /// Slugs of published services.
+    pub services: Vec<String>,
+    /// under_10k, 10k_25k, 25k_50k, 50k_100k, over_100k, not_sure.
+    #[schema(example = "25k_50k")]
+    pub budget_range: String,
+    /// asap, 1_3_months, 3_6_months, 6_plus_months, flexible.
+    #[schema(example = "3_6_months")]
+    pub timeline: String,
+    pub description: String,
+    pub consent: bool,
+    pub consent_text_version: Option<String>,
+    pub source_page: Option<String>,
+    pub utm: Utm,
+    /// Leave empty (honeypot).
+    pub website: Option<String>,
+}
+
+/// A lead ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLead {
+    pub kind: LeadKind,
+    pub name: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: String,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub message: String,
+    pub services: Vec<String>,
+    pub project_type: Option<String>,
+    pub budget_range: Option<String>,
+    pub timeline: Option<String>,
+    pub consent_text_version: String,
+    pub source_page: Option<String>,
+    pub utm: BTreeMap<String, String>,
+    /// The honeypot was filled in: stored as spam, nobody is told.
+    pub spam: bool,
+}
+
+pub const MAX_MESSAGE: usize = 5_000;
+pub const MAX_DESCRIPTION: usize = 10_000;
+
+fn consent(v: &mut Validator, given: bool, version: Option<&str>) -> String {
+    if !given {
+        v.error(
+            "consent",
+            "required",
+            "consent must be true: we may only contact you with your agreement",
+        );
+    }
+    v.optional_text("consent_text_version", version, 50)
+        .unwrap_or_else(|| DEFAULT_CONSENT_VERSION.to_owned())
+}
+
+fn utm(v: &mut Validator, utm: &Utm) -> BTreeMap<String, String> {
+    let values = [
+        &utm.source,
+        &utm.medium,
+        &utm.campaign,
+        &utm.term,
+        &utm.content,
+    ];
+    UTM_FIELDS
+        .iter()
+        .zip(values)
+        .filter_map(|(name, value)| {
+            v.optional_text(&format!("utm.{name}"), value.as_deref(), 200)
+                .map(|value| ((*name).to_owned(), value))
+        })
+        .collect()
+}
+
+fn choice(v: &mut Validator, field: &str, value: &str, choices: &[&str]) -> String {
+    let value = value.trim();
+    if value.is_empty() {
+        v.error(
+            field,
+            "required",
+            format!("{field} is required: one of {}", choices.join(", ")),
+        );
+    } else if !choices.contains(&value) {
+        v.error(
+            field,
+            "invalid_choice",
+            format!("{field} must be one of {}", choices.join(", ")),
+        );
+    }
+    value.to_owned()
+}
+
+fn honeypot(website: Option<&str>) -> bool {
+    website.is_some_and(|w| !w.trim().is_empty())
+}
+
+impl ConsultationRequest {
+    pub fn validate(&self) -> Result<NewLead> {
+        let mut v = Validator::new();
+        let first_name = v.required_text("first_name", &self.first_name, 100);
+        let last_name = v.required_text("last_name", &self.last_name, 100);
+        let email = v.email("email", &self.email);
+        let phone = v.optional_text("phone", self.phone.as_deref(), 40);
+        if let Some(phone) = &phone {
+            crate::site::model::check_phone(&mut v, "phone", phone);
+        }
+        let company = v.optional_text("company", self.company.as_deref(), 200);
+        let message = v.required_text("message", &self.message, MAX_MESSAGE);
+        let services = self
+            .service
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| vec![v.slug("service", s)])
+            .unwrap_or_default();
+        let consent_text_version =
+            consent(&mut v, self.consent, self.consent_text_version.as_deref());
+        let source_page = v.optional_text("source_page", self.source_page.as_deref(), 500);
+        let utm = utm(&mut v, &self.utm);
+        v.finish()?;
+        Ok(NewLead {
+            kind: LeadKind::Consultation,
+            name: format!("{first_name} {last_name}"),
+            first_name: Some(first_name),
+            last_name: Some(last_name),
+            email,
+            phone,
+            company,
+            message,
+            services,
+            project_type: None,
+            budget_range: None,
+            timeline: None,
+            consent_text_version,
+            source_page,
+            utm,
+            spam: honeypot(self.website.as_deref()),
+        })
+    }
+}
+
+impl PlanRequest {
+    pub fn validate(&self) -> Result<NewLead> {
+        let mut v = Validator::new();
+        let name = v.required_text("name", &self.name, 200);
+        let email = v.email("email", &self.email);
+        let company = v.required_text("company", &self.company, 200);
+        let project_type = choice(&mut v, "project_type", &self.project_type, PROJECT_TYPES);
+        if self.services.len() > 10 {
+            v.error("services", "too_many", "services may list at most 10");
+        }
+        let mut services = Vec::new();
+        for (i, slug) in self.services.iter().enumerate() {
+            let slug = v.slug(&format!("services[{i}]"), slug);
+            if !services.contains(&slug) {
+                services.push(slug);
+            }
+        }
+        let budget_range = choice(&mut v, "budget_range", &self.budget_range, BUDGET_RANGES);
+        let timeline = choice(&mut v, "timeline", &self.timeline, TIMELINES);
+        let description = v.required_text("description", &self.description, MAX_DESCRIPTION);
+        let consent_text_version =
+            consent(&mut v, self.consent, self.consent_text_version.as_deref());
+        let source_page = v.optional_text("source_page", self.source_page.as_deref(), 500);
+        let utm = utm(&mut v, &self.utm);
+        v.finish()?;
+        Ok(NewLead {
+            kind: LeadKind::Plan,
+            name,
+            first_name: None,
+            last_name: None,
+            email,
+            phone: None,
+            company: Some(company),
+            message: description,
+            services,
+            project_type: Some(project_type),
+            budget_range: Some(budget_range),
+            timeline: Some(timeline),
+            consent_text_version,
+            source_page,
+            utm,
+            spam: honeypot(self.website.as_deref()),
+        })
+    }
+}
+
+/// What a visitor gets back.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct LeadReceipt {
+    /// Quote it in any message about this request.
+    #[schema(example = "FD-2026-000123")]
+    pub reference: String,
+    pub kind: LeadKind,
+    pub received_at: DateTime<Utc>,
+}
+
+/// A lead as admins see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Lead {
+    pub id: Uuid,
+    pub reference: String,
+    pub kind: LeadKind,
+    pub status: LeadStatus,
+    pub name: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: String,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub message: String,
+    pub services: Vec<String>,
+    pub project_type: Option<String>,
+    pub budget_range: Option<String>,
+    pub timeline: Option<String>,
+    pub consent_text_version: String,
+    pub consented_at: DateTime<Utc>,
+    pub source_page: Option<String>,
+    #[schema(value_type = Object)]
+    pub utm: serde_json::Value,
+    pub assignee_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LeadEvent {
+    pub id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub actor_label: String,
+    /// created, status_changed, assigned, note.
+    pub kind: String,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LeadWithTimeline {
+    #[serde(flatten)]
+    pub lead: Lead,
+    pub timeline: Vec<LeadEvent>,
+}
+
+/// `Some(None)` when the field is present and null (unassign), `None` when absent.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Ok(Some(Option::deserialize(d)?))
+}
+
+/// Changes to a lead; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct LeadUpdate {
+    /// new, contacted, qualified, proposal, won, lost or spam.
+    pub status: Option<String>,
+    /// An admin id, or null to unassign.
+    #[serde(deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub assignee_id: Option<Option<Uuid>>,
+    /// A note added to the timeline.
+    pub note: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::AppError;
+
+    #[test]
+    fn the_pipeline_only_moves_forward_but_spam_can_be_undone() {
+        use LeadStatus::*;
+        assert!(New.can_become(Contacted));
+        assert!(New.can_become(Proposal), "steps may be skipped");
+        assert!(Proposal.can_become(Won) && Proposal.can_become(Lost));
+        assert!(!Qualified.can_become(Contacted));
+        assert!(!Won.can_become(Lost));
+        assert!(Won.can_become(Spam));
+        assert!(Spam.can_become(New));
+        assert!(!Spam.can_become(Won));
+    }
+
+    #[test]
+    fn every_bad_consultation_field_is_reported() {
+        let request = ConsultationRequest {
+            email: "nope".into(),
+            phone: Some("call me".into()),
+            message: "x".repeat(MAX_MESSAGE + 1),
+            service: Some("Not A Slug".into()),
+            utm: Utm {
+                source: Some("s".repeat(201)),
+                ..Utm::default()
+            },
+            ..ConsultationRequest::default()
+        };
+        let Err(AppError::Validation(errors)) = request.validate() else {
+            panic!("expected errors");
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "first_name",
+                "last_name",
+                "email",
+                "phone",
+                "message",
+                "service",
+                "consent",
+                "utm.source"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_honeypot_marks_spam() {
+        let request = ConsultationRequest {
+            first_name: "A".into(),
+            last_name: "B".into(),
+            email: "a@example.com".into(),
+            message: "Hi".into(),
+            consent: true,
+            website: Some("http://spam.example".into()),
+            ..ConsultationRequest::default()
+        };
+        assert!(request.validate().expect("valid").spam);
+    }
+}

@@ -1,0 +1,456 @@
+//! Capturing leads (with their notifications, in one transaction) and working them.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use sqlx::types::ipnetwork::IpNetwork;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::model::{Lead, LeadEvent, LeadKind, LeadReceipt, LeadStatus, LeadWithTimeline, NewLead};
+use crate::audit::AuditActor;
+use crate::config::Config;
+use crate::error::{AppError, FieldError, Result};
+use crate::http::pagination::{Page, PageParams};
+use crate::idempotency::{self, Claim};
+use crate::outbox::{self, Email};
+
+/// Who a capture request came from and how.
+pub struct Submission<'a> {
+    pub ip: Option<IpAddr>,
+    pub idempotency_key: Option<&'a str>,
+    pub request_hash: Vec<u8>,
+}
+
+/// Stores the lead and, in the same transaction, its notifications: a confirmation to the
+/// visitor, a notification to the team, a webhook per subscribed endpoint. A spam lead
+/// (honeypot) is stored, answered like any other, and nobody is told.
+pub async fn capture(
+    db: &PgPool,
+    config: &Config,
+    lead: NewLead,
+    submission: Submission<'_>,
+) -> Result<LeadReceipt> {
+    let scope = format!("lead:{}", lead.kind.as_str());
+    let mut tx = db.begin().await?;
+    let claim = idempotency::claim::<LeadReceipt>(
+        &mut tx,
+        &scope,
+        submission.idempotency_key,
+        &submission.request_hash,
+    )
+    .await?;
+    if let Claim::Replay { body, .. } = claim {
+        return Ok(body);
+    }
+    check_services(&mut tx, &lead).await?;
+    let stored = insert(&mut tx, &lead, submission.ip).await?;
+    let receipt = LeadReceipt {
+        reference: stored.reference.clone(),
+        kind: lead.kind,
+        received_at: stored.created_at,
+    };
+    if !lead.spam {
+        notify(&mut tx, config, &stored).await?;
+    }
+    idempotency::complete(&mut tx, &scope, submission.idempotency_key, 201, &receipt).await?;
+    tx.commit().await?;
+    Ok(receipt)
+}
+
+/// Every service named must be published.
+async fn check_services(conn: &mut PgConnection, lead: &NewLead) -> Result<()> {
+    if lead.services.is_empty() {
+        return Ok(());
+    }
+    let known = sqlx::query_scalar!(
+        "select slug from catalogue_services where published and slug = any($1)",
+        &lead.services
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let field = |i: usize| match lead.kind {
+        LeadKind::Consultation => "service".to_owned(),
+        _ => format!("services[{i}]"),
+    };
+    let errors: Vec<FieldError> = lead
+        .services
+        .iter()
+        .enumerate()
+        .filter(|(_, slug)| !known.contains(slug))
+        .map(|(i, slug)| {
+            FieldError::new(
+                field(i),
+                "unknown",
+                format!("no published service has the slug `{slug}`; GET /v1/services lists them"),
+            )
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+async fn insert(conn: &mut PgConnection, lead: &NewLead, ip: Option<IpAddr>) -> Result<Lead> {
+    let id = Uuid::now_v7();
+    let status = if lead.spam {
+        LeadStatus::Spam
+    } else {
+        LeadStatus::New
+    };
+    let utm = serde_json::to_value(&lead.utm).map_err(anyhow::Error::from)?;
+    let stored = sqlx::query_as!(
+        Lead,
+        r#"
+        insert into leads (id, kind, status, name, first_name, last_name, email, phone, company,
+                           message, services, project_type, budget_range, timeline,
+                           consent_text_version, consented_at, source_page, utm, client_ip)
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now(), $16, $17, $18)
+        returning id, reference, kind as "kind: LeadKind", status as "status: LeadStatus", name,
+                  first_name, last_name, email, phone, company, message, services, project_type,
+                  budget_range, timeline, consent_text_version, consented_at, source_page, utm,
+                  assignee_id, created_at, updated_at
+        "#,
+        id,
+        lead.kind.as_str(),
+        status.as_str(),
+        lead.name,
+        lead.first_name,
+        lead.last_name,
+        lead.email,
+        lead.phone,
+        lead.company,
+        lead.message,
+        &lead.services,
+        lead.project_type,
+        lead.budget_range,
+        lead.timeline,
+        lead.consent_text_version,
+        lead.source_page,
+        utm,
+        ip.map(IpNetwork::from),
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let details = serde_json::json!({ "spam": lead.spam, "source_page": lead.source_page });
+    add_event(conn, id, "visitor", "created", details).await?;
+    Ok(stored)
+}
+
+async fn add_event(
+    conn: &mut PgConnection,
+    lead_id: Uuid,
+    actor: &str,
+    kind: &str,
+    details: serde_json::Value,
+) -> Result<()> {
+    sqlx::query!(
+        "insert into lead_events (id, lead_id, actor_label, kind, details) values ($1, $2, $3, $4, $5)",
+        Uuid::now_v7(),
+        lead_id,
+        actor,
+        kind,
+        details
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The firm's name and the team's address, from the configuration or the site profile.
+async fn sender(conn: &mut PgConnection, config: &Config) -> Result<(String, Option<String>)> {
+    let site = sqlx::query!("select firm_name, contact_email from site_profile")
+        .fetch_optional(&mut *conn)
+        .await?;
+    let firm = site
+        .as_ref()
+        .map_or_else(|| "frontdesk".to_owned(), |s| s.firm_name.clone());
+    let team = config.team_email.clone().or(site.map(|s| s.contact_email));
+    Ok((firm, team))
+}
+
+async fn notify(conn: &mut PgConnection, config: &Config, lead: &Lead) -> Result<()> {
+    let (firm, team) = sender(conn, config).await?;
+    let attempts = config.outbox_max_attempts;
+    outbox::enqueue_email(conn, &confirmation(&firm, lead), attempts).await?;
+    if let Some(team) = team {
+        outbox::enqueue_email(conn, &team_notification(&team, lead), attempts).await?;
+    }
+    let data = serde_json::to_value(lead).map_err(anyhow::Error::from)?;
+    outbox::enqueue_event(conn, "lead.created", &data, attempts).await?;
+    Ok(())
+}
+
+fn greeting(lead: &Lead) -> &str {
+    lead.first_name.as_deref().unwrap_or(&lead.name)
+}
+
+pub fn confirmation(firm: &str, lead: &Lead) -> Email {
+    Email {
+        to: lead.email.clone(),
+        subject: format!(
+            "We received your {} ({})",
+            lead.kind.label(),
+            lead.reference
+        ),
+        text: format!(
+            "Hello {},\n\nThank you for your {}. We read every request and will reply within one \
+             business day.\n\nYour reference is {}; quote it if you write to us about this.\n\n\
+             — {firm}\n",
+            greeting(lead),
+            lead.kind.label(),
+            lead.reference,
+        ),
+        purpose: "lead_confirmation".into(),
+        unsubscribe_url: None,
+    }
+}
+
+pub fn team_notification(team: &str, lead: &Lead) -> Email {
+    let mut lines = vec![
+        format!("Reference: {}", lead.reference),
+        format!("Name: {}", lead.name),
+        format!("Email: {}", lead.email),
+    ];
+    let optional = [
+        ("Phone", &lead.phone),
+        ("Company", &lead.company),
+        ("Project type", &lead.project_type),
+        ("Budget", &lead.budget_range),
+        ("Timeline", &lead.timeline),
+        ("From page", &lead.source_page),
+    ];
+    lines.extend(
+        optional
+            .iter()
+            .filter_map(|(label, value)| value.as_ref().map(|v| format!("{label}: {v}"))),
+    );
+    if !lead.services.is_empty() {
+        lines.push(format!("Services: {}", lead.services.join(", ")));
+    }
+    Email {
+        to: team.to_owned(),
+        subject: format!(
+            "New {}: {} ({})",
+            lead.kind.label(),
+            lead.name,
+            lead.reference
+        ),
+        text: format!("{}\n\n{}\n", lines.join("\n"), lead.message),
+        purpose: "lead_notification".into(),
+        unsubscribe_url: None,
+    }
+}
+
+/// What the inbox shows.
+#[derive(Debug, Default)]
+pub struct LeadFilter {
+    pub kind: Option<LeadKind>,
+    pub status: Option<LeadStatus>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub text: Option<String>,
+}
+
+/// Leads, newest first, filtered; `limit` rows after the cursor.
+pub async fn list(db: &PgPool, filter: &LeadFilter, page: &PageParams) -> Result<Page<Lead>> {
+    let limit = page.limit()?;
+    let after: Option<Uuid> = page.decode()?;
+    let rows = query_leads(db, filter, after, i64::from(limit) + 1).await?;
+    Ok(Page::from_rows(rows, limit, |l| l.id))
+}
+
+/// Every lead of the filter (for CSV export), newest first, at most `max`.
+pub async fn all(db: &PgPool, filter: &LeadFilter, max: i64) -> Result<Vec<Lead>> {
+    query_leads(db, filter, None, max).await
+}
+
+async fn query_leads(
+    db: &PgPool,
+    filter: &LeadFilter,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Lead>> {
+    Ok(sqlx::query_as!(
+        Lead,
+        r#"
+        select id, reference, kind as "kind: LeadKind", status as "status: LeadStatus", name,
+               first_name, last_name, email, phone, company, message, services, project_type,
+               budget_range, timeline, consent_text_version, consented_at, source_page, utm,
+               assignee_id, created_at, updated_at
+        from leads
+        where ($1::uuid is null or id < $1)
+          and ($2::text is null or kind = $2)
+          and ($3::text is null or status = $3)
+          and ($4::timestamptz is null or created_at >= $4)
+          and ($5::timestamptz is null or created_at < $5)
+          and ($6::text is null or search @@ websearch_to_tsquery('simple', $6))
+        order by id desc
+        limit $7
+        "#,
+        after,
+        filter.kind.map(LeadKind::as_str),
+        filter.status.map(LeadStatus::as_str),
+        filter.from,
+        filter.to,
+        filter.text,
+        limit
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+fn not_found(id: Uuid) -> AppError {
+    AppError::not_found(format!("No lead has id {id}."))
+}
+
+pub async fn get(db: &PgPool, id: Uuid) -> Result<LeadWithTimeline> {
+    let lead = fetch(db, id).await?;
+    let timeline = sqlx::query_as!(
+        LeadEvent,
+        "select id, occurred_at, actor_label, kind, details from lead_events where lead_id = $1 order by id",
+        id
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(LeadWithTimeline { lead, timeline })
+}
+
+async fn fetch(db: impl sqlx::PgExecutor<'_>, id: Uuid) -> Result<Lead> {
+    sqlx::query_as!(
+        Lead,
+        r#"
+        select id, reference, kind as "kind: LeadKind", status as "status: LeadStatus", name,
+               first_name, last_name, email, phone, company, message, services, project_type,
+               budget_range, timeline, consent_text_version, consented_at, source_page, utm,
+               assignee_id, created_at, updated_at
+        from leads where id = $1
+        "#,
+        id
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or_else(|| not_found(id))
+}
+
+/// A validated change to a lead.
+pub struct Change {
+    pub status: Option<LeadStatus>,
+    pub assignee: Option<Option<Uuid>>,
+    pub note: Option<String>,
+}
+
+pub async fn update(
+    db: &PgPool,
+    config: &Config,
+    actor: AuditActor<'_>,
+    id: Uuid,
+    change: Change,
+) -> Result<LeadWithTimeline> {
+    let label = actor.label();
+    let mut tx = db.begin().await?;
+    let current = sqlx::query!(
+        r#"select status as "status: LeadStatus", assignee_id from leads where id = $1 for update"#,
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| not_found(id))?;
+    if let Some(status) = change.status.filter(|s| *s != current.status) {
+        if !current.status.can_become(status) {
+            return Err(AppError::conflict(
+                "invalid-transition",
+                format!(
+                    "A {} lead cannot become {}: leads move new → contacted → qualified → proposal → won or lost, and anything can be marked spam.",
+                    current.status.as_str(),
+                    status.as_str()
+                ),
+            ));
+        }
+        sqlx::query!(
+            "update leads set status = $2, updated_at = now() where id = $1",
+            id,
+            status.as_str()
+        )
+        .execute(&mut *tx)
+        .await?;
+        let details = serde_json::json!({ "from": current.status, "to": status });
+        add_event(&mut tx, id, &label, "status_changed", details.clone()).await?;
+        let data = serde_json::json!({ "id": id, "from": current.status, "to": status });
+        outbox::enqueue_event(
+            &mut tx,
+            "lead.status_changed",
+            &data,
+            config.outbox_max_attempts,
+        )
+        .await?;
+    }
+    if let Some(assignee) = change.assignee.filter(|a| *a != current.assignee_id) {
+        if let Some(admin) = assignee {
+            check_assignee(&mut tx, admin).await?;
+        }
+        sqlx::query!(
+            "update leads set assignee_id = $2, updated_at = now() where id = $1",
+            id,
+            assignee
+        )
+        .execute(&mut *tx)
+        .await?;
+        add_event(
+            &mut tx,
+            id,
+            &label,
+            "assigned",
+            serde_json::json!({ "assignee_id": assignee }),
+        )
+        .await?;
+    }
+    let noted = change.note.is_some();
+    if let Some(note) = change.note {
+        add_event(
+            &mut tx,
+            id,
+            &label,
+            "note",
+            serde_json::json!({ "text": note }),
+        )
+        .await?;
+        sqlx::query!("update leads set updated_at = now() where id = $1", id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    // The audit entry names the lead by id only: the person's data stays in the lead.
+    crate::audit::record(
+        &mut tx,
+        actor,
+        crate::audit::AuditEvent::new("lead.update", "lead", id).with_details(serde_json::json!({
+            "status": change.status,
+            "assignee_changed": change.assignee.is_some(),
+            "note_added": noted,
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    get(db, id).await
+}
+
+/// Leads go to admins who can work them: active owners and sales.
+async fn check_assignee(conn: &mut PgConnection, admin: Uuid) -> Result<()> {
+    let ok = sqlx::query_scalar!(
+        r#"select exists(select 1 from admin_users where id = $1 and active and role in ('owner', 'sales')) as "ok!""#,
+        admin
+    )
+    .fetch_one(conn)
+    .await?;
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::field(
+            "assignee_id",
+            "unknown",
+            "assignee_id must be an active owner or sales admin",
+        ))
+    }
+}

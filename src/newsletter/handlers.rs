@@ -1,0 +1,292 @@
+use axum::Extension;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::service::{self, Counts, Subscriber};
+use crate::auth::{Authorized, perm};
+use crate::error::{AppError, Problem, Result};
+use crate::http::extract::{Json, Query};
+use crate::http::middleware::ClientIp;
+use crate::http::pagination::{Page, PageParams};
+use crate::leads::model::DEFAULT_CONSENT_VERSION;
+use crate::rate_limit::{self, Limit};
+use crate::state::AppState;
+use crate::validation::Validator;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(subscribe))
+        .routes(routes!(confirm_get, confirm_post))
+        .routes(routes!(unsubscribe_page, unsubscribe))
+        .routes(routes!(list_subscribers))
+        .routes(routes!(export_subscribers))
+        .routes(routes!(subscriber_counts))
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct SubscribeRequest {
+    #[schema(example = "ada@example.com")]
+    email: String,
+    /// Must be true.
+    consent: bool,
+    consent_text_version: Option<String>,
+}
+
+/// The same answer whatever the address's state: it tells nobody who is subscribed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    status: &'static str,
+    message: &'static str,
+}
+
+const ACCEPTED: Accepted = Accepted {
+    status: "accepted",
+    message: "If this address can receive mail, a confirmation link is on its way; the subscription starts when it is opened.",
+};
+
+/// Subscribes an address to the newsletter (double opt-in: a confirmation email is sent).
+#[utoipa::path(post, path = "/v1/newsletter/subscriptions", tag = "newsletter",
+    request_body = SubscribeRequest,
+    responses((status = 202, body = Accepted), (status = 422, body = Problem),
+              (status = 429, description = "Too many attempts from this address", body = Problem)))]
+async fn subscribe(
+    State(state): State<AppState>,
+    ip: Option<Extension<ClientIp>>,
+    Json(request): Json<SubscribeRequest>,
+) -> Result<(StatusCode, Json<Accepted>)> {
+    let mut v = Validator::new();
+    let email = v.email("email", &request.email);
+    if !request.consent {
+        v.error(
+            "consent",
+            "required",
+            "consent must be true to receive the newsletter",
+        );
+    }
+    let version = v
+        .optional_text(
+            "consent_text_version",
+            request.consent_text_version.as_deref(),
+            50,
+        )
+        .unwrap_or_else(|| DEFAULT_CONSENT_VERSION.to_owned());
+    v.finish()?;
+    let limit = Limit {
+        max: state.config.form_rate_limit,
+        window: state.config.form_rate_window,
+    };
+    rate_limit::hit(
+        &state.db,
+        "newsletter",
+        ip.map(|Extension(ClientIp(ip))| ip),
+        limit,
+    )
+    .await?;
+    service::subscribe(&state.db, &state.config, &email, &version).await?;
+    Ok((StatusCode::ACCEPTED, Json(ACCEPTED)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TokenQuery {
+    /// The token from the confirmation email.
+    token: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Status {
+    /// `confirmed`, `unsubscribed`, `subscribed` or `not_subscribed`.
+    status: &'static str,
+}
+
+async fn confirm(state: &AppState, query: TokenQuery) -> Result<Json<Status>> {
+    let token = query.token.unwrap_or_default();
+    if token.is_empty() {
+        return Err(AppError::field(
+            "token",
+            "required",
+            "token is required: the one from the confirmation email",
+        ));
+    }
+    service::confirm(&state.db, &state.config, &token).await?;
+    Ok(Json(Status {
+        status: "confirmed",
+    }))
+}
+
+/// Confirms a subscription: the link in the confirmation email.
+#[utoipa::path(get, path = "/v1/newsletter/confirm", tag = "newsletter", params(TokenQuery),
+    responses((status = 200, body = Status), (status = 404, description = "Unknown or expired link", body = Problem)))]
+async fn confirm_get(
+    State(state): State<AppState>,
+    Query(query): Query<TokenQuery>,
+) -> Result<Json<Status>> {
+    confirm(&state, query).await
+}
+
+/// Confirms a subscription (for a frontend page that posts the token).
+#[utoipa::path(post, path = "/v1/newsletter/confirm", tag = "newsletter", params(TokenQuery),
+    responses((status = 200, body = Status), (status = 404, description = "Unknown or expired link", body = Problem)))]
+async fn confirm_post(
+    State(state): State<AppState>,
+    Query(query): Query<TokenQuery>,
+) -> Result<Json<Status>> {
+    confirm(&state, query).await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UnsubscribeQuery {
+    email: Option<String>,
+    /// The signature from the link.
+    sig: Option<String>,
+}
+
+impl UnsubscribeQuery {
+    fn parts(&self) -> Result<(String, &str)> {
+        let email = self
+            .email
+            .as_deref()
+            .unwrap_or_default()
+            .trim()
+            .to_lowercase();
+        let sig = self.sig.as_deref().unwrap_or_default();
+        if email.is_empty() || sig.is_empty() {
+            return Err(AppError::not_found("This unsubscribe link is not valid."));
+        }
+        Ok((email, sig))
+    }
+}
+
+/// Whether the link's address is subscribed. Opening the link changes nothing (mail
+/// scanners open links); unsubscribing is a POST to the same URL.
+#[utoipa::path(get, path = "/v1/newsletter/unsubscribe", tag = "newsletter", params(UnsubscribeQuery),
+    responses((status = 200, body = Status), (status = 404, description = "Not a valid link", body = Problem)))]
+async fn unsubscribe_page(
+    State(state): State<AppState>,
+    Query(query): Query<UnsubscribeQuery>,
+) -> Result<Json<Status>> {
+    let (email, sig) = query.parts()?;
+    let subscribed = service::is_subscribed(&state.db, &state.config, &email, sig).await?;
+    Ok(Json(Status {
+        status: if subscribed {
+            "subscribed"
+        } else {
+            "not_subscribed"
+        },
+    }))
+}
+
+/// Unsubscribes the link's address. Also the RFC 8058 one-click target: mail clients POST
+/// `List-Unsubscribe=One-Click` here; any body is accepted.
+#[utoipa::path(post, path = "/v1/newsletter/unsubscribe", tag = "newsletter", params(UnsubscribeQuery),
+    responses((status = 200, body = Status), (status = 404, description = "Not a valid link", body = Problem)))]
+async fn unsubscribe(
+    State(state): State<AppState>,
+    Query(query): Query<UnsubscribeQuery>,
+) -> Result<Json<Status>> {
+    let (email, sig) = query.parts()?;
+    service::unsubscribe(&state.db, &state.config, &email, sig).await?;
+    Ok(Json(Status {
+        status: "unsubscribed",
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SubscriberQuery {
+    /// pending, confirmed or unsubscribed.
+    status: Option<String>,
+}
+
+impl SubscriberQuery {
+    fn status(&self) -> Result<Option<&str>> {
+        match self.status.as_deref().filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s @ ("pending" | "confirmed" | "unsubscribed")) => Ok(Some(s)),
+            Some(_) => Err(AppError::field(
+                "status",
+                "invalid_choice",
+                "status must be pending, confirmed or unsubscribed",
+            )),
+        }
+    }
+}
+
+/// Newsletter subscribers, newest first.
+#[utoipa::path(get, path = "/v1/admin/newsletter/subscribers", tag = "admin", security(("bearer" = [])),
+    params(SubscriberQuery, PageParams),
+    responses((status = 200, body = Page<Subscriber>), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 422, body = Problem)))]
+async fn list_subscribers(
+    _auth: Authorized<perm::NewsletterRead>,
+    State(state): State<AppState>,
+    Query(query): Query<SubscriberQuery>,
+    Query(page): Query<PageParams>,
+) -> Result<Json<Page<Subscriber>>> {
+    Ok(Json(
+        service::list(&state.db, query.status()?, &page).await?,
+    ))
+}
+
+/// Subscribers as CSV (email, status, dates).
+#[utoipa::path(get, path = "/v1/admin/newsletter/subscribers.csv", tag = "admin", security(("bearer" = [])),
+    params(SubscriberQuery),
+    responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 401, body = Problem),
+              (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn export_subscribers(
+    _auth: Authorized<perm::NewsletterRead>,
+    State(state): State<AppState>,
+    Query(query): Query<SubscriberQuery>,
+) -> Result<Response> {
+    let subscribers = service::all(&state.db, query.status()?).await?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record([
+        "email",
+        "status",
+        "consent_text_version",
+        "created_at",
+        "confirmed_at",
+        "unsubscribed_at",
+    ])?;
+    let time =
+        |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+    for s in subscribers {
+        writer.write_record([
+            crate::leads::defuse(&s.email),
+            s.status,
+            crate::leads::defuse(&s.consent_text_version),
+            s.created_at.to_rfc3339(),
+            time(s.confirmed_at),
+            time(s.unsubscribed_at),
+        ])?;
+    }
+    let body = writer
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?;
+    let mut response = body.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    response.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"subscribers.csv\""),
+    );
+    Ok(response)
+}
+
+/// How many addresses are in each state.
+#[utoipa::path(get, path = "/v1/admin/newsletter/stats", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = Counts), (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn subscriber_counts(
+    _auth: Authorized<perm::NewsletterRead>,
+    State(state): State<AppState>,
+) -> Result<Json<Counts>> {
+    Ok(Json(service::counts(&state.db).await?))
+}

@@ -1,0 +1,253 @@
+//! The newsletter list with double opt-in: subscribing sends a confirmation link; only a
+//! confirmed address is on the list. Unsubscribing works from a signed link (and RFC 8058
+//! one-click), and subscribing again works.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::credentials::{new_token, token_hash};
+use crate::config::Config;
+use crate::error::{AppError, Result};
+use crate::http::pagination::{Page, PageParams};
+use crate::outbox::{self, Email};
+use crate::signing;
+
+/// A confirmation link works for a week.
+pub const CONFIRM_TTL_DAYS: i64 = 7;
+/// At most one confirmation email per address this often, however often the form is sent.
+pub const RESEND_AFTER_MINUTES: i64 = 5;
+
+pub fn unsubscribe_url(config: &Config, email: &str) -> String {
+    let mut url = url::Url::parse(&format!(
+        "{}/v1/newsletter/unsubscribe",
+        config.public_api_url
+    ))
+    .unwrap_or_else(|_| {
+        url::Url::parse("http://localhost/v1/newsletter/unsubscribe").expect("a valid URL")
+    });
+    url.query_pairs_mut()
+        .append_pair("email", email)
+        .append_pair("sig", &signing::sign(config, "unsubscribe", email));
+    url.to_string()
+}
+
+/// Starts (or restarts) the double opt-in for `email`. Whatever the address's state, the
+/// caller answers the same, so the form reveals nothing about who is subscribed.
+pub async fn subscribe(
+    db: &PgPool,
+    config: &Config,
+    email: &str,
+    consent_version: &str,
+) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let current = sqlx::query!(
+        r#"select status, confirmation_sent_at from newsletter_subscribers where email = $1 for update"#,
+        email
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let recently_sent = |sent: Option<DateTime<Utc>>| {
+        sent.is_some_and(|at| Utc::now() - at < chrono::Duration::minutes(RESEND_AFTER_MINUTES))
+    };
+    let send = match &current {
+        None => true,
+        Some(row) if row.status == "confirmed" => false,
+        Some(row) if row.status == "pending" => !recently_sent(row.confirmation_sent_at),
+        Some(_) => true,
+    };
+    if send {
+        let token = new_token("nl_");
+        let expires = Utc::now() + chrono::Duration::days(CONFIRM_TTL_DAYS);
+        sqlx::query!(
+            r#"
+            insert into newsletter_subscribers (id, email, status, confirm_token_hash, confirm_expires_at,
+                                                confirmation_sent_at, consent_text_version)
+            values ($1, $2, 'pending', $3, $4, now(), $5)
+            on conflict (email) do update set
+                status = 'pending', confirm_token_hash = excluded.confirm_token_hash,
+                confirm_expires_at = excluded.confirm_expires_at, confirmation_sent_at = now(),
+                consent_text_version = excluded.consent_text_version, updated_at = now()
+            "#,
+            Uuid::now_v7(),
+            email,
+            token_hash(&token),
+            expires,
+            consent_version
+        )
+        .execute(&mut *tx)
+        .await?;
+        let email_job = confirmation_email(config, &firm_name(&mut tx).await?, email, &token);
+        outbox::enqueue_email(&mut tx, &email_job, config.outbox_max_attempts).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn firm_name(conn: &mut PgConnection) -> Result<String> {
+    Ok(sqlx::query_scalar!("select firm_name from site_profile")
+        .fetch_optional(conn)
+        .await?
+        .unwrap_or_else(|| "frontdesk".to_owned()))
+}
+
+fn confirmation_email(config: &Config, firm: &str, email: &str, token: &str) -> Email {
+    let confirm = format!(
+        "{}/v1/newsletter/confirm?token={token}",
+        config.public_api_url
+    );
+    Email {
+        to: email.to_owned(),
+        subject: format!("Confirm your subscription to {firm}'s newsletter"),
+        text: format!(
+            "Hello,\n\nSomeone (we hope you) asked to receive {firm}'s newsletter at this address.\n\n\
+             To confirm, open this link within {CONFIRM_TTL_DAYS} days:\n{confirm}\n\n\
+             If it was not you, ignore this email: you will not hear from us again.\n\n— {firm}\n"
+        ),
+        purpose: "newsletter_confirmation".into(),
+        unsubscribe_url: Some(unsubscribe_url(config, email)),
+    }
+}
+
+fn invalid_link() -> AppError {
+    AppError::not_found(
+        "This confirmation link is not valid or has expired; subscribe again to get a new one.",
+    )
+}
+
+/// Confirms the subscription a token was sent for.
+pub async fn confirm(db: &PgPool, config: &Config, token: &str) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let email = sqlx::query_scalar!(
+        r#"
+        update newsletter_subscribers
+        set status = 'confirmed', confirmed_at = now(), confirm_token_hash = null,
+            confirm_expires_at = null, unsubscribed_at = null, updated_at = now()
+        where confirm_token_hash = $1 and status = 'pending' and confirm_expires_at > now()
+        returning email
+        "#,
+        token_hash(token)
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(invalid_link)?;
+    outbox::enqueue_event(
+        &mut tx,
+        "newsletter.confirmed",
+        &serde_json::json!({ "email": email }),
+        config.outbox_max_attempts,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Takes `email` off the list, if the signature is ours. True when it was on it.
+pub async fn unsubscribe(
+    db: &PgPool,
+    config: &Config,
+    email: &str,
+    signature: &str,
+) -> Result<bool> {
+    if !signing::verify(config, "unsubscribe", email, signature) {
+        return Err(AppError::not_found("This unsubscribe link is not valid."));
+    }
+    let changed = sqlx::query!(
+        r#"update newsletter_subscribers set status = 'unsubscribed', unsubscribed_at = now(),
+                  confirm_token_hash = null, updated_at = now()
+           where email = $1 and status <> 'unsubscribed'"#,
+        email
+    )
+    .execute(db)
+    .await?
+    .rows_affected();
+    Ok(changed > 0)
+}
+
+/// Whether a signed link's address is on the list (for the unsubscribe page).
+pub async fn is_subscribed(
+    db: &PgPool,
+    config: &Config,
+    email: &str,
+    signature: &str,
+) -> Result<bool> {
+    if !signing::verify(config, "unsubscribe", email, signature) {
+        return Err(AppError::not_found("This unsubscribe link is not valid."));
+    }
+    Ok(sqlx::query_scalar!(
+        r#"select exists(select 1 from newsletter_subscribers where email = $1 and status <> 'unsubscribed') as "subscribed!""#,
+        email
+    )
+    .fetch_one(db)
+    .await?)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Subscriber {
+    pub id: Uuid,
+    pub email: String,
+    /// pending, confirmed or unsubscribed.
+    pub status: String,
+    pub consent_text_version: String,
+    pub created_at: DateTime<Utc>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub unsubscribed_at: Option<DateTime<Utc>>,
+}
+
+pub async fn list(
+    db: &PgPool,
+    status: Option<&str>,
+    page: &PageParams,
+) -> Result<Page<Subscriber>> {
+    let limit = page.limit()?;
+    let after: Option<Uuid> = page.decode()?;
+    let rows = sqlx::query_as!(
+        Subscriber,
+        r#"select id, email, status, consent_text_version, created_at, confirmed_at, unsubscribed_at
+           from newsletter_subscribers
+           where ($1::uuid is null or id < $1) and ($2::text is null or status = $2)
+           order by id desc limit $3"#,
+        after,
+        status,
+        i64::from(limit) + 1
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(Page::from_rows(rows, limit, |s| s.id))
+}
+
+pub async fn all(db: &PgPool, status: Option<&str>) -> Result<Vec<Subscriber>> {
+    Ok(sqlx::query_as!(
+        Subscriber,
+        r#"select id, email, status, consent_text_version, created_at, confirmed_at, unsubscribed_at
+           from newsletter_subscribers where ($1::text is null or status = $1) order by id"#,
+        status
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+#[derive(Debug, Serialize, ToSchema, PartialEq, Eq)]
+pub struct Counts {
+    pub pending: i64,
+    pub confirmed: i64,
+    pub unsubscribed: i64,
+}
+
+pub async fn counts(db: &PgPool) -> Result<Counts> {
+    let row = sqlx::query!(
+        r#"select count(*) filter (where status = 'pending') as "pending!",
+                  count(*) filter (where status = 'confirmed') as "confirmed!",
+                  count(*) filter (where status = 'unsubscribed') as "unsubscribed!"
+           from newsletter_subscribers"#
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(Counts {
+        pending: row.pending,
+        confirmed: row.confirmed,
+        unsubscribed: row.unsubscribed,
+    })
+}

@@ -1,0 +1,12 @@
+//! The outbox: notifications (email, webhooks) written in the same transaction as the change
+//! that causes them, delivered by workers on every replica, retried with backoff, parked
+//! when they keep failing, and visible to admins.
+
+mod handlers;
+pub mod jobs;
+pub mod mailer;
+pub mod webhooks;
+pub mod worker;
+
+pub use handlers::router;
+pub use jobs::{Email, enqueue_email, enqueue_event};

@@ -1,0 +1,152 @@
+//! Outbox workers: every replica runs OUTBOX_WORKERS of them. Each claims one due job at a
+//! time (FOR UPDATE SKIP LOCKED), delivers it, and records success, a retry with backoff,
+//! or parking. A NOTIFY from the transaction that adds a job wakes idle workers at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::jobs::{self, CHANNEL, Claimed, Email};
+use super::mailer::Mailer;
+use super::webhooks;
+use crate::config::Config;
+
+#[derive(Clone)]
+pub struct Deliverer {
+    db: PgPool,
+    mailer: Mailer,
+    http: reqwest::Client,
+    retry_base: Duration,
+    webhook_timeout: Duration,
+}
+
+impl Deliverer {
+    pub fn new(db: PgPool, config: &Config) -> anyhow::Result<Self> {
+        Ok(Self {
+            db,
+            mailer: Mailer::from_config(config)?,
+            http: reqwest::Client::builder()
+                .user_agent(concat!("frontdesk/", env!("CARGO_PKG_VERSION")))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
+            retry_base: config.outbox_retry_base,
+            webhook_timeout: config.webhook_timeout,
+        })
+    }
+
+    /// Claims and delivers one due job; false when there was none.
+    pub async fn run_once(&self) -> crate::error::Result<bool> {
+        let Some(job) = jobs::claim(&self.db, 1).await?.into_iter().next() else {
+            return Ok(false);
+        };
+        match self.deliver(&job).await {
+            Ok(via) => jobs::succeed(&self.db, job.id, via).await?,
+            Err(err) => {
+                let parked =
+                    jobs::fail(&self.db, &job, &format!("{err:#}"), self.retry_base).await?;
+                if parked {
+                    tracing::warn!(job = %job.id, kind = %job.kind, attempts = job.attempts, error = %err, "outbox job parked after its last attempt");
+                } else {
+                    tracing::info!(job = %job.id, kind = %job.kind, attempts = job.attempts, error = %err, "outbox job failed; will retry");
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    async fn deliver(&self, job: &Claimed) -> anyhow::Result<&'static str> {
+        match job.kind.as_str() {
+            "email" => {
+                let email: Email = serde_json::from_value(job.payload.clone())?;
+                self.mailer.deliver(job.id, &email).await
+            }
+            "webhook" => {
+                let delivered =
+                    webhooks::deliver(&self.db, &self.http, job, self.webhook_timeout).await?;
+                Ok(if delivered { "http" } else { "skipped" })
+            }
+            other => anyhow::bail!("unknown job kind {other}"),
+        }
+    }
+}
+
+/// Runs the workers until `shutdown`.
+pub async fn run(
+    deliverer: Deliverer,
+    workers: usize,
+    poll: Duration,
+    shutdown: CancellationToken,
+) {
+    let wake = Arc::new(Notify::new());
+    tokio::spawn(listen(deliverer.db.clone(), wake.clone(), shutdown.clone()));
+    let mut handles = Vec::new();
+    for _ in 0..workers {
+        let deliverer = deliverer.clone();
+        let wake = wake.clone();
+        let shutdown = shutdown.clone();
+        handles.push(tokio::spawn(async move {
+            loop {
+                if shutdown.is_cancelled() {
+                    return;
+                }
+                match deliverer.run_once().await {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(err) => tracing::warn!(error = %err, "outbox worker could not claim jobs"),
+                }
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = wake.notified() => {}
+                    () = tokio::time::sleep(poll) => {}
+                }
+            }
+        }));
+    }
+    for handle in handles {
+        let _ = handle.await;
+    }
+}
+
+/// Wakes the workers when a job is added anywhere; polling covers a lost connection.
+async fn listen(db: PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
+    while !shutdown.is_cancelled() {
+        if let Ok(mut listener) = PgListener::connect_with(&db).await {
+            if listener.listen(CHANNEL).await.is_ok() {
+                loop {
+                    tokio::select! {
+                        () = shutdown.cancelled() => return,
+                        message = listener.recv() => match message {
+                            Ok(_) => wake.notify_waiters(),
+                            Err(_) => break,
+                        },
+                    }
+                }
+            }
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}
+
+/// Drops what is only kept for a while: idempotency keys and rate-limit windows.
+pub async fn housekeeping(db: PgPool, shutdown: CancellationToken) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        if let Err(err) = crate::idempotency::forget_old(&db).await {
+            tracing::warn!(error = %err, "could not drop old idempotency keys");
+        }
+        if let Err(err) = crate::rate_limit::forget_old(&db).await {
+            tracing::warn!(error = %err, "could not drop old rate-limit windows");
+        }
+    }
+}

@@ -1,0 +1,62 @@
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::service::{self, Erased, PersonalData};
+use crate::auth::{Authorized, perm};
+use crate::error::{Problem, Result};
+use crate::http::extract::{Json, Query};
+use crate::state::AppState;
+use crate::validation::Validator;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(export_person))
+        .routes(routes!(erase_person))
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+pub struct PersonRef {
+    /// The person's email address.
+    #[schema(example = "ada@example.com")]
+    email: String,
+}
+
+fn email_of(person: &PersonRef) -> Result<String> {
+    let mut v = Validator::new();
+    let email = v.email("email", &person.email);
+    v.finish()?;
+    Ok(email)
+}
+
+/// Everything held about an email address, as JSON (a subject access request).
+#[utoipa::path(get, path = "/v1/admin/privacy/export", tag = "admin", security(("bearer" = [])),
+    params(PersonRef),
+    responses((status = 200, body = PersonalData), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 422, body = Problem)))]
+async fn export_person(
+    _auth: Authorized<perm::PrivacyManage>,
+    State(state): State<AppState>,
+    Query(person): Query<PersonRef>,
+) -> Result<Json<PersonalData>> {
+    Ok(Json(service::export(&state.db, &email_of(&person)?).await?))
+}
+
+/// Erases an email address everywhere (leads, newsletter, emails, webhooks); only counts
+/// remain.
+#[utoipa::path(post, path = "/v1/admin/privacy/erase", tag = "admin", security(("bearer" = [])),
+    request_body = PersonRef,
+    responses((status = 200, body = Erased), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 422, body = Problem)))]
+async fn erase_person(
+    Authorized(principal, _): Authorized<perm::PrivacyManage>,
+    State(state): State<AppState>,
+    Json(person): Json<PersonRef>,
+) -> Result<Json<Erased>> {
+    Ok(Json(
+        service::erase(&state.db, (&principal).into(), &email_of(&person)?).await?,
+    ))
+}

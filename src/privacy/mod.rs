@@ -1,0 +1,7 @@
+//! A person's data: export everything held about an email address, or erase it everywhere,
+//! leaving only anonymized counts.
+
+mod handlers;
+pub mod service;
+
+pub use handlers::router;

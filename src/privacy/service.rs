@@ -1,0 +1,153 @@
+//! Export and erasure of everything held about one email address: leads (with their
+//! timelines), the newsletter subscription, and the emails and webhooks that carried them.
+//! Later capabilities (bookings, chats) add their part here.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sqlx::PgPool;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::audit::{self, AuditActor, AuditEvent};
+use crate::auth::credentials::email_hash;
+use crate::error::Result;
+use crate::leads::model::{Lead, LeadEvent, LeadKind, LeadStatus};
+use crate::outbox::jobs::JobView;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeadRecord {
+    #[serde(flatten)]
+    pub lead: Lead,
+    pub timeline: Vec<LeadEvent>,
+}
+
+/// Everything held about an address.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonalData {
+    pub email: String,
+    pub leads: Vec<LeadRecord>,
+    #[schema(value_type = Option<Object>)]
+    pub newsletter: Option<serde_json::Value>,
+    /// Emails sent (or kept) to this address.
+    pub emails: Vec<JobView>,
+}
+
+pub async fn export(db: &PgPool, email: &str) -> Result<PersonalData> {
+    let leads = sqlx::query_as!(
+        Lead,
+        r#"
+        select id, reference, kind as "kind: LeadKind", status as "status: LeadStatus", name,
+               first_name, last_name, email, phone, company, message, services, project_type,
+               budget_range, timeline, consent_text_version, consented_at, source_page, utm,
+               assignee_id, created_at, updated_at
+        from leads where email = $1 order by id
+        "#,
+        email
+    )
+    .fetch_all(db)
+    .await?;
+    let mut records = Vec::with_capacity(leads.len());
+    for lead in leads {
+        let timeline = sqlx::query_as!(
+            LeadEvent,
+            "select id, occurred_at, actor_label, kind, details from lead_events where lead_id = $1 order by id",
+            lead.id
+        )
+        .fetch_all(db)
+        .await?;
+        records.push(LeadRecord { lead, timeline });
+    }
+    let newsletter = sqlx::query_scalar!(
+        r#"select jsonb_build_object('status', status, 'consent_text_version', consent_text_version,
+                  'created_at', created_at, 'confirmed_at', confirmed_at,
+                  'unsubscribed_at', unsubscribed_at) as "record!"
+           from newsletter_subscribers where email = $1"#,
+        email
+    )
+    .fetch_optional(db)
+    .await?;
+    let emails = sqlx::query_as!(
+        JobView,
+        r#"select id, kind, status, attempts, max_attempts, run_at, last_error, delivered_via,
+                  payload, created_at, done_at
+           from outbox_jobs where kind = 'email' and payload->>'to' = $1 order by id"#,
+        email
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(PersonalData {
+        email: email.to_owned(),
+        leads: records,
+        newsletter,
+        emails,
+    })
+}
+
+/// What an erasure removed, by kind; all that remains of the person.
+#[derive(Debug, Serialize, ToSchema, PartialEq, Eq)]
+pub struct Erased {
+    pub counts: BTreeMap<String, i64>,
+}
+
+/// Erases the address everywhere, in one transaction, and records only the counts (under a
+/// hash of the address) and an audit entry without the address.
+pub async fn erase(db: &PgPool, actor: AuditActor<'_>, email: &str) -> Result<Erased> {
+    let mut tx = db.begin().await?;
+    let lead_ids = sqlx::query_scalar!("select id from leads where email = $1", email)
+        .fetch_all(&mut *tx)
+        .await?;
+    let lead_ids_text: Vec<String> = lead_ids.iter().map(Uuid::to_string).collect();
+    // Any job that mentions the address (mail to them, the team's notification about them,
+    // webhooks carrying their lead) or one of their leads goes.
+    let webhooks = sqlx::query!(
+        r#"delete from outbox_jobs where kind = 'webhook'
+           and (strpos(lower(payload::text), $1) > 0 or payload->'data'->>'id' = any($2))"#,
+        email,
+        &lead_ids_text
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let emails = sqlx::query!(
+        "delete from outbox_jobs where kind = 'email' and strpos(lower(payload::text), $1) > 0",
+        email
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let leads = sqlx::query!("delete from leads where email = $1", email)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let subscriptions = sqlx::query!("delete from newsletter_subscribers where email = $1", email)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let counts: BTreeMap<String, i64> = [
+        ("leads", leads),
+        ("newsletter_subscriptions", subscriptions),
+        ("emails", emails),
+        ("webhook_deliveries", webhooks),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), i64::try_from(v).unwrap_or(i64::MAX)))
+    .collect();
+    let counts_json = serde_json::to_value(&counts).map_err(anyhow::Error::from)?;
+    sqlx::query!(
+        "insert into privacy_erasures (id, email_hash, counts) values ($1, $2, $3)",
+        Uuid::now_v7(),
+        email_hash(email),
+        counts_json
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        AuditEvent::new("privacy.erase", "person", "erased").with_details(counts_json),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Erased { counts })
+}
