@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 
 use crate::error::{AppError, Result};
 
@@ -22,8 +22,15 @@ pub fn window_start(now: DateTime<Utc>, window: Duration) -> DateTime<Utc> {
     Utc.timestamp_opt(start, 0).single().unwrap_or(now)
 }
 
-/// Counts one hit of `action` from `ip`; 429 with Retry-After once over the limit.
-pub async fn hit(db: &PgPool, action: &str, ip: Option<IpAddr>, limit: Limit) -> Result<()> {
+/// Counts one hit of `action` from `ip`; 429 with Retry-After once over the limit. Run it
+/// in the transaction of the work it guards: a refused request rolls back and is not counted,
+/// an accepted one is counted with its work, in one commit.
+pub async fn hit(
+    db: impl PgExecutor<'_>,
+    action: &str,
+    ip: Option<IpAddr>,
+    limit: Limit,
+) -> Result<()> {
     let Some(ip) = ip else {
         return Ok(());
     };

@@ -19,7 +19,7 @@ use crate::http::extract::{Json, Path, Query};
 use crate::http::middleware::ClientIp;
 use crate::http::pagination::{Page, PageParams};
 use crate::idempotency::{IdempotencyKey, request_hash};
-use crate::rate_limit::{self, Limit};
+use crate::rate_limit::Limit;
 use crate::state::AppState;
 use crate::validation::Validator;
 
@@ -41,18 +41,16 @@ fn form_limit(state: &AppState) -> Limit {
 
 async fn capture(
     state: &AppState,
-    action: &str,
     ip: Option<IpAddrExt>,
     key: IdempotencyKey,
     hash: Vec<u8>,
     lead: NewLead,
 ) -> Result<(StatusCode, Json<LeadReceipt>)> {
-    let ip = ip.map(|Extension(ClientIp(ip))| ip);
-    rate_limit::hit(&state.db, action, ip, form_limit(state)).await?;
     let submission = Submission {
-        ip,
+        ip: ip.map(|Extension(ClientIp(ip))| ip),
         idempotency_key: key.0.as_deref(),
         request_hash: hash,
+        rate_limit: form_limit(state),
     };
     let receipt = service::capture(&state.db, &state.config, lead, submission).await?;
     Ok((StatusCode::CREATED, Json(receipt)))
@@ -75,15 +73,7 @@ async fn book_consultation(
     Json(request): Json<ConsultationRequest>,
 ) -> Result<(StatusCode, Json<LeadReceipt>)> {
     let lead = request.validate()?;
-    capture(
-        &state,
-        "consultation",
-        ip,
-        key,
-        request_hash(&request),
-        lead,
-    )
-    .await
+    capture(&state, ip, key, request_hash(&request), lead).await
 }
 
 /// "Get a custom development plan". Send an `Idempotency-Key` to retry safely.
@@ -101,7 +91,7 @@ async fn request_plan(
     Json(request): Json<PlanRequest>,
 ) -> Result<(StatusCode, Json<LeadReceipt>)> {
     let lead = request.validate()?;
-    capture(&state, "plan", ip, key, request_hash(&request), lead).await
+    capture(&state, ip, key, request_hash(&request), lead).await
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

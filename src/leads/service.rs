@@ -14,12 +14,14 @@ use crate::error::{AppError, FieldError, Result};
 use crate::http::pagination::{Page, PageParams};
 use crate::idempotency::{self, Claim};
 use crate::outbox::{self, Email};
+use crate::rate_limit::{self, Limit};
 
 /// Who a capture request came from and how.
 pub struct Submission<'a> {
     pub ip: Option<IpAddr>,
     pub idempotency_key: Option<&'a str>,
     pub request_hash: Vec<u8>,
+    pub rate_limit: Limit,
 }
 
 /// Stores the lead and, in the same transaction, its notifications: a confirmation to the
@@ -33,6 +35,13 @@ pub async fn capture(
 ) -> Result<LeadReceipt> {
     let scope = format!("lead:{}", lead.kind.as_str());
     let mut tx = db.begin().await?;
+    rate_limit::hit(
+        &mut *tx,
+        lead.kind.as_str(),
+        submission.ip,
+        submission.rate_limit,
+    )
+    .await?;
     let claim = idempotency::claim::<LeadReceipt>(
         &mut tx,
         &scope,
