@@ -120,7 +120,7 @@ pub const VARIABLES: &[Variable] = &[
     Variable {
         name: "FORM_RATE_LIMIT",
         default: "10",
-        help: "submissions of each public form per client IP within FORM_RATE_WINDOW_SECS (then 429)",
+        help: "submissions of each public form per client IP within FORM_RATE_WINDOW_SECS (then 429); 0 turns the limit off",
     },
     Variable {
         name: "FORM_RATE_WINDOW_SECS",
@@ -262,7 +262,7 @@ impl Config {
                 .parse::<lettre::message::Mailbox>("MAIL_FROM", any)?
                 .to_string(),
             team_email: vars.optional("TEAM_EMAIL", email)?,
-            form_rate_limit: vars.parse("FORM_RATE_LIMIT", positive)?,
+            form_rate_limit: vars.parse("FORM_RATE_LIMIT", any)?,
             form_rate_window: vars.seconds("FORM_RATE_WINDOW_SECS")?,
             outbox_workers: vars.parse("OUTBOX_WORKERS", positive)?,
             outbox_poll: Duration::from_millis(vars.parse("OUTBOX_POLL_MS", positive)?),

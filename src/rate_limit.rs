@@ -11,6 +11,7 @@ use crate::error::{AppError, Result};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limit {
+    /// Hits allowed per window; 0 turns the limit off.
     pub max: u32,
     pub window: Duration,
 }
@@ -31,7 +32,7 @@ pub async fn hit(
     ip: Option<IpAddr>,
     limit: Limit,
 ) -> Result<()> {
-    let Some(ip) = ip else {
+    let Some(ip) = ip.filter(|_| limit.max > 0) else {
         return Ok(());
     };
     let now = Utc::now();

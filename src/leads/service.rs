@@ -52,7 +52,7 @@ pub async fn capture(
     if let Claim::Replay { body, .. } = claim {
         return Ok(body);
     }
-    check_services(&mut tx, &lead).await?;
+    let context = context(&mut tx, config, &lead).await?;
     let stored = insert(&mut tx, &lead, submission.ip).await?;
     let receipt = LeadReceipt {
         reference: stored.reference.clone(),
@@ -60,23 +60,34 @@ pub async fn capture(
         received_at: stored.created_at,
     };
     if !lead.spam {
-        notify(&mut tx, config, &stored).await?;
+        notify(&mut tx, config, &context, &stored).await?;
     }
     idempotency::complete(&mut tx, &scope, submission.idempotency_key, 201, &receipt).await?;
     tx.commit().await?;
     Ok(receipt)
 }
 
-/// Every service named must be published.
-async fn check_services(conn: &mut PgConnection, lead: &NewLead) -> Result<()> {
-    if lead.services.is_empty() {
-        return Ok(());
-    }
-    let known = sqlx::query_scalar!(
-        "select slug from catalogue_services where published and slug = any($1)",
+/// What a capture needs to know besides the lead: the firm's name, the team's address, and
+/// which of the services named are published (read in one round trip).
+struct CaptureContext {
+    firm: String,
+    team: Option<String>,
+}
+
+async fn context(
+    conn: &mut PgConnection,
+    config: &Config,
+    lead: &NewLead,
+) -> Result<CaptureContext> {
+    let row = sqlx::query!(
+        r#"
+        select (select firm_name from site_profile) as firm_name,
+               (select contact_email from site_profile) as contact_email,
+               array(select slug from catalogue_services where published and slug = any($1)) as "known!"
+        "#,
         &lead.services
     )
-    .fetch_all(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
     let field = |i: usize| match lead.kind {
         LeadKind::Consultation => "service".to_owned(),
@@ -86,7 +97,7 @@ async fn check_services(conn: &mut PgConnection, lead: &NewLead) -> Result<()> {
         .services
         .iter()
         .enumerate()
-        .filter(|(_, slug)| !known.contains(slug))
+        .filter(|(_, slug)| !row.known.contains(slug))
         .map(|(i, slug)| {
             FieldError::new(
                 field(i),
@@ -95,11 +106,13 @@ async fn check_services(conn: &mut PgConnection, lead: &NewLead) -> Result<()> {
             )
         })
         .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Validation(errors))
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
     }
+    Ok(CaptureContext {
+        firm: row.firm_name.unwrap_or_else(|| "frontdesk".to_owned()),
+        team: config.team_email.clone().or(row.contact_email),
+    })
 }
 
 async fn insert(conn: &mut PgConnection, lead: &NewLead, ip: Option<IpAddr>) -> Result<Lead> {
@@ -110,17 +123,26 @@ async fn insert(conn: &mut PgConnection, lead: &NewLead, ip: Option<IpAddr>) -> 
         LeadStatus::New
     };
     let utm = serde_json::to_value(&lead.utm).map_err(anyhow::Error::from)?;
+    let created = serde_json::json!({ "spam": lead.spam, "source_page": lead.source_page });
+    // The lead and the first entry of its timeline, in one round trip.
     let stored = sqlx::query_as!(
         Lead,
         r#"
-        insert into leads (id, kind, status, name, first_name, last_name, email, phone, company,
-                           message, services, project_type, budget_range, timeline,
-                           consent_text_version, consented_at, source_page, utm, client_ip)
-        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now(), $16, $17, $18)
-        returning id, reference, kind as "kind: LeadKind", status as "status: LeadStatus", name,
-                  first_name, last_name, email, phone, company, message, services, project_type,
-                  budget_range, timeline, consent_text_version, consented_at, source_page, utm,
-                  assignee_id, created_at, updated_at
+        with lead as (
+            insert into leads (id, kind, status, name, first_name, last_name, email, phone, company,
+                               message, services, project_type, budget_range, timeline,
+                               consent_text_version, consented_at, source_page, utm, client_ip)
+            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now(), $16, $17, $18)
+            returning *
+        ), event as (
+            insert into lead_events (id, lead_id, actor_label, kind, details)
+            select $19, id, 'visitor', 'created', $20 from lead
+        )
+        select id, reference, kind as "kind: LeadKind", status as "status: LeadStatus", name,
+               first_name, last_name, email, phone, company, message, services, project_type,
+               budget_range, timeline, consent_text_version, consented_at, source_page, utm,
+               assignee_id, created_at, updated_at
+        from lead
         "#,
         id,
         lead.kind.as_str(),
@@ -140,11 +162,11 @@ async fn insert(conn: &mut PgConnection, lead: &NewLead, ip: Option<IpAddr>) -> 
         lead.source_page,
         utm,
         ip.map(IpNetwork::from),
+        Uuid::now_v7(),
+        created,
     )
     .fetch_one(&mut *conn)
     .await?;
-    let details = serde_json::json!({ "spam": lead.spam, "source_page": lead.source_page });
-    add_event(conn, id, "visitor", "created", details).await?;
     Ok(stored)
 }
 
@@ -168,25 +190,18 @@ async fn add_event(
     Ok(())
 }
 
-/// The firm's name and the team's address, from the configuration or the site profile.
-async fn sender(conn: &mut PgConnection, config: &Config) -> Result<(String, Option<String>)> {
-    let site = sqlx::query!("select firm_name, contact_email from site_profile")
-        .fetch_optional(&mut *conn)
-        .await?;
-    let firm = site
-        .as_ref()
-        .map_or_else(|| "frontdesk".to_owned(), |s| s.firm_name.clone());
-    let team = config.team_email.clone().or(site.map(|s| s.contact_email));
-    Ok((firm, team))
-}
-
-async fn notify(conn: &mut PgConnection, config: &Config, lead: &Lead) -> Result<()> {
-    let (firm, team) = sender(conn, config).await?;
+async fn notify(
+    conn: &mut PgConnection,
+    config: &Config,
+    context: &CaptureContext,
+    lead: &Lead,
+) -> Result<()> {
     let attempts = config.outbox_max_attempts;
-    outbox::enqueue_email(conn, &confirmation(&firm, lead), attempts).await?;
-    if let Some(team) = team {
-        outbox::enqueue_email(conn, &team_notification(&team, lead), attempts).await?;
+    let mut emails = vec![confirmation(&context.firm, lead)];
+    if let Some(team) = &context.team {
+        emails.push(team_notification(team, lead));
     }
+    outbox::enqueue_emails(conn, &emails, attempts).await?;
     let data = serde_json::to_value(lead).map_err(anyhow::Error::from)?;
     outbox::enqueue_event(conn, "lead.created", &data, attempts).await?;
     Ok(())

@@ -43,19 +43,42 @@ pub async fn enqueue_email(
     conn: &mut PgConnection,
     email: &Email,
     max_attempts: i32,
-) -> Result<Uuid> {
-    let id = Uuid::now_v7();
-    let payload = serde_json::to_value(email).map_err(anyhow::Error::from)?;
+) -> Result<()> {
+    enqueue_emails(conn, std::slice::from_ref(email), max_attempts).await
+}
+
+/// Queues emails, and wakes the workers when the transaction commits, in one statement.
+pub async fn enqueue_emails(
+    conn: &mut PgConnection,
+    emails: &[Email],
+    max_attempts: i32,
+) -> Result<()> {
+    if emails.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = emails.iter().map(|_| Uuid::now_v7()).collect();
+    let payloads = emails
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::from)?;
     sqlx::query!(
-        "insert into outbox_jobs (id, kind, payload, max_attempts) values ($1, 'email', $2, $3)",
-        id,
-        payload,
-        max_attempts
+        r#"
+        with queued as (
+            insert into outbox_jobs (id, kind, payload, max_attempts)
+            select id, 'email', payload, $3 from unnest($1::uuid[], $2::jsonb[]) as t(id, payload)
+            returning id
+        )
+        select pg_notify($4, '') from queued limit 1
+        "#,
+        &ids,
+        &payloads,
+        max_attempts,
+        CHANNEL
     )
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    wake_workers(conn).await?;
-    Ok(id)
+    Ok(())
 }
 
 /// A job for every active endpoint subscribed to `event`.
@@ -88,15 +111,21 @@ pub async fn enqueue_event(
         payloads.push(serde_json::to_value(job).map_err(anyhow::Error::from)?);
     }
     sqlx::query!(
-        r#"insert into outbox_jobs (id, kind, payload, max_attempts)
-           select id, 'webhook', payload, $3 from unnest($1::uuid[], $2::jsonb[]) as t(id, payload)"#,
+        r#"
+        with queued as (
+            insert into outbox_jobs (id, kind, payload, max_attempts)
+            select id, 'webhook', payload, $3 from unnest($1::uuid[], $2::jsonb[]) as t(id, payload)
+            returning id
+        )
+        select pg_notify($4, '') from queued limit 1
+        "#,
         &ids,
         &payloads,
-        max_attempts
+        max_attempts,
+        CHANNEL
     )
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    wake_workers(conn).await?;
     Ok(endpoints.len())
 }
 

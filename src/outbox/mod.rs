@@ -9,4 +9,4 @@ pub mod webhooks;
 pub mod worker;
 
 pub use handlers::router;
-pub use jobs::{Email, enqueue_email, enqueue_event};
+pub use jobs::{Email, enqueue_email, enqueue_emails, enqueue_event};
