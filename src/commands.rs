@@ -63,8 +63,14 @@ pub async fn seed_demo(config: Config, posts: usize) -> anyhow::Result<()> {
     db::migrate(&pool, &config).await?;
     let report = frontdesk::demo::seed(&pool, posts).await?;
     println!(
-        "seeded the demo site: the site profile, {} services, {} authors, {} tags, {} series, {} posts ({} published)",
-        report.services, report.authors, report.tags, report.series, report.posts, report.published
+        "seeded the demo site: the site profile, {} services, {} authors, {} tags, {} series, {} posts ({} published), 2 hosts and {} call types",
+        report.services,
+        report.authors,
+        report.tags,
+        report.series,
+        report.posts,
+        report.published,
+        report.call_types
     );
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! frontdesk: the backend of a software consultancy's public website.
 //!
 //! Capabilities live in their own folders (handlers + service + model): `site`,
-//! `catalogue`, `blog`, `leads`, `newsletter`, `privacy`, `auth`, `admin_users`, `api_tokens`,
+//! `catalogue`, `blog`, `leads`, `newsletter`, `scheduling`, `privacy`, `auth`, `admin_users`, `api_tokens`,
 //! `audit`, `ops`. Shared plumbing sits
 //! beside them: `cache`, `config`, `db`, `error`, `http` (router, middleware, extractors),
 //! `idempotency`, `outbox` (the job runner), `rate_limit`, `signing`, `state`, `telemetry`,
@@ -26,6 +26,7 @@ pub mod ops;
 pub mod outbox;
 pub mod privacy;
 pub mod rate_limit;
+pub mod scheduling;
 pub mod signing;
 pub mod site;
 pub mod state;

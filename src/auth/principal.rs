@@ -50,7 +50,7 @@ impl Role {
         match self {
             Self::Owner => Permission::ALL,
             Self::Editor => &[CatalogueWrite, ContentWrite],
-            Self::Sales => &[LeadsRead, LeadsWrite, NewsletterRead],
+            Self::Sales => &[LeadsRead, LeadsWrite, NewsletterRead, SchedulingManage],
         }
     }
 }
@@ -75,6 +75,9 @@ pub enum Permission {
     LeadsWrite,
     #[serde(rename = "newsletter:read")]
     NewsletterRead,
+    /// Hosts, call types and bookings.
+    #[serde(rename = "scheduling:manage")]
+    SchedulingManage,
     #[serde(rename = "webhooks:manage")]
     WebhooksManage,
     /// Seeing and retrying outbox jobs.
@@ -98,6 +101,7 @@ impl Permission {
         Self::LeadsRead,
         Self::LeadsWrite,
         Self::NewsletterRead,
+        Self::SchedulingManage,
         Self::WebhooksManage,
         Self::OutboxManage,
         Self::PrivacyManage,
@@ -114,6 +118,7 @@ impl Permission {
             Self::LeadsRead => "leads:read",
             Self::LeadsWrite => "leads:write",
             Self::NewsletterRead => "newsletter:read",
+            Self::SchedulingManage => "scheduling:manage",
             Self::WebhooksManage => "webhooks:manage",
             Self::OutboxManage => "outbox:manage",
             Self::PrivacyManage => "privacy:manage",
@@ -250,6 +255,7 @@ pub mod perm {
         LeadsRead,
         LeadsWrite,
         NewsletterRead,
+        SchedulingManage,
         WebhooksManage,
         OutboxManage,
         PrivacyManage,

@@ -22,6 +22,7 @@ pub struct SeedReport {
     pub series: usize,
     pub posts: usize,
     pub published: usize,
+    pub call_types: usize,
 }
 
 /// Seeds an empty database. `total_posts` above the demo's own twenty adds generated
@@ -40,6 +41,7 @@ pub async fn seed(db: &PgPool, total_posts: usize) -> anyhow::Result<SeedReport>
         report.posts += 1;
         report.published += usize::from(post.status == "published");
     }
+    report.call_types = seed_scheduling(db).await?;
     let published: Vec<&DemoPost> = demo.iter().filter(|p| p.status == "published").collect();
     for i in 0..total_posts.saturating_sub(demo.len()) {
         create_post(db, published[i % published.len()], Some(i + 1)).await?;
@@ -253,6 +255,109 @@ async fn seed_series(db: &PgPool) -> anyhow::Result<usize> {
             .map_err(err)?;
     }
     Ok(series.len())
+}
+
+/// Two hosts in different zones, with working hours, and two call types they take.
+async fn seed_scheduling(db: &PgPool) -> anyhow::Result<usize> {
+    use crate::scheduling::model::{CallTypeInput, HostInput, HoursInput};
+    use crate::scheduling::setup;
+
+    let hosts = [
+        (
+            "Maya Okafor",
+            "maya@northwind.example",
+            "Europe/London",
+            vec![(1..=5, "09:00", "12:30"), (1..=5, "13:30", "17:30")],
+        ),
+        (
+            "Tomás Lindqvist",
+            "tomas@northwind.example",
+            "America/New_York",
+            vec![(1..=4, "10:00", "16:00")],
+        ),
+    ];
+    let mut host_ids = Vec::new();
+    for (name, email, zone, hours) in hosts {
+        // Hosts are admins; these log in only after an owner sets them a password.
+        let password = crate::auth::credentials::new_token("demo_");
+        let admin = crate::admin_users::service::NewAdmin::validate(
+            email,
+            Some(name),
+            Some("sales"),
+            &password,
+        )
+        .map_err(err)?;
+        let admin = crate::admin_users::service::create(db, AuditActor::Cli, admin)
+            .await
+            .map_err(err)?;
+        let working_hours = hours
+            .into_iter()
+            .flat_map(|(days, start, end)| {
+                days.map(move |weekday| HoursInput {
+                    weekday,
+                    start: start.into(),
+                    end: end.into(),
+                })
+            })
+            .collect();
+        let host = HostInput {
+            time_zone: zone.into(),
+            working_hours,
+            active: None,
+        }
+        .validate()
+        .map_err(err)?;
+        setup::put_host(db, AuditActor::Cli, admin.id, host)
+            .await
+            .map_err(err)?;
+        host_ids.push(admin.id);
+    }
+    let call_types = [
+        (
+            "Discovery call",
+            "discovery-call",
+            "Thirty minutes to talk about your project and whether we are a fit.",
+            30,
+            5,
+            10,
+            240,
+            15,
+            Some(6),
+        ),
+        (
+            "Technical deep dive",
+            "technical-deep-dive",
+            "An hour with an engineer on architecture, code or infrastructure.",
+            60,
+            15,
+            15,
+            24 * 60,
+            30,
+            Some(2),
+        ),
+    ];
+    for (name, slug, description, duration, before, after, notice, step, cap) in call_types {
+        let input = CallTypeInput {
+            name: name.into(),
+            slug: Some(slug.into()),
+            description: description.into(),
+            duration_minutes: duration,
+            buffer_before_minutes: before,
+            buffer_after_minutes: after,
+            min_notice_minutes: Some(notice),
+            horizon_days: Some(30),
+            slot_step_minutes: Some(step),
+            daily_cap: cap,
+            host_ids: host_ids.clone(),
+            active: None,
+        }
+        .validate()
+        .map_err(err)?;
+        setup::save_call_type(db, AuditActor::Cli, None, input)
+            .await
+            .map_err(err)?;
+    }
+    Ok(call_types.len())
 }
 
 /// A post of posts.md.

@@ -43,6 +43,7 @@ use observe::ObserveLayer;
         (name = "blog", description = "Posts, tags, authors, series, search, shares and feeds"),
         (name = "leads", description = "Consultation and plan requests"),
         (name = "newsletter", description = "Double opt-in newsletter"),
+        (name = "scheduling", description = "Call types, free slots and bookings"),
         (name = "auth", description = "Admin login"),
         (name = "admin", description = "Administration (bearer token)"),
         (name = "ops", description = "Health and metrics"),
@@ -71,6 +72,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(crate::blog::router())
         .merge(crate::leads::router())
         .merge(crate::newsletter::router())
+        .merge(crate::scheduling::router())
         .merge(crate::outbox::router())
         .merge(crate::privacy::router())
         .merge(crate::auth::router())

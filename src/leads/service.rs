@@ -64,6 +64,7 @@ pub async fn capture(
     }
     idempotency::complete(&mut tx, &scope, submission.idempotency_key, 201, &receipt).await?;
     tx.commit().await?;
+    crate::outbox::wake();
     Ok(receipt)
 }
 
@@ -229,6 +230,7 @@ pub fn confirmation(firm: &str, lead: &Lead) -> Email {
         ),
         purpose: "lead_confirmation".into(),
         unsubscribe_url: None,
+        attachment: None,
     }
 }
 
@@ -265,6 +267,7 @@ pub fn team_notification(team: &str, lead: &Lead) -> Email {
         text: format!("{}\n\n{}\n", lines.join("\n"), lead.message),
         purpose: "lead_notification".into(),
         unsubscribe_url: None,
+        attachment: None,
     }
 }
 
@@ -457,6 +460,7 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
+    crate::outbox::wake();
     get(db, id).await
 }
 
@@ -477,4 +481,75 @@ async fn check_assignee(conn: &mut PgConnection, admin: Uuid) -> Result<()> {
             "assignee_id must be an active owner or sales admin",
         ))
     }
+}
+
+/// A visitor who booked a call, as a lead.
+pub struct CallLead<'a> {
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub email: &'a str,
+    pub notes: &'a str,
+    pub consent_text_version: &'a str,
+    pub booking_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ip: Option<IpAddr>,
+}
+
+/// A booking makes the visitor a lead of kind `call`, or adds to the open one they have.
+/// Runs in the booking's transaction.
+pub async fn record_call(conn: &mut PgConnection, call: &CallLead<'_>) -> Result<Uuid> {
+    let open = sqlx::query_scalar!(
+        r#"select id from leads where email = $1 and kind = 'call'
+           and status not in ('won', 'lost', 'spam') order by id desc limit 1"#,
+        call.email
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let details = serde_json::json!({ "booking_id": call.booking_id, "starts_at": call.starts_at });
+    if let Some(lead) = open {
+        add_event(conn, lead, "visitor", "booking_created", details).await?;
+        sqlx::query!("update leads set updated_at = now() where id = $1", lead)
+            .execute(&mut *conn)
+            .await?;
+        return Ok(lead);
+    }
+    let lead = NewLead {
+        kind: LeadKind::Call,
+        name: format!("{} {}", call.first_name, call.last_name),
+        first_name: Some(call.first_name.to_owned()),
+        last_name: Some(call.last_name.to_owned()),
+        email: call.email.to_owned(),
+        phone: None,
+        company: None,
+        message: call.notes.to_owned(),
+        services: Vec::new(),
+        project_type: None,
+        budget_range: None,
+        timeline: None,
+        consent_text_version: call.consent_text_version.to_owned(),
+        source_page: None,
+        utm: Default::default(),
+        spam: false,
+    };
+    let stored = insert(conn, &lead, call.ip).await?;
+    add_event(conn, stored.id, "visitor", "booking_created", details).await?;
+    Ok(stored.id)
+}
+
+/// Adds a booking change to a lead's timeline.
+pub async fn note_booking(
+    conn: &mut PgConnection,
+    lead: Uuid,
+    kind: &str,
+    booking: Uuid,
+    actor: &str,
+) -> Result<()> {
+    add_event(
+        conn,
+        lead,
+        actor,
+        kind,
+        serde_json::json!({ "booking_id": booking }),
+    )
+    .await
 }

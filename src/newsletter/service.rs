@@ -83,6 +83,7 @@ pub async fn subscribe(
         outbox::enqueue_email(&mut tx, &email_job, config.outbox_max_attempts).await?;
     }
     tx.commit().await?;
+    crate::outbox::wake();
     Ok(())
 }
 
@@ -108,6 +109,7 @@ fn confirmation_email(config: &Config, firm: &str, email: &str, token: &str) -> 
         ),
         purpose: "newsletter_confirmation".into(),
         unsubscribe_url: Some(unsubscribe_url(config, email)),
+        attachment: None,
     }
 }
 
@@ -141,6 +143,7 @@ pub async fn confirm(db: &PgPool, config: &Config, token: &str) -> Result<()> {
     )
     .await?;
     tx.commit().await?;
+    crate::outbox::wake();
     Ok(())
 }
 

@@ -94,6 +94,7 @@ async fn retry_job(
     )
     .await?;
     tx.commit().await?;
+    crate::outbox::wake();
     Ok(StatusCode::ACCEPTED)
 }
 

@@ -14,9 +14,6 @@ use uuid::Uuid;
 use crate::error::{AppError, Result};
 use crate::http::pagination::{Page, PageParams};
 
-/// The channel that wakes idle workers when a job is added.
-pub const CHANNEL: &str = "frontdesk_outbox";
-
 /// An email to send. Kept in the job, so it is readable even when no SMTP server is set.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 pub struct Email {
@@ -28,6 +25,18 @@ pub struct Email {
     /// For newsletter mail: the one-click unsubscribe URL (RFC 8058).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsubscribe_url: Option<String>,
+    /// A text attachment, such as a calendar invite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Attachment>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct Attachment {
+    #[schema(example = "invite.ics")]
+    pub filename: String,
+    #[schema(example = "text/calendar; charset=utf-8; method=REQUEST")]
+    pub content_type: String,
+    pub content: String,
 }
 
 /// A webhook delivery to do: which endpoint, which event, what data.
@@ -47,7 +56,7 @@ pub async fn enqueue_email(
     enqueue_emails(conn, std::slice::from_ref(email), max_attempts).await
 }
 
-/// Queues emails, and wakes the workers when the transaction commits, in one statement.
+/// Queues emails. Call [`crate::outbox::wake`] once the transaction has committed.
 pub async fn enqueue_emails(
     conn: &mut PgConnection,
     emails: &[Email],
@@ -64,19 +73,14 @@ pub async fn enqueue_emails(
         .map_err(anyhow::Error::from)?;
     sqlx::query!(
         r#"
-        with queued as (
-            insert into outbox_jobs (id, kind, payload, max_attempts)
-            select id, 'email', payload, $3 from unnest($1::uuid[], $2::jsonb[]) as t(id, payload)
-            returning id
-        )
-        select pg_notify($4, '') from queued limit 1
+        insert into outbox_jobs (id, kind, payload, max_attempts)
+        select id, 'email', payload, $3 from unnest($1::uuid[], $2::jsonb[]) as t(id, payload)
         "#,
         &ids,
         &payloads,
-        max_attempts,
-        CHANNEL
+        max_attempts
     )
-    .fetch_all(&mut *conn)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -112,28 +116,16 @@ pub async fn enqueue_event(
     }
     sqlx::query!(
         r#"
-        with queued as (
-            insert into outbox_jobs (id, kind, payload, max_attempts)
-            select id, 'webhook', payload, $3 from unnest($1::uuid[], $2::jsonb[]) as t(id, payload)
-            returning id
-        )
-        select pg_notify($4, '') from queued limit 1
+        insert into outbox_jobs (id, kind, payload, max_attempts)
+        select id, 'webhook', payload, $3 from unnest($1::uuid[], $2::jsonb[]) as t(id, payload)
         "#,
         &ids,
         &payloads,
-        max_attempts,
-        CHANNEL
+        max_attempts
     )
-    .fetch_all(&mut *conn)
+    .execute(&mut *conn)
     .await?;
     Ok(endpoints.len())
-}
-
-async fn wake_workers(conn: &mut PgConnection) -> Result<()> {
-    sqlx::query!("select pg_notify($1, '')", CHANNEL)
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 /// A job a worker holds.
@@ -313,7 +305,7 @@ pub async fn retry(conn: &mut PgConnection, id: Uuid) -> Result<()> {
             ),
         });
     }
-    wake_workers(conn).await
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, Message};
+use lettre::message::{Attachment as LettreAttachment, Mailbox, Message, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use secrecy::ExposeSecret;
 use uuid::Uuid;
@@ -65,8 +65,10 @@ pub fn build_message(job_id: Uuid, from: &Mailbox, email: &Email) -> anyhow::Res
         .from(from.clone())
         .to(to)
         .subject(email.subject.clone())
-        .message_id(Some(format!("<{job_id}@frontdesk>")))
-        .header(ContentType::TEXT_PLAIN);
+        .message_id(Some(format!("<{job_id}@frontdesk>")));
+    if email.attachment.is_none() {
+        builder = builder.header(ContentType::TEXT_PLAIN);
+    }
     if let Some(url) = &email.unsubscribe_url {
         builder = builder
             .raw_header(HeaderValue::new(
@@ -78,14 +80,57 @@ pub fn build_message(job_id: Uuid, from: &Mailbox, email: &Email) -> anyhow::Res
                 "List-Unsubscribe=One-Click".to_owned(),
             ));
     }
+    let Some(attachment) = &email.attachment else {
+        return builder
+            .body(email.text.clone())
+            .context("building the message");
+    };
+    let content_type =
+        ContentType::parse(&attachment.content_type).context("the attachment's content type")?;
     builder
-        .body(email.text.clone())
+        .multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain(email.text.clone()))
+                .singlepart(
+                    LettreAttachment::new(attachment.filename.clone())
+                        .body(attachment.content.clone(), content_type),
+                ),
+        )
         .context("building the message")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_invite_travels_as_a_calendar_attachment() {
+        let email = Email {
+            to: "ada@example.com".into(),
+            subject: "Booked".into(),
+            text: "See you then".into(),
+            purpose: "booking.created.visitor".into(),
+            unsubscribe_url: None,
+            attachment: Some(crate::outbox::Attachment {
+                filename: "invite.ics".into(),
+                content_type: "text/calendar; charset=utf-8; method=REQUEST".into(),
+                content: "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".into(),
+            }),
+        };
+        let from: Mailbox = "frontdesk <frontdesk@localhost>".parse().expect("mailbox");
+        let raw = String::from_utf8(
+            build_message(Uuid::now_v7(), &from, &email)
+                .expect("message")
+                .formatted(),
+        )
+        .expect("utf8");
+        assert!(raw.contains("multipart/mixed"), "{raw}");
+        assert!(
+            raw.contains("Content-Disposition: attachment; filename=\"invite.ics\""),
+            "{raw}"
+        );
+        assert!(raw.contains("method=REQUEST"), "{raw}");
+    }
 
     #[test]
     fn newsletter_mail_carries_one_click_unsubscribe_headers() {
@@ -95,6 +140,7 @@ mod tests {
             text: "Hello".into(),
             purpose: "newsletter_confirmation".into(),
             unsubscribe_url: Some("https://api.example.com/v1/newsletter/unsubscribe?x=1".into()),
+            attachment: None,
         };
         let from: Mailbox = "frontdesk <frontdesk@localhost>".parse().expect("mailbox");
         let id = Uuid::now_v7();

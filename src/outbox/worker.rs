@@ -1,16 +1,20 @@
 //! Outbox workers: every replica runs OUTBOX_WORKERS of them. Each claims one due job at a
 //! time (FOR UPDATE SKIP LOCKED), delivers it, and records success, a retry with backoff,
-//! or parking. A NOTIFY from the transaction that adds a job wakes idle workers at once.
+//! or parking. The replica that adds a job wakes its own workers as soon as the job is
+//! committed; the others find it on their next poll. (A NOTIFY in the adding transaction
+//! would wake every replica, but Postgres serializes the commits of notifying transactions,
+//! which would cap lead capture at one commit at a time.)
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::sync::LazyLock;
+
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::jobs::{self, CHANNEL, Claimed, Email};
+use super::jobs::{self, Claimed, Email};
 use super::mailer::Mailer;
 use super::webhooks;
 use crate::config::Config;
@@ -74,6 +78,13 @@ impl Deliverer {
     }
 }
 
+static WAKE: LazyLock<Arc<Notify>> = LazyLock::new(|| Arc::new(Notify::new()));
+
+/// Wakes this process's idle workers: call it after committing a transaction that queued jobs.
+pub fn wake() {
+    WAKE.notify_waiters();
+}
+
 /// Runs the workers until `shutdown`.
 pub async fn run(
     deliverer: Deliverer,
@@ -81,8 +92,7 @@ pub async fn run(
     poll: Duration,
     shutdown: CancellationToken,
 ) {
-    let wake = Arc::new(Notify::new());
-    tokio::spawn(listen(deliverer.db.clone(), wake.clone(), shutdown.clone()));
+    let wake = WAKE.clone();
     let mut handles = Vec::new();
     for _ in 0..workers {
         let deliverer = deliverer.clone();
@@ -108,29 +118,6 @@ pub async fn run(
     }
     for handle in handles {
         let _ = handle.await;
-    }
-}
-
-/// Wakes the workers when a job is added anywhere; polling covers a lost connection.
-async fn listen(db: PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
-    while !shutdown.is_cancelled() {
-        if let Ok(mut listener) = PgListener::connect_with(&db).await {
-            if listener.listen(CHANNEL).await.is_ok() {
-                loop {
-                    tokio::select! {
-                        () = shutdown.cancelled() => return,
-                        message = listener.recv() => match message {
-                            Ok(_) => wake.notify_waiters(),
-                            Err(_) => break,
-                        },
-                    }
-                }
-            }
-        }
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(Duration::from_secs(1)) => {}
-        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Export and erasure of everything held about one email address: leads (with their
-//! timelines), the newsletter subscription, and the emails and webhooks that carried them.
-//! Later capabilities (bookings, chats) add their part here.
+//! timelines), the newsletter subscription, bookings, and the emails and webhooks that
+//! carried them. Later capabilities (chats) add their part here.
 
 use std::collections::BTreeMap;
 
@@ -31,6 +31,9 @@ pub struct PersonalData {
     pub newsletter: Option<serde_json::Value>,
     /// Emails sent (or kept) to this address.
     pub emails: Vec<JobView>,
+    /// Calls booked with this address.
+    #[schema(value_type = Vec<Object>)]
+    pub bookings: Vec<serde_json::Value>,
 }
 
 pub async fn export(db: &PgPool, email: &str) -> Result<PersonalData> {
@@ -76,11 +79,24 @@ pub async fn export(db: &PgPool, email: &str) -> Result<PersonalData> {
     )
     .fetch_all(db)
     .await?;
+    let bookings = sqlx::query_scalar!(
+        r#"select jsonb_build_object('id', b.id, 'call_type', c.slug, 'status', b.status,
+                  'starts_at', b.starts_at, 'ends_at', b.ends_at, 'time_zone', b.time_zone,
+                  'first_name', b.first_name, 'last_name', b.last_name, 'notes', b.notes,
+                  'consent_text_version', b.consent_text_version, 'created_at', b.created_at,
+                  'cancelled_at', b.cancelled_at) as "booking!"
+           from bookings b join call_types c on c.id = b.call_type_id
+           where b.email = $1 order by b.id"#,
+        email
+    )
+    .fetch_all(db)
+    .await?;
     Ok(PersonalData {
         email: email.to_owned(),
         leads: records,
         newsletter,
         emails,
+        bookings,
     })
 }
 
@@ -116,6 +132,10 @@ pub async fn erase(db: &PgPool, actor: AuditActor<'_>, email: &str) -> Result<Er
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    let bookings = sqlx::query!("delete from bookings where email = $1", email)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
     let leads = sqlx::query!("delete from leads where email = $1", email)
         .execute(&mut *tx)
         .await?
@@ -129,6 +149,7 @@ pub async fn erase(db: &PgPool, actor: AuditActor<'_>, email: &str) -> Result<Er
         ("newsletter_subscriptions", subscriptions),
         ("emails", emails),
         ("webhook_deliveries", webhooks),
+        ("bookings", bookings),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), i64::try_from(v).unwrap_or(i64::MAX)))

@@ -96,6 +96,29 @@ pub const ALL_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/admin/newsletter/stats"),
     ("GET", "/v1/admin/privacy/export"),
     ("POST", "/v1/admin/privacy/erase"),
+    ("GET", "/v1/call-types"),
+    ("GET", "/v1/call-types/{slug}"),
+    ("GET", "/v1/call-types/{slug}/slots"),
+    ("POST", "/v1/bookings"),
+    ("GET", "/v1/bookings/{token}"),
+    ("POST", "/v1/bookings/{token}/cancel"),
+    ("POST", "/v1/bookings/{token}/reschedule"),
+    ("GET", "/v1/bookings/{token}/invite.ics"),
+    ("GET", "/v1/calendars/{token}"),
+    ("GET", "/v1/admin/hosts"),
+    ("GET", "/v1/admin/hosts/{id}"),
+    ("PUT", "/v1/admin/hosts/{id}"),
+    ("DELETE", "/v1/admin/hosts/{id}"),
+    ("POST", "/v1/admin/hosts/{id}/overrides"),
+    ("DELETE", "/v1/admin/hosts/{id}/overrides/{override_id}"),
+    ("POST", "/v1/admin/hosts/{id}/calendar-token"),
+    ("GET", "/v1/admin/call-types"),
+    ("POST", "/v1/admin/call-types"),
+    ("GET", "/v1/admin/call-types/{id}"),
+    ("PUT", "/v1/admin/call-types/{id}"),
+    ("DELETE", "/v1/admin/call-types/{id}"),
+    ("GET", "/v1/admin/bookings"),
+    ("POST", "/v1/admin/bookings/{id}/cancel"),
 ];
 
 const EDITORS: &[Role] = &[Role::Owner, Role::Editor];
@@ -188,6 +211,24 @@ const PROTECTED: &[(&str, &str, &[Role])] = &[
     ("GET", "/v1/admin/newsletter/stats", SALES),
     ("GET", "/v1/admin/privacy/export", OWNERS),
     ("POST", "/v1/admin/privacy/erase", OWNERS),
+    ("GET", "/v1/admin/hosts", SALES),
+    ("GET", "/v1/admin/hosts/{id}", SALES),
+    ("PUT", "/v1/admin/hosts/{id}", SALES),
+    ("DELETE", "/v1/admin/hosts/{id}", SALES),
+    ("POST", "/v1/admin/hosts/{id}/overrides", SALES),
+    (
+        "DELETE",
+        "/v1/admin/hosts/{id}/overrides/{override_id}",
+        SALES,
+    ),
+    ("POST", "/v1/admin/hosts/{id}/calendar-token", SALES),
+    ("GET", "/v1/admin/call-types", SALES),
+    ("POST", "/v1/admin/call-types", SALES),
+    ("GET", "/v1/admin/call-types/{id}", SALES),
+    ("PUT", "/v1/admin/call-types/{id}", SALES),
+    ("DELETE", "/v1/admin/call-types/{id}", SALES),
+    ("GET", "/v1/admin/bookings", SALES),
+    ("POST", "/v1/admin/bookings/{id}/cancel", SALES),
 ];
 
 const ROLES: [Role; 3] = [Role::Owner, Role::Editor, Role::Sales];
@@ -201,7 +242,8 @@ async fn call(
     let path = path
         .replace("{id}", &uuid::Uuid::now_v7().to_string())
         .replace("{slug}", "anything")
-        .replace("{revision}", "1");
+        .replace("{revision}", "1")
+        .replace("{override_id}", &uuid::Uuid::now_v7().to_string());
     let method = Method::from_bytes(method.as_bytes()).expect("method");
     let mut req = app.req(method.clone(), &path);
     if matches!(method, Method::POST | Method::PUT | Method::PATCH) {

@@ -16,4 +16,5 @@ mod inbox;
 mod leads;
 mod newsletter;
 mod ops;
+mod scheduling;
 mod site;

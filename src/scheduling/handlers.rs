@@ -1,0 +1,529 @@
+use axum::Extension;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::bookings::{self, BookingFilter, BookingSubmission, CalendarToken};
+use super::model::{
+    AdminBooking, BookingCreated, BookingRequest, BookingView, CallType, CallTypeInput,
+    CancelRequest, Host, HostInput, OverrideInput, PublicCallType, RescheduleRequest, Slots,
+    parse_instant, parse_zone,
+};
+use super::setup;
+use crate::auth::{Authorized, perm};
+use crate::error::{AppError, Problem, Result};
+use crate::http::conditional::Preconditions;
+use crate::http::extract::{Json, Path, Query};
+use crate::http::middleware::ClientIp;
+use crate::http::pagination::{Page, PageParams};
+use crate::idempotency::{IdempotencyKey, request_hash};
+use crate::state::AppState;
+use crate::validation::Validator;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_call_types))
+        .routes(routes!(get_call_type))
+        .routes(routes!(call_type_slots))
+        .routes(routes!(create_booking))
+        .routes(routes!(get_booking))
+        .routes(routes!(cancel_booking))
+        .routes(routes!(reschedule_booking))
+        .routes(routes!(booking_invite))
+        .routes(routes!(host_calendar))
+        .routes(routes!(admin_hosts))
+        .routes(routes!(admin_get_host, admin_put_host, admin_delete_host))
+        .routes(routes!(admin_add_override))
+        .routes(routes!(admin_remove_override))
+        .routes(routes!(admin_calendar_token))
+        .routes(routes!(admin_call_types, admin_create_call_type))
+        .routes(routes!(
+            admin_get_call_type,
+            admin_replace_call_type,
+            admin_delete_call_type
+        ))
+        .routes(routes!(admin_bookings))
+        .routes(routes!(admin_cancel_booking))
+}
+
+// Public.
+
+/// Active call types.
+#[utoipa::path(get, path = "/v1/call-types", tag = "scheduling",
+    responses((status = 200, body = Vec<PublicCallType>), (status = 304, description = "Not modified")))]
+async fn list_call_types(
+    State(state): State<AppState>,
+    headers: Preconditions,
+) -> Result<Response> {
+    let db = state.db.clone();
+    let types = setup::list_call_types(&db, true).await?;
+    let mut public = Vec::with_capacity(types.len());
+    for t in types {
+        if let Some(p) = setup::public_call_type(&db, &t.slug).await? {
+            public.push(p);
+        }
+    }
+    Ok(crate::http::conditional::Cacheable::json(&public)?.respond(&headers))
+}
+
+/// One active call type.
+#[utoipa::path(get, path = "/v1/call-types/{slug}", tag = "scheduling",
+    params(("slug" = String, Path, example = "discovery-call")),
+    responses((status = 200, body = PublicCallType), (status = 304, description = "Not modified"),
+              (status = 404, body = Problem)))]
+async fn get_call_type(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: Preconditions,
+) -> Result<Response> {
+    let call_type = setup::public_call_type(&state.db, &slug)
+        .await?
+        .ok_or_else(|| {
+            AppError::not_found(format!("No active call type has the slug `{slug}`."))
+        })?;
+    Ok(crate::http::conditional::Cacheable::json(&call_type)?.respond(&headers))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SlotQuery {
+    /// First day (a date in `tz`, like 2026-12-07) or an RFC 3339 time; default now.
+    from: Option<String>,
+    /// Last day, inclusive (a date in `tz`) or an RFC 3339 time (exclusive); default a week after `from`.
+    to: Option<String>,
+    /// The visitor's IANA time zone; default UTC.
+    tz: Option<String>,
+}
+
+/// The longest range one slots request may cover.
+pub const MAX_RANGE_DAYS: i64 = 62;
+
+fn day_start(zone: Tz, day: NaiveDate) -> DateTime<Utc> {
+    super::slots::instant(zone, day.and_hms_opt(0, 0, 0).unwrap_or_default(), true)
+}
+
+/// Turns `from`/`to` (dates in the zone, or instants) into instants.
+fn range(query: &SlotQuery) -> Result<(DateTime<Utc>, DateTime<Utc>, Tz)> {
+    let mut v = Validator::new();
+    let zone = parse_zone(&mut v, "tz", query.tz.as_deref().unwrap_or("UTC")).unwrap_or(Tz::UTC);
+    let bound = |v: &mut Validator, field: &str, value: &str, end: bool| -> Option<DateTime<Utc>> {
+        if let Ok(day) = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d") {
+            let day = if end {
+                day.succ_opt().unwrap_or(day)
+            } else {
+                day
+            };
+            return Some(day_start(zone, day));
+        }
+        parse_instant(v, field, value)
+    };
+    let from = match query.from.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => bound(&mut v, "from", s, false),
+        None => Some(Utc::now()),
+    };
+    let to = match query.to.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => bound(&mut v, "to", s, true),
+        None => from.map(|f| f + Duration::days(7)),
+    };
+    if let (Some(from), Some(to)) = (from, to) {
+        if to <= from {
+            v.error("to", "before_from", "to must be after from");
+        } else if to - from > Duration::days(MAX_RANGE_DAYS) {
+            v.error(
+                "to",
+                "too_long",
+                format!("a range may cover at most {MAX_RANGE_DAYS} days"),
+            );
+        }
+    }
+    v.finish()?;
+    Ok((from.unwrap_or_default(), to.unwrap_or_default(), zone))
+}
+
+/// Free start times, shown in the visitor's zone.
+#[utoipa::path(get, path = "/v1/call-types/{slug}/slots", tag = "scheduling",
+    params(("slug" = String, Path, example = "discovery-call"), SlotQuery),
+    responses((status = 200, body = Slots), (status = 404, body = Problem),
+              (status = 422, description = "A bad zone or range", body = Problem)))]
+async fn call_type_slots(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(query): Query<SlotQuery>,
+) -> Result<Json<Slots>> {
+    let (from, to, zone) = range(&query)?;
+    Ok(Json(
+        bookings::free_slots(&state.db, &slug, from, to, zone).await?,
+    ))
+}
+
+/// Books a call. A slot someone else took first answers 409 `slot-taken`.
+#[utoipa::path(post, path = "/v1/bookings", tag = "scheduling",
+    request_body = BookingRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses((status = 201, body = BookingCreated), (status = 404, body = Problem),
+              (status = 409, description = "The slot is taken (type slot-taken)", body = Problem),
+              (status = 422, body = Problem), (status = 429, body = Problem)))]
+async fn create_booking(
+    State(state): State<AppState>,
+    ip: Option<Extension<ClientIp>>,
+    key: IdempotencyKey,
+    Json(request): Json<BookingRequest>,
+) -> Result<(StatusCode, Json<BookingCreated>)> {
+    let valid = request.validate()?;
+    let submission = BookingSubmission {
+        request: valid,
+        ip: ip.map(|Extension(ClientIp(ip))| ip),
+        idempotency_key: key.0.as_deref(),
+        request_hash: request_hash(&request),
+    };
+    let created = bookings::book(&state.db, &state.config, submission).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// A booking, by the token given when it was made.
+#[utoipa::path(get, path = "/v1/bookings/{token}", tag = "scheduling",
+    params(("token" = String, Path)),
+    responses((status = 200, body = BookingView), (status = 404, body = Problem)))]
+async fn get_booking(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Json<BookingView>> {
+    Ok(Json(bookings::by_token(&state.db, &token).await?))
+}
+
+/// Cancels the booking; host and visitor get a cancellation (METHOD:CANCEL).
+#[utoipa::path(post, path = "/v1/bookings/{token}/cancel", tag = "scheduling",
+    params(("token" = String, Path)), request_body = CancelRequest,
+    responses((status = 200, body = BookingView), (status = 404, body = Problem),
+              (status = 409, description = "Already cancelled", body = Problem)))]
+async fn cancel_booking(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Json(request): Json<CancelRequest>,
+) -> Result<Json<BookingView>> {
+    let reason = cancel_reason(&request)?;
+    Ok(Json(
+        bookings::cancel_by_token(&state.db, &state.config, &token, reason.as_deref()).await?,
+    ))
+}
+
+fn cancel_reason(request: &CancelRequest) -> Result<Option<String>> {
+    let mut v = Validator::new();
+    let reason = v.optional_text("reason", request.reason.as_deref(), 500);
+    v.finish()?;
+    Ok(reason)
+}
+
+/// Moves the booking to another free start (same invite UID, higher SEQUENCE).
+#[utoipa::path(post, path = "/v1/bookings/{token}/reschedule", tag = "scheduling",
+    params(("token" = String, Path)), request_body = RescheduleRequest,
+    responses((status = 200, body = BookingView), (status = 404, body = Problem),
+              (status = 409, description = "The new slot is taken, or the booking is cancelled", body = Problem),
+              (status = 422, body = Problem)))]
+async fn reschedule_booking(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Json(request): Json<RescheduleRequest>,
+) -> Result<Json<BookingView>> {
+    let mut v = Validator::new();
+    let start = parse_instant(&mut v, "start", &request.start);
+    v.finish()?;
+    let start = start.unwrap_or_default();
+    Ok(Json(
+        bookings::reschedule(&state.db, &state.config, &token, start).await?,
+    ))
+}
+
+fn calendar_response(body: String) -> Response {
+    let mut response = body.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/calendar; charset=utf-8"),
+    );
+    response
+}
+
+/// The booking's invite (.ics), as it stands.
+#[utoipa::path(get, path = "/v1/bookings/{token}/invite.ics", tag = "scheduling",
+    params(("token" = String, Path)),
+    responses((status = 200, description = "iCalendar", content_type = "text/calendar"), (status = 404, body = Problem)))]
+async fn booking_invite(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response> {
+    Ok(calendar_response(
+        bookings::invite_by_token(&state.db, &token).await?,
+    ))
+}
+
+/// A host's calendar feed (the secret address from POST /v1/admin/hosts/{id}/calendar-token).
+#[utoipa::path(get, path = "/v1/calendars/{token}", tag = "scheduling",
+    params(("token" = String, Path)),
+    responses((status = 200, description = "iCalendar", content_type = "text/calendar"), (status = 404, body = Problem)))]
+async fn host_calendar(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response> {
+    Ok(calendar_response(
+        bookings::host_feed(&state.db, &token).await?,
+    ))
+}
+
+// Admin: hosts.
+
+/// Hosts with their hours and overrides.
+#[utoipa::path(get, path = "/v1/admin/hosts", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Host>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn admin_hosts(
+    _auth: Authorized<perm::SchedulingManage>,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<Host>>> {
+    Ok(Json(setup::list_hosts(&state.db).await?))
+}
+
+/// One host.
+#[utoipa::path(get, path = "/v1/admin/hosts/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The admin user's id")),
+    responses((status = 200, body = Host), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem)))]
+async fn admin_get_host(
+    _auth: Authorized<perm::SchedulingManage>,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Host>> {
+    Ok(Json(setup::get_host(&state.db, id).await?))
+}
+
+/// Makes an admin a host, or replaces their zone and weekly hours.
+#[utoipa::path(put, path = "/v1/admin/hosts/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The admin user's id")), request_body = HostInput,
+    responses((status = 200, body = Host), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn admin_put_host(
+    Authorized(principal, _): Authorized<perm::SchedulingManage>,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Json(input): Json<HostInput>,
+) -> Result<Json<Host>> {
+    Ok(Json(
+        setup::put_host(&state.db, (&principal).into(), id, input.validate()?).await?,
+    ))
+}
+
+/// Stops an admin being a host (refused once they have bookings: deactivate instead).
+#[utoipa::path(delete, path = "/v1/admin/hosts/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Removed"), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn admin_delete_host(
+    Authorized(principal, _): Authorized<perm::SchedulingManage>,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    setup::delete_host(&state.db, (&principal).into(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Adds a date override: a day off, or extra hours.
+#[utoipa::path(post, path = "/v1/admin/hosts/{id}/overrides", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = OverrideInput,
+    responses((status = 201, body = Host), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn admin_add_override(
+    Authorized(principal, _): Authorized<perm::SchedulingManage>,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Json(input): Json<OverrideInput>,
+) -> Result<(StatusCode, Json<Host>)> {
+    let host = setup::add_override(&state.db, (&principal).into(), id, input.validate()?).await?;
+    Ok((StatusCode::CREATED, Json(host)))
+}
+
+/// Removes a date override.
+#[utoipa::path(delete, path = "/v1/admin/hosts/{id}/overrides/{override_id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("override_id" = Uuid, Path)),
+    responses((status = 204, description = "Removed"), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem)))]
+async fn admin_remove_override(
+    Authorized(principal, _): Authorized<perm::SchedulingManage>,
+    State(state): State<AppState>,
+    Path((id, override_id)): Path<(Uuid, Uuid)>,
+) -> Result<StatusCode> {
+    setup::remove_override(&state.db, (&principal).into(), id, override_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new secret calendar-feed address for the host (the previous one stops working).
+#[utoipa::path(post, path = "/v1/admin/hosts/{id}/calendar-token", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 201, body = CalendarToken), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem)))]
+async fn admin_calendar_token(
+    Authorized(principal, _): Authorized<perm::SchedulingManage>,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<(StatusCode, Json<CalendarToken>)> {
+    let token = setup::new_calendar_token(&state.db, (&principal).into(), id).await?;
+    let url = format!("{}/v1/calendars/{token}", state.config.public_api_url);
+    Ok((StatusCode::CREATED, Json(CalendarToken { url })))
+}
+
+// Admin: call types.
+
+/// Every call type.
+#[utoipa::path(get, path = "/v1/admin/call-types", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = Vec<CallType>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn admin_call_types(
+    _auth: Authorized<perm::SchedulingManage>,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<CallType>>> {
+    Ok(Json(setup::list_call_types(&state.db, false).await?))
+}
+
+/// Adds a call type.
+#[utoipa::path(post, path = "/v1/admin/call-types", tag = "admin", security(("bearer" = [])),
+    request_body = CallTypeInput,
+    responses((status = 201, body = CallType), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn admin_create_call_type(
+    Authorized(principal, _): Authorized<perm::SchedulingManage>,
+    State(state): State<AppState>,
+    Json(input): Json<CallTypeInput>,
+) -> Result<(StatusCode, Json<CallType>)> {
+    let call_type =
+        setup::save_call_type(&state.db, (&principal).into(), None, input.validate()?).await?;
+    Ok((StatusCode::CREATED, Json(call_type)))
+}
+
+/// One call type.
+#[utoipa::path(get, path = "/v1/admin/call-types/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = CallType), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem)))]
+async fn admin_get_call_type(
+    _auth: Authorized<perm::SchedulingManage>,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<CallType>> {
+    Ok(Json(setup::call_type_by_id(&state.db, id).await?))
+}
+
+/// Replaces a call type.
+#[utoipa::path(put, path = "/v1/admin/call-types/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = CallTypeInput,
+    responses((status = 200, body = CallType), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn admin_replace_call_type(
+    Authorized(principal, _): Authorized<perm::SchedulingManage>,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Json(input): Json<CallTypeInput>,
+) -> Result<Json<CallType>> {
+    let valid = input.validate()?;
+    setup::call_type_by_id(&state.db, id).await?;
+    Ok(Json(
+        setup::save_call_type(&state.db, (&principal).into(), Some(id), valid).await?,
+    ))
+}
+
+/// Deletes a call type that has no bookings.
+#[utoipa::path(delete, path = "/v1/admin/call-types/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Deleted"), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn admin_delete_call_type(
+    Authorized(principal, _): Authorized<perm::SchedulingManage>,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    setup::delete_call_type(&state.db, (&principal).into(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// Admin: bookings.
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BookingQuery {
+    /// Starting on or after (RFC 3339 or a date, UTC).
+    from: Option<String>,
+    /// Starting before (RFC 3339 or a date, UTC).
+    to: Option<String>,
+    host_id: Option<Uuid>,
+    /// confirmed or cancelled.
+    status: Option<String>,
+}
+
+fn instant_or_date(v: &mut Validator, field: &str, value: Option<&str>) -> Option<DateTime<Utc>> {
+    let value = value.map(str::trim).filter(|s| !s.is_empty())?;
+    if let Ok(day) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        return Some(day_start(Tz::UTC, day));
+    }
+    parse_instant(v, field, value)
+}
+
+/// Bookings by start time.
+#[utoipa::path(get, path = "/v1/admin/bookings", tag = "admin", security(("bearer" = [])),
+    params(BookingQuery, PageParams),
+    responses((status = 200, body = Page<AdminBooking>), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 422, body = Problem)))]
+async fn admin_bookings(
+    _auth: Authorized<perm::SchedulingManage>,
+    State(state): State<AppState>,
+    Query(query): Query<BookingQuery>,
+    Query(page): Query<PageParams>,
+) -> Result<Json<Page<AdminBooking>>> {
+    let mut v = Validator::new();
+    let from = instant_or_date(&mut v, "from", query.from.as_deref());
+    let to = instant_or_date(&mut v, "to", query.to.as_deref());
+    let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s @ ("confirmed" | "cancelled")) => Some(s.to_owned()),
+        Some(_) => {
+            v.error(
+                "status",
+                "invalid_choice",
+                "status must be confirmed or cancelled",
+            );
+            None
+        }
+    };
+    v.finish()?;
+    let filter = BookingFilter {
+        from,
+        to,
+        host: query.host_id,
+        status,
+    };
+    Ok(Json(bookings::list(&state.db, &filter, &page).await?))
+}
+
+/// Cancels a booking as its host; the visitor is told by email.
+#[utoipa::path(post, path = "/v1/admin/bookings/{id}/cancel", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = CancelRequest,
+    responses((status = 200, body = BookingView), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn admin_cancel_booking(
+    Authorized(principal, _): Authorized<perm::SchedulingManage>,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Json(request): Json<CancelRequest>,
+) -> Result<Json<BookingView>> {
+    let reason = cancel_reason(&request)?;
+    Ok(Json(
+        bookings::cancel_as_host(
+            &state.db,
+            &state.config,
+            (&principal).into(),
+            id,
+            reason.as_deref(),
+        )
+        .await?,
+    ))
+}

@@ -1,0 +1,576 @@
+//! Scheduling: what admins set up (hosts, call types), what visitors send (a booking), and
+//! what both see.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::validation::{Validator, slugify};
+
+pub fn parse_zone(v: &mut Validator, field: &str, value: &str) -> Option<Tz> {
+    let value = value.trim();
+    if value.is_empty() {
+        v.error(
+            field,
+            "required",
+            format!("{field} is required: an IANA time zone like Europe/London"),
+        );
+        return None;
+    }
+    value.parse::<Tz>().ok().or_else(|| {
+        v.error(
+            field,
+            "invalid_time_zone",
+            format!("{field} must be an IANA time zone like Europe/London or America/New_York"),
+        );
+        None
+    })
+}
+
+fn parse_time(v: &mut Validator, field: &str, value: &str) -> Option<NaiveTime> {
+    NaiveTime::parse_from_str(value.trim(), "%H:%M")
+        .ok()
+        .or_else(|| {
+            v.error(
+                field,
+                "invalid_time",
+                format!("{field} must be a time like 09:30"),
+            );
+            None
+        })
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct HoursInput {
+    /// ISO weekday: 1 = Monday … 7 = Sunday.
+    #[schema(example = 1)]
+    pub weekday: u32,
+    /// Wall-clock time in the host's zone, `HH:MM`.
+    #[schema(example = "09:00")]
+    pub start: String,
+    #[schema(example = "17:30")]
+    pub end: String,
+}
+
+/// A host's set-up (PUT replaces it whole).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct HostInput {
+    #[schema(example = "Europe/London")]
+    pub time_zone: String,
+    /// Several intervals per day are fine (e.g. a lunch break).
+    pub working_hours: Vec<HoursInput>,
+    /// Defaults to true.
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidHost {
+    pub time_zone: Tz,
+    pub hours: Vec<(i16, NaiveTime, NaiveTime)>,
+    pub active: bool,
+}
+
+impl HostInput {
+    pub fn validate(&self) -> Result<ValidHost> {
+        let mut v = Validator::new();
+        let zone = parse_zone(&mut v, "time_zone", &self.time_zone);
+        let mut hours: Vec<(i16, NaiveTime, NaiveTime)> = Vec::new();
+        for (i, h) in self.working_hours.iter().enumerate() {
+            let field = |name: &str| format!("working_hours[{i}].{name}");
+            if !(1..=7).contains(&h.weekday) {
+                v.error(
+                    &field("weekday"),
+                    "out_of_range",
+                    "weekday must be 1 (Monday) to 7 (Sunday)",
+                );
+            }
+            let start = parse_time(&mut v, &field("start"), &h.start);
+            let end = parse_time(&mut v, &field("end"), &h.end);
+            if let (Some(start), Some(end)) = (start, end) {
+                if end <= start {
+                    v.error(&field("end"), "before_start", "end must be after start");
+                } else if let Ok(weekday) = i16::try_from(h.weekday) {
+                    let overlapping = hours
+                        .iter()
+                        .any(|(d, s, e)| *d == weekday && start < *e && *s < end);
+                    if overlapping {
+                        v.error(
+                            &field("start"),
+                            "overlapping",
+                            "intervals of one day must not overlap",
+                        );
+                    }
+                    hours.push((weekday, start, end));
+                }
+            }
+        }
+        v.finish()?;
+        Ok(ValidHost {
+            time_zone: zone.unwrap_or(Tz::UTC),
+            hours,
+            active: self.active.unwrap_or(true),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct OverrideInput {
+    /// The date in the host's zone.
+    #[schema(example = "2026-12-24")]
+    pub date: String,
+    /// `day_off`, or `extra` hours (with start and end).
+    #[schema(example = "day_off")]
+    pub kind: String,
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidOverride {
+    pub date: NaiveDate,
+    pub kind: &'static str,
+    pub start: Option<NaiveTime>,
+    pub end: Option<NaiveTime>,
+}
+
+impl OverrideInput {
+    pub fn validate(&self) -> Result<ValidOverride> {
+        let mut v = Validator::new();
+        let date = NaiveDate::parse_from_str(self.date.trim(), "%Y-%m-%d").ok();
+        if date.is_none() {
+            v.error(
+                "date",
+                "invalid_date",
+                "date must be a date like 2026-12-24",
+            );
+        }
+        let kind = match self.kind.trim() {
+            "day_off" => "day_off",
+            "extra" => "extra",
+            _ => {
+                v.error("kind", "invalid_choice", "kind must be day_off or extra");
+                "day_off"
+            }
+        };
+        let (mut start, mut end) = (None, None);
+        if kind == "extra" {
+            start = parse_time(&mut v, "start", self.start.as_deref().unwrap_or_default());
+            end = parse_time(&mut v, "end", self.end.as_deref().unwrap_or_default());
+            if let (Some(s), Some(e)) = (start, end) {
+                if e <= s {
+                    v.error("end", "before_start", "end must be after start");
+                }
+            }
+        }
+        v.finish()?;
+        Ok(ValidOverride {
+            date: date.unwrap_or_default(),
+            kind,
+            start,
+            end,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Hours {
+    pub weekday: i16,
+    #[schema(example = "09:00")]
+    pub start: String,
+    #[schema(example = "17:30")]
+    pub end: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DateOverride {
+    pub id: Uuid,
+    pub date: NaiveDate,
+    pub kind: String,
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Host {
+    /// The admin user who takes calls.
+    pub admin_id: Uuid,
+    pub display_name: String,
+    pub email: String,
+    pub time_zone: String,
+    pub active: bool,
+    pub working_hours: Vec<Hours>,
+    pub overrides: Vec<DateOverride>,
+}
+
+/// A call type (create, or replace with PUT).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallTypeInput {
+    #[schema(example = "Discovery call")]
+    pub name: String,
+    pub slug: Option<String>,
+    pub description: String,
+    #[schema(example = 30)]
+    pub duration_minutes: i32,
+    pub buffer_before_minutes: i32,
+    pub buffer_after_minutes: i32,
+    /// How long before the start one may book, at least (default 240).
+    pub min_notice_minutes: Option<i32>,
+    /// How many days ahead one may book (default 30).
+    pub horizon_days: Option<i32>,
+    /// Start times are offered every this many minutes (default 15).
+    pub slot_step_minutes: Option<i32>,
+    /// At most this many calls per host per day.
+    pub daily_cap: Option<i32>,
+    /// The admins (hosts) who take this call.
+    pub host_ids: Vec<Uuid>,
+    /// Defaults to true.
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidCallType {
+    pub name: String,
+    pub slug: String,
+    pub description: String,
+    pub duration_minutes: i32,
+    pub buffer_before_minutes: i32,
+    pub buffer_after_minutes: i32,
+    pub min_notice_minutes: i32,
+    pub horizon_days: i32,
+    pub slot_step_minutes: i32,
+    pub daily_cap: Option<i32>,
+    pub host_ids: Vec<Uuid>,
+    pub active: bool,
+}
+
+impl CallTypeInput {
+    pub fn validate(&self) -> Result<ValidCallType> {
+        let mut v = Validator::new();
+        let name = v.required_text("name", &self.name, 120);
+        let slug = match self
+            .slug
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(slug) => v.slug("slug", slug),
+            None => slugify(&name),
+        };
+        let description = v.text("description", &self.description, 2_000);
+        let duration = v.range_i32("duration_minutes", self.duration_minutes, 5, 480);
+        let before = v.range_i32("buffer_before_minutes", self.buffer_before_minutes, 0, 240);
+        let after = v.range_i32("buffer_after_minutes", self.buffer_after_minutes, 0, 240);
+        let notice = v.range_i32(
+            "min_notice_minutes",
+            self.min_notice_minutes.unwrap_or(240),
+            0,
+            60 * 24 * 30,
+        );
+        let horizon = v.range_i32("horizon_days", self.horizon_days.unwrap_or(30), 1, 365);
+        let step = v.range_i32(
+            "slot_step_minutes",
+            self.slot_step_minutes.unwrap_or(15),
+            5,
+            240,
+        );
+        let cap = self.daily_cap.map(|c| v.range_i32("daily_cap", c, 1, 100));
+        if self.host_ids.is_empty() {
+            v.error(
+                "host_ids",
+                "required",
+                "host_ids must name at least one host",
+            );
+        }
+        v.finish()?;
+        let mut host_ids = self.host_ids.clone();
+        host_ids.dedup();
+        Ok(ValidCallType {
+            name,
+            slug,
+            description,
+            duration_minutes: duration,
+            buffer_before_minutes: before,
+            buffer_after_minutes: after,
+            min_notice_minutes: notice,
+            horizon_days: horizon,
+            slot_step_minutes: step,
+            daily_cap: cap,
+            host_ids,
+            active: self.active.unwrap_or(true),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CallType {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub duration_minutes: i32,
+    pub buffer_before_minutes: i32,
+    pub buffer_after_minutes: i32,
+    pub min_notice_minutes: i32,
+    pub horizon_days: i32,
+    pub slot_step_minutes: i32,
+    pub daily_cap: Option<i32>,
+    pub host_ids: Vec<Uuid>,
+    pub active: bool,
+}
+
+/// Who a visitor may meet.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicHost {
+    pub name: String,
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicCallType {
+    #[schema(example = "discovery-call")]
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub duration_minutes: i32,
+    /// How far ahead one may book.
+    pub horizon_days: i32,
+    /// How long before the start one may book, at least.
+    pub min_notice_minutes: i32,
+    pub hosts: Vec<PublicHost>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SlotView {
+    /// In the visitor's zone, with its offset.
+    #[schema(example = "2026-12-07T10:00:00-05:00")]
+    pub start: String,
+    pub end: String,
+    pub start_utc: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Slots {
+    pub call_type: String,
+    pub time_zone: String,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub slots: Vec<SlotView>,
+}
+
+/// "Schedule a call".
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct BookingRequest {
+    /// The call type's slug.
+    #[schema(example = "discovery-call")]
+    pub call_type: String,
+    /// A start time from the slots (RFC 3339; any offset).
+    #[schema(example = "2026-12-07T10:00:00-05:00")]
+    pub start: String,
+    /// The visitor's zone, for their invite and emails.
+    #[schema(example = "America/New_York")]
+    pub time_zone: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub notes: String,
+    /// Must be true.
+    pub consent: bool,
+    pub consent_text_version: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidBooking {
+    pub call_type: String,
+    pub start: DateTime<Utc>,
+    pub time_zone: Tz,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub notes: String,
+    pub consent_text_version: String,
+}
+
+pub fn parse_instant(v: &mut Validator, field: &str, value: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(value.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|| {
+            v.error(
+                field,
+                "invalid_time",
+                format!("{field} must be an RFC 3339 time like 2026-12-07T10:00:00Z"),
+            );
+            None
+        })
+}
+
+impl BookingRequest {
+    pub fn validate(&self) -> Result<ValidBooking> {
+        let mut v = Validator::new();
+        let call_type = v.slug("call_type", &self.call_type);
+        let start = parse_instant(&mut v, "start", &self.start);
+        let zone = parse_zone(&mut v, "time_zone", &self.time_zone);
+        let first_name = v.required_text("first_name", &self.first_name, 100);
+        let last_name = v.required_text("last_name", &self.last_name, 100);
+        let email = v.email("email", &self.email);
+        let notes = v.text("notes", &self.notes, 2_000);
+        if !self.consent {
+            v.error(
+                "consent",
+                "required",
+                "consent must be true: we store your details to hold the call",
+            );
+        }
+        let version = v
+            .optional_text(
+                "consent_text_version",
+                self.consent_text_version.as_deref(),
+                50,
+            )
+            .unwrap_or_else(|| crate::leads::model::DEFAULT_CONSENT_VERSION.to_owned());
+        v.finish()?;
+        Ok(ValidBooking {
+            call_type,
+            start: start.unwrap_or_default(),
+            time_zone: zone.unwrap_or(Tz::UTC),
+            first_name,
+            last_name,
+            email,
+            notes,
+            consent_text_version: version,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct RescheduleRequest {
+    /// The new start (RFC 3339), one of the offered slots.
+    pub start: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct CancelRequest {
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BookingView {
+    pub id: Uuid,
+    /// `confirmed` or `cancelled`.
+    pub status: String,
+    pub call_type: String,
+    pub call_type_name: String,
+    pub host_name: String,
+    /// In the visitor's zone.
+    pub start: String,
+    pub end: String,
+    pub start_utc: DateTime<Utc>,
+    pub end_utc: DateTime<Utc>,
+    pub time_zone: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub notes: String,
+    /// Raised on every change of the invite.
+    pub sequence: i32,
+    pub created_at: DateTime<Utc>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BookingCreated {
+    pub booking: BookingView,
+    /// Keep it: it is how the visitor sees, moves or cancels the booking.
+    pub manage_token: String,
+    pub manage_url: String,
+    pub invite_url: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AdminBooking {
+    #[serde(flatten)]
+    pub booking: BookingView,
+    pub host_id: Uuid,
+    pub lead_id: Option<Uuid>,
+    pub cancel_reason: Option<String>,
+    pub cancelled_by: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::AppError;
+
+    #[test]
+    fn hours_are_checked_and_may_not_overlap() {
+        let input = HostInput {
+            time_zone: "Mars/Olympus".into(),
+            working_hours: vec![
+                HoursInput {
+                    weekday: 1,
+                    start: "09:00".into(),
+                    end: "12:00".into(),
+                },
+                HoursInput {
+                    weekday: 1,
+                    start: "11:00".into(),
+                    end: "13:00".into(),
+                },
+                HoursInput {
+                    weekday: 8,
+                    start: "9am".into(),
+                    end: "08:00".into(),
+                },
+            ],
+            active: None,
+        };
+        let Err(AppError::Validation(errors)) = input.validate() else {
+            panic!("expected errors");
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "time_zone",
+                "working_hours[1].start",
+                "working_hours[2].weekday",
+                "working_hours[2].start"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_booking_names_a_real_zone_and_an_exact_time() {
+        let request = BookingRequest {
+            call_type: "discovery-call".into(),
+            start: "next tuesday".into(),
+            time_zone: "EST5EDT-ish".into(),
+            ..BookingRequest::default()
+        };
+        let Err(AppError::Validation(errors)) = request.validate() else {
+            panic!("expected errors");
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "start",
+                "time_zone",
+                "first_name",
+                "last_name",
+                "email",
+                "consent"
+            ]
+        );
+    }
+}
