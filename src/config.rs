@@ -167,6 +167,51 @@ pub const VARIABLES: &[Variable] = &[
         default: "900",
         help: "the window over which failed logins are counted",
     },
+    Variable {
+        name: "ASSISTANT_LLM_URL",
+        default: "",
+        help: "an OpenAI-compatible chat-completions API for the assistant, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1 (Ollama); empty: the built-in engine answers alone",
+    },
+    Variable {
+        name: "ASSISTANT_LLM_MODEL",
+        default: "gpt-4o-mini",
+        help: "the model the assistant asks",
+    },
+    Variable {
+        name: "ASSISTANT_LLM_KEY",
+        default: "",
+        help: "the API key sent as a bearer token to ASSISTANT_LLM_URL (secret)",
+    },
+    Variable {
+        name: "ASSISTANT_LLM_TIMEOUT_SECS",
+        default: "20",
+        help: "how long one model request may take before the built-in engine answers instead",
+    },
+    Variable {
+        name: "ASSISTANT_RATE_LIMIT",
+        default: "200",
+        help: "assistant conversations started plus messages sent per client IP within ASSISTANT_RATE_WINDOW_SECS (then 429); 0 turns it off",
+    },
+    Variable {
+        name: "ASSISTANT_RATE_WINDOW_SECS",
+        default: "3600",
+        help: "the window of ASSISTANT_RATE_LIMIT",
+    },
+    Variable {
+        name: "ASSISTANT_MESSAGES_PER_MINUTE",
+        default: "20",
+        help: "messages one conversation may send per minute (then 429); 0 turns it off",
+    },
+    Variable {
+        name: "ASSISTANT_MAX_MESSAGE_CHARS",
+        default: "2000",
+        help: "the longest visitor message the assistant takes (longer: 422)",
+    },
+    Variable {
+        name: "ASSISTANT_CONVERSATION_TTL_HOURS",
+        default: "24",
+        help: "how long a conversation can be continued; it is deleted a week after it expires",
+    },
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,6 +261,15 @@ pub struct Config {
     pub session_ttl: Duration,
     pub login_max_failures: u32,
     pub login_failure_window: Duration,
+    pub assistant_llm_url: Option<String>,
+    pub assistant_llm_model: String,
+    pub assistant_llm_key: SecretString,
+    pub assistant_llm_timeout: Duration,
+    pub assistant_rate_limit: u32,
+    pub assistant_rate_window: Duration,
+    pub assistant_messages_per_minute: u32,
+    pub assistant_max_message_chars: usize,
+    pub assistant_ttl: Duration,
 }
 
 /// A configuration variable with a value that cannot be used.
@@ -272,6 +326,19 @@ impl Config {
             session_ttl: vars.seconds("SESSION_TTL_SECS")?,
             login_max_failures: vars.parse("LOGIN_MAX_FAILURES", positive)?,
             login_failure_window: vars.seconds("LOGIN_FAILURE_WINDOW_SECS")?,
+            assistant_llm_url: vars
+                .optional("ASSISTANT_LLM_URL", llm_url)?
+                .map(|u| u.trim_end_matches('/').to_owned()),
+            assistant_llm_model: vars.raw("ASSISTANT_LLM_MODEL"),
+            assistant_llm_key: SecretString::from(vars.raw("ASSISTANT_LLM_KEY")),
+            assistant_llm_timeout: vars.seconds("ASSISTANT_LLM_TIMEOUT_SECS")?,
+            assistant_rate_limit: vars.parse("ASSISTANT_RATE_LIMIT", any)?,
+            assistant_rate_window: vars.seconds("ASSISTANT_RATE_WINDOW_SECS")?,
+            assistant_messages_per_minute: vars.parse("ASSISTANT_MESSAGES_PER_MINUTE", any)?,
+            assistant_max_message_chars: vars.parse("ASSISTANT_MAX_MESSAGE_CHARS", positive)?,
+            assistant_ttl: Duration::from_secs(
+                vars.parse::<u64>("ASSISTANT_CONVERSATION_TTL_HOURS", positive)? * 3600,
+            ),
         })
     }
 
@@ -388,6 +455,45 @@ impl Config {
                 "LOGIN_FAILURE_WINDOW_SECS",
                 self.login_failure_window.as_secs().to_string(),
             ),
+            (
+                "ASSISTANT_LLM_URL",
+                self.assistant_llm_url
+                    .as_deref()
+                    .map_or_else(String::new, redact_url),
+            ),
+            ("ASSISTANT_LLM_MODEL", self.assistant_llm_model.clone()),
+            (
+                "ASSISTANT_LLM_KEY",
+                if self.assistant_llm_key.expose_secret().is_empty() {
+                    String::new()
+                } else {
+                    "(set, not shown)".into()
+                },
+            ),
+            (
+                "ASSISTANT_LLM_TIMEOUT_SECS",
+                self.assistant_llm_timeout.as_secs().to_string(),
+            ),
+            (
+                "ASSISTANT_RATE_LIMIT",
+                self.assistant_rate_limit.to_string(),
+            ),
+            (
+                "ASSISTANT_RATE_WINDOW_SECS",
+                self.assistant_rate_window.as_secs().to_string(),
+            ),
+            (
+                "ASSISTANT_MESSAGES_PER_MINUTE",
+                self.assistant_messages_per_minute.to_string(),
+            ),
+            (
+                "ASSISTANT_MAX_MESSAGE_CHARS",
+                self.assistant_max_message_chars.to_string(),
+            ),
+            (
+                "ASSISTANT_CONVERSATION_TTL_HOURS",
+                (self.assistant_ttl.as_secs() / 3600).to_string(),
+            ),
         ]
     }
 }
@@ -448,7 +554,7 @@ impl Vars<'_> {
         }
         check(value).map_err(|reason| ConfigError {
             name,
-            value: if name == "SMTP_URL" {
+            value: if name.ends_with("_URL") {
                 redact_url(value)
             } else {
                 value.to_owned()
@@ -519,6 +625,11 @@ fn smtp_url(value: &str) -> Result<(), String> {
     }
 }
 
+fn llm_url(value: &str) -> Result<(), String> {
+    let url = url::Url::parse(value).map_err(|e| e.to_string())?;
+    http_url(&url)
+}
+
 fn email(value: &str) -> Result<(), String> {
     if crate::validation::is_valid_email(value) {
         Ok(())
@@ -577,6 +688,43 @@ mod tests {
         let printed: Vec<_> = c.redacted().into_iter().map(|(n, _)| n).collect();
         let declared: Vec<_> = VARIABLES.iter().map(|v| v.name).collect();
         assert_eq!(printed, declared);
+    }
+
+    #[test]
+    fn env_example_lists_every_variable() {
+        let example = include_str!("../.env.example");
+        let listed: Vec<&str> = example
+            .lines()
+            .map(|l| l.trim_start_matches("# "))
+            .filter_map(|l| l.split_once('=').map(|(name, _)| name))
+            .collect();
+        for variable in VARIABLES {
+            assert!(
+                listed.contains(&variable.name),
+                "{} is missing from .env.example",
+                variable.name
+            );
+        }
+    }
+
+    #[test]
+    fn the_model_key_is_never_printed() {
+        let c = config(&[
+            ("ASSISTANT_LLM_URL", "https://user:pw@llm.example.com/v1/"),
+            ("ASSISTANT_LLM_KEY", "sk-very-secret"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            c.assistant_llm_url.as_deref(),
+            Some("https://user:pw@llm.example.com/v1")
+        );
+        let printed = format!("{:?}", c.redacted());
+        assert!(
+            !printed.contains("sk-very-secret") && !printed.contains(":pw@"),
+            "{printed}"
+        );
+        let bad = config(&[("ASSISTANT_LLM_URL", "ftp://user:pw@x")]).expect_err("not http");
+        assert!(!bad.to_string().contains(":pw@"), "{bad}");
     }
 
     #[test]

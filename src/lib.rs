@@ -1,7 +1,7 @@
 //! frontdesk: the backend of a software consultancy's public website.
 //!
 //! Capabilities live in their own folders (handlers + service + model): `site`,
-//! `catalogue`, `blog`, `leads`, `newsletter`, `scheduling`, `privacy`, `auth`, `admin_users`, `api_tokens`,
+//! `catalogue`, `blog`, `leads`, `newsletter`, `scheduling`, `assistant`, `privacy`, `auth`, `admin_users`, `api_tokens`,
 //! `audit`, `ops`. Shared plumbing sits
 //! beside them: `cache`, `config`, `db`, `error`, `http` (router, middleware, extractors),
 //! `idempotency`, `outbox` (the job runner), `rate_limit`, `signing`, `state`, `telemetry`,
@@ -9,6 +9,7 @@
 
 pub mod admin_users;
 pub mod api_tokens;
+pub mod assistant;
 pub mod audit;
 pub mod auth;
 pub mod blog;

@@ -9,6 +9,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
+use crate::assistant::Assistant;
 use crate::blog::model::SharesEntry;
 use crate::cache::ContentCache;
 use crate::config::Config;
@@ -26,6 +27,8 @@ pub struct Shared {
     pub cache: Arc<ContentCache>,
     /// Share counts per post, briefly cached: a burst of reads does not re-count each time.
     pub share_counts: moka::sync::Cache<uuid::Uuid, Arc<SharesEntry>>,
+    /// The on-site assistant's engines (the model's client, when one is configured).
+    pub assistant: Assistant,
 }
 
 impl Deref for AppState {
@@ -39,6 +42,7 @@ impl Deref for AppState {
 impl AppState {
     pub fn new(db: PgPool, config: Config) -> Self {
         let cache = Arc::new(ContentCache::new(config.content_cache_bytes));
+        let assistant = Assistant::from_config(&config);
         Self(Arc::new(Shared {
             db,
             config,
@@ -49,6 +53,7 @@ impl AppState {
                 .max_capacity(10_000)
                 .time_to_idle(std::time::Duration::from_secs(600))
                 .build(),
+            assistant,
         }))
     }
 

@@ -96,12 +96,13 @@ async fn search(
         ));
     }
     public_json(&state, &format!("search:{limit}:{q}"), &headers, || async {
-        search_with_correction(&state, &q, limit).await
+        find(&state, &q, limit).await
     })
     .await
 }
 
-async fn search_with_correction(state: &AppState, q: &str, limit: i64) -> Result<SearchResults> {
+/// Published posts and services matching `q`; when nothing matches, the spelling-corrected query's hits.
+pub async fn find(state: &AppState, q: &str, limit: i64) -> Result<SearchResults> {
     let items = run(&state.db, q, limit).await?;
     if !items.is_empty() {
         return Ok(SearchResults {

@@ -44,6 +44,7 @@ use observe::ObserveLayer;
         (name = "leads", description = "Consultation and plan requests"),
         (name = "newsletter", description = "Double opt-in newsletter"),
         (name = "scheduling", description = "Call types, free slots and bookings"),
+        (name = "assistant", description = "The on-site assistant: conversations that answer from the site's content, prefill and send quote requests, and book calls"),
         (name = "auth", description = "Admin login"),
         (name = "admin", description = "Administration (bearer token)"),
         (name = "ops", description = "Health and metrics"),
@@ -73,6 +74,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(crate::leads::router())
         .merge(crate::newsletter::router())
         .merge(crate::scheduling::router())
+        .merge(crate::assistant::router())
         .merge(crate::outbox::router())
         .merge(crate::privacy::router())
         .merge(crate::auth::router())

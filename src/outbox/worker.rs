@@ -135,5 +135,8 @@ pub async fn housekeeping(db: PgPool, shutdown: CancellationToken) {
         if let Err(err) = crate::rate_limit::forget_old(&db).await {
             tracing::warn!(error = %err, "could not drop old rate-limit windows");
         }
+        if let Err(err) = crate::assistant::service::forget_old(&db).await {
+            tracing::warn!(error = %err, "could not drop expired assistant conversations");
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Export and erasure of everything held about one email address: leads (with their
 //! timelines), the newsletter subscription, bookings, and the emails and webhooks that
-//! carried them. Later capabilities (chats) add their part here.
+//! carried them, and the assistant conversations they had.
 
 use std::collections::BTreeMap;
 
@@ -34,6 +34,9 @@ pub struct PersonalData {
     /// Calls booked with this address.
     #[schema(value_type = Vec<Object>)]
     pub bookings: Vec<serde_json::Value>,
+    /// Assistant conversations that led to their leads or bookings or mention the address.
+    #[schema(value_type = Vec<Object>)]
+    pub conversations: Vec<serde_json::Value>,
 }
 
 pub async fn export(db: &PgPool, email: &str) -> Result<PersonalData> {
@@ -91,12 +94,29 @@ pub async fn export(db: &PgPool, email: &str) -> Result<PersonalData> {
     )
     .fetch_all(db)
     .await?;
+    let conversations = sqlx::query_scalar!(
+        r#"select jsonb_build_object('id', c.id, 'created_at', c.created_at,
+                  'messages', coalesce((select jsonb_agg(jsonb_build_object('role', m.role,
+                      'text', m.text, 'created_at', m.created_at) order by m.id)
+                      from assistant_messages m where m.conversation_id = c.id), '[]'::jsonb))
+                  as "conversation!"
+           from assistant_conversations c
+           where c.lead_id in (select id from leads where email = $1)
+              or c.booking_id in (select id from bookings where email = $1)
+              or exists (select 1 from assistant_messages m
+                         where m.conversation_id = c.id and strpos(lower(m.text), $1) > 0)
+           order by c.id"#,
+        email
+    )
+    .fetch_all(db)
+    .await?;
     Ok(PersonalData {
         email: email.to_owned(),
         leads: records,
         newsletter,
         emails,
         bookings,
+        conversations,
     })
 }
 
@@ -132,6 +152,18 @@ pub async fn erase(db: &PgPool, actor: AuditActor<'_>, email: &str) -> Result<Er
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    // Before the leads and bookings: a conversation is found through them too.
+    let conversations = sqlx::query!(
+        r#"delete from assistant_conversations c
+           where c.lead_id in (select id from leads where email = $1)
+              or c.booking_id in (select id from bookings where email = $1)
+              or exists (select 1 from assistant_messages m
+                         where m.conversation_id = c.id and strpos(lower(m.text), $1) > 0)"#,
+        email
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     let bookings = sqlx::query!("delete from bookings where email = $1", email)
         .execute(&mut *tx)
         .await?
@@ -150,6 +182,7 @@ pub async fn erase(db: &PgPool, actor: AuditActor<'_>, email: &str) -> Result<Er
         ("emails", emails),
         ("webhook_deliveries", webhooks),
         ("bookings", bookings),
+        ("assistant_conversations", conversations),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), i64::try_from(v).unwrap_or(i64::MAX)))

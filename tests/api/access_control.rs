@@ -119,6 +119,11 @@ pub const ALL_ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/v1/admin/call-types/{id}"),
     ("GET", "/v1/admin/bookings"),
     ("POST", "/v1/admin/bookings/{id}/cancel"),
+    ("POST", "/v1/assistant/conversations"),
+    ("GET", "/v1/assistant/conversations/{id}"),
+    ("POST", "/v1/assistant/conversations/{id}/messages"),
+    ("GET", "/v1/admin/assistant/conversations"),
+    ("GET", "/v1/admin/assistant/conversations/{id}"),
 ];
 
 const EDITORS: &[Role] = &[Role::Owner, Role::Editor];
@@ -229,6 +234,8 @@ const PROTECTED: &[(&str, &str, &[Role])] = &[
     ("DELETE", "/v1/admin/call-types/{id}", SALES),
     ("GET", "/v1/admin/bookings", SALES),
     ("POST", "/v1/admin/bookings/{id}/cancel", SALES),
+    ("GET", "/v1/admin/assistant/conversations", SALES),
+    ("GET", "/v1/admin/assistant/conversations/{id}", SALES),
 ];
 
 const ROLES: [Role; 3] = [Role::Owner, Role::Editor, Role::Sales];

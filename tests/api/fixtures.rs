@@ -1,5 +1,6 @@
 //! Outside parties as real servers on loopback: an SMTP server that keeps what it receives,
-//! and an HTTP server that receives webhooks (and can be told to fail).
+//! an HTTP server that receives webhooks (and can be told to fail), and an OpenAI-compatible
+//! chat-completions provider that answers from a script.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -181,6 +182,108 @@ impl WebhookReceiver {
     pub async fn wait_for(&self, count: usize) -> Vec<Received> {
         wait_until(|| async { self.received.lock().await.len() >= count }).await;
         self.received.lock().await.clone()
+    }
+}
+
+/// One scripted answer of the fake chat-completions provider.
+#[derive(Debug, Clone)]
+pub enum Scripted {
+    /// A JSON completion (`choices[0].message` is this value).
+    Message(serde_json::Value),
+    /// A streamed completion: each value is one `data:` chunk's `choices[0].delta`; then `[DONE]`.
+    Stream(Vec<serde_json::Value>),
+    /// Raw bytes with status 200: a body that is not the wire format.
+    Raw(&'static str),
+    /// An error status.
+    Status(u16),
+    /// No answer for this long (longer than the client waits).
+    Hang(Duration),
+}
+
+/// An OpenAI-compatible `/chat/completions` endpoint answering from a script, one entry per
+/// request (500 once the script is used up), keeping every request it was sent.
+pub struct ChatProvider {
+    pub addr: SocketAddr,
+    pub requests: Arc<Mutex<Vec<Received>>>,
+}
+
+impl ChatProvider {
+    pub async fn start(script: Vec<Scripted>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let script = Arc::new(Mutex::new(std::collections::VecDeque::from(script)));
+        let store = requests.clone();
+        let app = Router::new().route(
+            "/v1/chat/completions",
+            post(move |headers: HeaderMap, body: Bytes| {
+                let (store, script) = (store.clone(), script.clone());
+                async move {
+                    store.lock().await.push(Received { headers, body });
+                    let next = script.lock().await.pop_front();
+                    answer(next).await
+                }
+            }),
+        );
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { addr, requests }
+    }
+
+    /// The base URL to configure (ASSISTANT_LLM_URL).
+    pub fn url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    pub async fn requests(&self) -> Vec<serde_json::Value> {
+        self.requests
+            .lock()
+            .await
+            .iter()
+            .map(Received::json)
+            .collect()
+    }
+}
+
+async fn answer(scripted: Option<Scripted>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let completion = |message: serde_json::Value| {
+        serde_json::json!({
+            "id": "chatcmpl-test", "object": "chat.completion", "model": "test-model",
+            "choices": [{ "index": 0, "message": message, "finish_reason": "stop" }]
+        })
+    };
+    match scripted {
+        Some(Scripted::Message(message)) => axum::Json(completion(message)).into_response(),
+        Some(Scripted::Stream(deltas)) => {
+            let mut body = String::new();
+            for delta in deltas {
+                let chunk = serde_json::json!({ "choices": [{ "index": 0, "delta": delta }] });
+                body.push_str(&format!("data: {chunk}\n\n"));
+            }
+            body.push_str("data: [DONE]\n\n");
+            // Sent in small pieces, as a real stream arrives.
+            let pieces: Vec<Result<Bytes, std::convert::Infallible>> = body
+                .into_bytes()
+                .chunks(37)
+                .map(|c| Ok(Bytes::copy_from_slice(c)))
+                .collect();
+            (
+                [(axum::http::header::CONTENT_TYPE, "text/event-stream")],
+                axum::body::Body::from_stream(futures_util::stream::iter(pieces)),
+            )
+                .into_response()
+        }
+        Some(Scripted::Raw(body)) => (StatusCode::OK, body).into_response(),
+        Some(Scripted::Status(code)) => StatusCode::from_u16(code)
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            .into_response(),
+        Some(Scripted::Hang(pause)) => {
+            tokio::time::sleep(pause).await;
+            StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+        None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
 

@@ -1,0 +1,612 @@
+//! The built-in engine: no network, no model. It recognises what the visitor wants, answers
+//! from the site's own content with its sources, and walks the visitor through a quote or a
+//! booking step by step, remembering where it is in the conversation's state. When the
+//! content does not cover a question, it says so and offers a person.
+
+use chrono_tz::Tz;
+
+use super::model::{Action, Flow, Part, QuotePrefill, Reply, SlotOption, Source, State};
+use super::tools::{self, CallKind, Ctx};
+use super::understand::{self, Intent};
+use crate::error::Result;
+use crate::scheduling::model::BookingRequest;
+
+pub const SLOTS_SHOWN: usize = 5;
+
+fn action(method: &str, path: &str) -> Action {
+    Action {
+        method: method.into(),
+        path: path.into(),
+    }
+}
+
+pub async fn greeting(ctx: &Ctx) -> Result<Reply> {
+    let firm = crate::site::service::get(&ctx.app.db)
+        .await?
+        .map_or_else(|| "us".to_owned(), |s| s.firm_name);
+    Ok(Reply::builtin(
+        Intent::Greeting,
+        format!(
+            "Hello! I'm the assistant of {firm}. I can help you explore our services, get a custom \
+             quote, or schedule a call — or answer a question from what we've written. What brings you here?"
+        ),
+        Vec::new(),
+    ))
+}
+
+pub async fn reply(ctx: &Ctx, state: &mut State, text: &str) -> Result<Reply> {
+    let wants_out = matches!(
+        understand::normalize(text).as_str(),
+        "cancel" | "stop" | "never mind" | "nevermind" | "forget it"
+    );
+    match std::mem::take(&mut state.flow) {
+        Flow::Idle => {}
+        _ if wants_out => {
+            return Ok(Reply::builtin(
+                Intent::Question,
+                "No problem — I've dropped that. What else can I help with?",
+                Vec::new(),
+            ));
+        }
+        Flow::Quote { draft, asking } => return quote_step(ctx, state, draft, &asking, text).await,
+        flow @ Flow::Booking { .. } => return booking_flow(ctx, state, flow, text).await,
+        Flow::CallOffered { name, email } => match understand::yes_no(text) {
+            Some(true) => return start_booking(ctx, state, text, name, email).await,
+            Some(false) => {
+                return Ok(Reply::builtin(
+                    Intent::Thanks,
+                    "Alright. Anything else I can help with?",
+                    Vec::new(),
+                ));
+            }
+            // Something else entirely: answer it as a new message.
+            None => {}
+        },
+    }
+    match understand::intent(text) {
+        Intent::Greeting => greeting(ctx).await,
+        Intent::Thanks => Ok(Reply::builtin(
+            Intent::Thanks,
+            "You're welcome! Anything else — a question, a quote, or a call?",
+            Vec::new(),
+        )),
+        Intent::Services => services(ctx).await,
+        Intent::Quote => {
+            let mut draft = QuotePrefill::default();
+            absorb(&mut draft, text, None);
+            if understand::search_terms(text).split(' ').count() >= 4 {
+                draft.description = Some(text.trim().to_owned());
+            }
+            ask_next(ctx, state, draft, Intent::Quote).await
+        }
+        Intent::Scheduling => start_booking(ctx, state, text, None, None).await,
+        Intent::Contact | Intent::Human => human(ctx, understand::intent(text)).await,
+        Intent::Question => answer(ctx, text).await,
+    }
+}
+
+async fn services(ctx: &Ctx) -> Result<Reply> {
+    let items = tools::list_services(ctx).await?;
+    if items.is_empty() {
+        return human(ctx, Intent::Services).await;
+    }
+    let names: Vec<String> = items.iter().map(|s| s.title.clone()).collect();
+    let sources = items
+        .iter()
+        .map(|s| Source {
+            kind: "service".into(),
+            title: s.title.clone(),
+            path: format!("/v1/services/{}", s.slug),
+        })
+        .collect();
+    Ok(Reply::builtin(
+        Intent::Services,
+        format!(
+            "We offer {}. Would you like a quote for a project, or a call to talk it through?",
+            join_words(&names)
+        ),
+        vec![Part::Services { items }, Part::Sources { items: sources }],
+    ))
+}
+
+fn join_words(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{}, and {last}", rest.join(", ")),
+    }
+}
+
+/// Answers from the site's content, citing it; honest when the content says nothing.
+async fn answer(ctx: &Ctx, text: &str) -> Result<Reply> {
+    let terms = understand::search_terms(text);
+    let found = tools::search_relevant(ctx, &terms, 3).await?;
+    let Some(best) = found.first() else {
+        let mut reply = human(ctx, Intent::Question).await?;
+        reply.text = format!(
+            "I don't know — our site doesn't cover that, and I'd rather not guess. {}",
+            reply.text
+        );
+        return Ok(reply);
+    };
+    let text = format!(
+        "Here's what we've written about that, in “{}”: “…{}…” You'll find more in the sources below.",
+        best.source.title,
+        best.snippet.trim()
+    );
+    Ok(Reply::builtin(
+        Intent::Question,
+        text,
+        vec![Part::Sources {
+            items: found.into_iter().map(|f| f.source).collect(),
+        }],
+    ))
+}
+
+async fn human(ctx: &Ctx, intent: Intent) -> Result<Reply> {
+    let (email, phone) = tools::contact(ctx).await?;
+    let reach = match (&email, &phone) {
+        (Some(e), Some(p)) => format!("You can reach our team at {e} or {p}"),
+        (Some(e), None) => format!("You can reach our team at {e}"),
+        _ => "Our team reads every message".to_owned(),
+    };
+    Ok(Reply::builtin(
+        intent,
+        format!(
+            "{reach}, or leave your details with the consultation form and a person will get back to you. I can also book you a call."
+        ),
+        vec![Part::Human {
+            email,
+            phone,
+            action: action("POST", "/v1/consultations"),
+        }],
+    ))
+}
+
+/// Takes what the message says into the quote draft; `asking` names the field just asked
+/// for, which a bare answer fills.
+fn absorb(draft: &mut QuotePrefill, text: &str, asking: Option<&str>) {
+    let trimmed = text.trim();
+    if let Some(email) = understand::email(text) {
+        draft.email = Some(email);
+    }
+    if let Some(name) = understand::name(text, asking == Some("name")) {
+        draft.name = Some(name);
+    }
+    if let Some(company) = understand::company(text) {
+        draft.company = Some(company);
+    }
+    if let Some(budget) = understand::budget(text) {
+        draft.budget_range = Some(budget.into());
+    }
+    if let Some(timeline) = understand::timeline(text) {
+        draft.timeline = Some(timeline.into());
+    }
+    if let Some(kind) = understand::project_type(text) {
+        draft.project_type.get_or_insert_with(|| kind.into());
+    }
+    match asking {
+        Some("description") if !trimmed.is_empty() => draft.description = Some(trimmed.to_owned()),
+        Some("company") if !trimmed.is_empty() && draft.company.is_none() => {
+            let none = matches!(
+                understand::normalize(trimmed).as_str(),
+                "none" | "no company" | "just me" | "myself" | "n a" | "personal"
+            );
+            draft.company = match understand::yes_no(trimmed) {
+                _ if none => Some("Independent".into()),
+                Some(false) => Some("Independent".into()),
+                // "yes" is not a company's name: the question is asked again.
+                Some(true) => None,
+                None => Some(trimmed.to_owned()),
+            };
+        }
+        Some("project_type") if draft.project_type.is_none() => {
+            draft.project_type = Some("other".into())
+        }
+        _ => {}
+    }
+}
+
+/// The next question of the quote, or the consent question once everything is known.
+fn next_question(draft: &QuotePrefill) -> Option<(&'static str, &'static str)> {
+    if draft.description.is_none() {
+        return Some((
+            "description",
+            "What would you like us to build? A sentence or two is plenty.",
+        ));
+    }
+    if draft.project_type.is_none() {
+        return Some((
+            "project_type",
+            "Is it a website, a web app or portal, a mobile app, an integration, a modernisation of an existing system, or an AI assistant?",
+        ));
+    }
+    if draft.budget_range.is_none() {
+        return Some((
+            "budget_range",
+            "Roughly what budget do you have in mind? (for example 25k, or \"not sure\")",
+        ));
+    }
+    if draft.timeline.is_none() {
+        return Some((
+            "timeline",
+            "And when would you like it done? (as soon as possible, within 3 months, 6 months, flexible...)",
+        ));
+    }
+    if draft.name.is_none() {
+        return Some(("name", "What's your name?"));
+    }
+    if draft.email.is_none() {
+        return Some(("email", "Which email address should we send the plan to?"));
+    }
+    if draft.company.is_none() {
+        return Some(("company", "And your company's name? (\"none\" is fine)"));
+    }
+    None
+}
+
+const CONSENT_QUESTION: &str = "Thanks! May we store these details and contact you about your project? Please answer yes or no.";
+
+async fn ask_next(
+    _ctx: &Ctx,
+    state: &mut State,
+    draft: QuotePrefill,
+    intent: Intent,
+) -> Result<Reply> {
+    let (asking, question) = next_question(&draft).unwrap_or(("consent", CONSENT_QUESTION));
+    let form = Part::QuoteForm {
+        prefill: draft.clone(),
+        action: action("POST", "/v1/plan-requests"),
+    };
+    let opening = if draft == QuotePrefill::default() || asking == "description" {
+        "I'd be glad to put together a custom development plan and quote. "
+    } else {
+        ""
+    };
+    state.flow = Flow::Quote {
+        draft,
+        asking: asking.into(),
+    };
+    Ok(Reply::builtin(
+        intent,
+        format!("{opening}{question}"),
+        vec![form],
+    ))
+}
+
+async fn quote_step(
+    ctx: &Ctx,
+    state: &mut State,
+    mut draft: QuotePrefill,
+    asking: &str,
+    text: &str,
+) -> Result<Reply> {
+    if asking == "consent" {
+        return match understand::yes_no(text) {
+            Some(true) => create_quote(ctx, state, draft).await,
+            Some(false) => Ok(Reply::builtin(
+                Intent::Quote,
+                "Understood — nothing has been saved. If you change your mind, just ask for a quote again.",
+                Vec::new(),
+            )),
+            None => {
+                state.flow = Flow::Quote {
+                    draft,
+                    asking: asking.into(),
+                };
+                Ok(Reply::builtin(Intent::Quote, CONSENT_QUESTION, Vec::new()))
+            }
+        };
+    }
+    absorb(&mut draft, text, Some(asking));
+    if asking == "email" && draft.email.is_none() {
+        state.flow = Flow::Quote {
+            draft,
+            asking: asking.into(),
+        };
+        return Ok(Reply::builtin(
+            Intent::Quote,
+            "That doesn't look like an email address — could you check it?",
+            Vec::new(),
+        ));
+    }
+    if asking == "budget_range" && draft.budget_range.is_none() {
+        draft.budget_range = Some("not_sure".into());
+    }
+    if asking == "timeline" && draft.timeline.is_none() {
+        draft.timeline = Some("flexible".into());
+    }
+    ask_next(ctx, state, draft, Intent::Quote).await
+}
+
+async fn create_quote(ctx: &Ctx, state: &mut State, draft: QuotePrefill) -> Result<Reply> {
+    match tools::create_quote(ctx, &draft, true).await {
+        Ok(receipt) => {
+            state.flow = Flow::CallOffered {
+                name: draft.name.clone(),
+                email: draft.email.clone(),
+            };
+            Ok(Reply::builtin(
+                Intent::Quote,
+                format!(
+                    "Done — your request is in, reference {}. We'll email {} within one business day. Would you like to book a call as well?",
+                    receipt.reference,
+                    draft.email.as_deref().unwrap_or("you")
+                ),
+                vec![Part::LeadCreated {
+                    reference: receipt.reference,
+                }],
+            ))
+        }
+        Err(err) => match tools::explain(&err) {
+            Some(problem) => {
+                let form = Part::QuoteForm {
+                    prefill: draft.clone(),
+                    action: action("POST", "/v1/plan-requests"),
+                };
+                state.flow = Flow::Quote {
+                    draft,
+                    asking: "consent".into(),
+                };
+                Ok(Reply::builtin(
+                    Intent::Quote,
+                    format!(
+                        "I couldn't send that yet: {problem}. You can also finish it in the form."
+                    ),
+                    vec![form],
+                ))
+            }
+            None => Err(err),
+        },
+    }
+}
+
+fn zone_of(state: &State) -> Tz {
+    state
+        .time_zone
+        .as_deref()
+        .and_then(|z| z.parse().ok())
+        .unwrap_or(Tz::UTC)
+}
+
+async fn start_booking(
+    ctx: &Ctx,
+    state: &mut State,
+    text: &str,
+    visitor: Option<String>,
+    email: Option<String>,
+) -> Result<Reply> {
+    let types = tools::call_types(ctx).await?;
+    let normalized = understand::normalize(text);
+    let mentioned = |kind: &&CallKind| {
+        let name = kind.name.to_lowercase();
+        normalized.contains(&name)
+            || name
+                .split(' ')
+                .any(|w| w.len() > 4 && normalized.contains(w))
+            || normalized.contains(kind.slug.as_str())
+    };
+    let Some(kind) = types.iter().find(mentioned).or_else(|| types.first()) else {
+        return human(ctx, Intent::Scheduling).await;
+    };
+    let zone = zone_of(state);
+    offer_slots(ctx, state, kind, zone, visitor, email).await
+}
+
+async fn offer_slots(
+    ctx: &Ctx,
+    state: &mut State,
+    kind: &CallKind,
+    zone: Tz,
+    visitor: Option<String>,
+    email: Option<String>,
+) -> Result<Reply> {
+    let offered = tools::find_slots(ctx, &kind.slug, zone, SLOTS_SHOWN).await?;
+    if offered.is_empty() {
+        let mut reply = human(ctx, Intent::Scheduling).await?;
+        reply.text = format!(
+            "There are no free times for a {} in the next two weeks, I'm afraid. {}",
+            kind.name, reply.text
+        );
+        return Ok(reply);
+    }
+    let list: Vec<String> = offered
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!("{}. {}", i + 1, pretty(&s.start)))
+        .collect();
+    let part = Part::Slots {
+        call_type: kind.slug.clone(),
+        time_zone: zone.name().into(),
+        items: offered.clone(),
+        action: action("POST", "/v1/bookings"),
+    };
+    state.flow = Flow::Booking {
+        call_type: kind.slug.clone(),
+        call_name: kind.name.clone(),
+        time_zone: zone.name().into(),
+        offered,
+        chosen: None,
+        name: visitor,
+        email,
+        asking: "slot".into(),
+    };
+    Ok(Reply::builtin(
+        Intent::Scheduling,
+        format!(
+            "Here are some free times for a {} ({} minutes), in {}:\n{}\nWhich one suits you? (answer with its number)",
+            kind.name,
+            kind.minutes,
+            zone.name(),
+            list.join("\n")
+        ),
+        vec![part],
+    ))
+}
+
+/// "2026-12-07T10:00:00-05:00" → "2026-12-07 10:00 (UTC-05:00)".
+fn pretty(start: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(start) {
+        Ok(t) => t.format("%a %-d %b %H:%M (UTC%:z)").to_string(),
+        Err(_) => start.to_owned(),
+    }
+}
+
+/// One step of the booking flow: choose a time, give a name and email, agree, book.
+pub async fn booking_flow(ctx: &Ctx, state: &mut State, flow: Flow, text: &str) -> Result<Reply> {
+    let Flow::Booking {
+        call_type,
+        call_name,
+        time_zone,
+        offered,
+        mut chosen,
+        mut name,
+        mut email,
+        asking,
+    } = flow
+    else {
+        return Ok(Reply::builtin(
+            Intent::Scheduling,
+            "Which call would you like to book?",
+            Vec::new(),
+        ));
+    };
+    if asking == "slot" {
+        chosen = understand::choice(text, offered.len()).and_then(|i| offered.get(i).cloned());
+        if chosen.is_none() {
+            state.flow = Flow::Booking {
+                call_type,
+                call_name,
+                time_zone,
+                offered,
+                chosen,
+                name,
+                email,
+                asking,
+            };
+            return Ok(Reply::builtin(
+                Intent::Scheduling,
+                "Which of the times above? Answer with its number, like 2.",
+                Vec::new(),
+            ));
+        }
+    }
+    if let Some(found) = understand::email(text) {
+        email = Some(found);
+    }
+    if let Some(found) = understand::name(text, asking == "name") {
+        name = Some(found);
+    }
+    if asking == "consent" {
+        match understand::yes_no(text) {
+            Some(true) => return book(ctx, state, call_type, time_zone, chosen, name, email).await,
+            Some(false) => {
+                return Ok(Reply::builtin(
+                    Intent::Scheduling,
+                    "Understood — nothing was booked or saved.",
+                    Vec::new(),
+                ));
+            }
+            None => {}
+        }
+    }
+    let (next, question) = if name.is_none() {
+        ("name", "Great choice. What's your name?".to_owned())
+    } else if email.is_none() {
+        (
+            "email",
+            if asking == "email" {
+                "That doesn't look like an email address — could you check it?".to_owned()
+            } else {
+                "Which email address should the invite go to?".to_owned()
+            },
+        )
+    } else {
+        (
+            "consent",
+            format!(
+                "To confirm: a {} on {}, for {} ({}). May we store these details to hold the call? Please answer yes or no.",
+                if call_name.is_empty() {
+                    &call_type
+                } else {
+                    &call_name
+                },
+                chosen.as_ref().map_or(String::new(), |s| pretty(&s.start)),
+                name.clone().unwrap_or_default(),
+                email.clone().unwrap_or_default()
+            ),
+        )
+    };
+    state.flow = Flow::Booking {
+        call_type,
+        call_name,
+        time_zone,
+        offered,
+        chosen,
+        name,
+        email,
+        asking: next.into(),
+    };
+    Ok(Reply::builtin(Intent::Scheduling, question, Vec::new()))
+}
+
+async fn book(
+    ctx: &Ctx,
+    state: &mut State,
+    call_type: String,
+    time_zone: String,
+    chosen: Option<SlotOption>,
+    name: Option<String>,
+    email: Option<String>,
+) -> Result<Reply> {
+    let (first_name, last_name) = understand::split_name(name.as_deref().unwrap_or_default());
+    let request = BookingRequest {
+        call_type: call_type.clone(),
+        start: chosen.map(|s| s.start).unwrap_or_default(),
+        time_zone: time_zone.clone(),
+        first_name,
+        last_name,
+        email: email.clone().unwrap_or_default(),
+        notes: "Booked through the site assistant.".into(),
+        consent: true,
+        consent_text_version: Some("assistant".into()),
+    };
+    match tools::book_call(ctx, request).await {
+        Ok(created) => Ok(Reply::builtin(
+            Intent::Scheduling,
+            format!(
+                "Booked! Your {} with {} is on {}. The invite is on its way to {}; you can move or cancel it from the link in that email.",
+                created.booking.call_type_name,
+                created.booking.host_name,
+                pretty(&created.booking.start),
+                created.booking.email
+            ),
+            vec![Part::BookingCreated {
+                start: created.booking.start,
+                host: created.booking.host_name,
+                manage_url: created.manage_url,
+            }],
+        )),
+        Err(err) if matches!(&err, crate::error::AppError::Conflict { .. }) => {
+            let zone: Tz = time_zone.parse().unwrap_or(Tz::UTC);
+            let types = tools::call_types(ctx).await?;
+            let Some(kind) = types.iter().find(|kind| kind.slug == call_type) else {
+                return human(ctx, Intent::Scheduling).await;
+            };
+            let mut reply = offer_slots(ctx, state, kind, zone, name, email).await?;
+            reply.text = format!(
+                "Someone took that time just before you, sorry. {}",
+                reply.text
+            );
+            Ok(reply)
+        }
+        Err(err) => match tools::explain(&err) {
+            Some(problem) => Ok(Reply::builtin(
+                Intent::Scheduling,
+                format!("I couldn't book that: {problem}."),
+                Vec::new(),
+            )),
+            None => Err(err),
+        },
+    }
+}

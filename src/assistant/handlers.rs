@@ -1,0 +1,196 @@
+use std::convert::Infallible;
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tokio::sync::{mpsc, oneshot};
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::model::{
+    ConversationSummary, History, MessageRequest, Reply, StartRequest, Started, Streamed,
+};
+use super::service;
+use crate::auth::{Authorized, perm};
+use crate::error::{AppError, Problem, Result};
+use crate::http::extract::{Json, Path, Query};
+use crate::http::middleware::ClientIp;
+use crate::http::pagination::{Page, PageParams};
+use crate::scheduling::model::parse_zone;
+use crate::state::AppState;
+use crate::validation::Validator;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(start))
+        .routes(routes!(send_message))
+        .routes(routes!(history))
+        .routes(routes!(admin_list))
+        .routes(routes!(admin_get))
+}
+
+fn zone(v: &mut Validator, value: Option<&str>) -> Option<String> {
+    let value = value.map(str::trim).filter(|z| !z.is_empty())?;
+    parse_zone(v, "time_zone", value).map(|z| z.name().to_owned())
+}
+
+/// Starts a conversation; the answer holds its id and the greeting.
+#[utoipa::path(post, path = "/v1/assistant/conversations", tag = "assistant",
+    request_body = StartRequest,
+    responses((status = 201, body = Started), (status = 422, body = Problem), (status = 429, body = Problem)))]
+async fn start(
+    State(state): State<AppState>,
+    ip: Option<Extension<ClientIp>>,
+    Json(request): Json<StartRequest>,
+) -> Result<(StatusCode, Json<Started>)> {
+    let mut v = Validator::new();
+    let time_zone = zone(&mut v, request.time_zone.as_deref());
+    v.finish()?;
+    let started = service::start(&state, ip.map(|Extension(ClientIp(ip))| ip), time_zone).await?;
+    Ok((StatusCode::CREATED, Json(started)))
+}
+
+fn wants_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/event-stream"))
+}
+
+/// Sends a message; the reply comes as JSON, or — with `Accept: text/event-stream` — as
+/// Server-Sent Events: `token` events (`{"text": …}`) as the text is made, a `restart` event
+/// if the text so far should be discarded (the model failed and the built-in engine answers),
+/// then one `reply` event with the whole structured reply (authoritative: render it in place
+/// of the tokens), or an `error` event (`{"status": …, "detail": …}`).
+#[utoipa::path(post, path = "/v1/assistant/conversations/{id}/messages", tag = "assistant",
+    params(("id" = Uuid, Path)), request_body = MessageRequest,
+    responses((status = 200, description = "The reply (JSON, or text/event-stream when asked for)", body = Reply),
+              (status = 404, description = "No such conversation, or expired", body = Problem),
+              (status = 422, body = Problem), (status = 429, body = Problem)))]
+async fn send_message(
+    State(state): State<AppState>,
+    ip: Option<Extension<ClientIp>>,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    Json(request): Json<MessageRequest>,
+) -> Result<Response> {
+    let mut v = Validator::new();
+    let text = v.required_text(
+        "text",
+        &request.text,
+        state.config.assistant_max_message_chars,
+    );
+    let time_zone = zone(&mut v, request.time_zone.as_deref());
+    v.finish()?;
+    let ip = ip.map(|Extension(ClientIp(ip))| ip);
+    if !wants_stream(&headers) {
+        let reply = service::answer(&state, ip, id, &text, time_zone).await?;
+        return Ok(Json(reply).into_response());
+    }
+    // An unknown, busy or rate-limited conversation answers as a problem, before any event.
+    let claimed = service::begin(&state, ip, id).await?;
+    let (tokens, receiver) = mpsc::channel::<Streamed>(64);
+    let (done_sender, done) = oneshot::channel::<Result<Reply>>();
+    // The answer runs to the end even if the visitor goes away: it is saved either way.
+    tokio::spawn(async move {
+        let outcome = service::reply_to(&state, claimed, &text, time_zone, Some(tokens)).await;
+        let _ = done_sender.send(outcome);
+    });
+    let events = futures_util::stream::unfold(Phase::Tokens(receiver, done), next_event);
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+/// Where a streamed reply is: passing on tokens, then the final event, then done.
+enum Phase {
+    Tokens(mpsc::Receiver<Streamed>, oneshot::Receiver<Result<Reply>>),
+    Finished,
+}
+
+// Every event's data is JSON: text may hold carriage returns, which SSE data cannot.
+async fn next_event(phase: Phase) -> Option<(std::result::Result<Event, Infallible>, Phase)> {
+    let Phase::Tokens(mut tokens, done) = phase else {
+        return None;
+    };
+    // The sender is dropped when the answer is finished, which ends the tokens.
+    if let Some(streamed) = tokens.recv().await {
+        let event = match streamed {
+            Streamed::Token(text) => json_event("token", &serde_json::json!({ "text": text })),
+            Streamed::Restart => json_event("restart", &serde_json::json!({})),
+        };
+        return Some((Ok(event), Phase::Tokens(tokens, done)));
+    }
+    let last = match done.await {
+        Ok(Ok(reply)) => json_event("reply", &reply),
+        Ok(Err(err)) => json_event("error", &error_body(&err)),
+        Err(_) => json_event("error", &serde_json::json!({ "detail": SORRY })),
+    };
+    Some((Ok(last), Phase::Finished))
+}
+
+const SORRY: &str = "Something went wrong on our side; please try again.";
+
+fn json_event(name: &str, data: &impl serde::Serialize) -> Event {
+    Event::default()
+        .event(name)
+        .json_data(data)
+        .unwrap_or_else(|_| Event::default().event("error").data(SORRY))
+}
+
+/// A failure after the stream began, as the `error` event's data: the status it would have
+/// had and a sentence for the visitor.
+fn error_body(err: &AppError) -> serde_json::Value {
+    let status = err.status().as_u16();
+    let detail = crate::assistant::tools::explain(err).unwrap_or_else(|| SORRY.to_owned());
+    serde_json::json!({ "status": status, "detail": detail })
+}
+
+/// The conversation so far.
+#[utoipa::path(get, path = "/v1/assistant/conversations/{id}", tag = "assistant",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = History), (status = 404, body = Problem)))]
+async fn history(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Json<History>> {
+    Ok(Json(service::history(&state.db, id, false).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConversationQuery {
+    /// Only conversations that led to a lead or a booking.
+    #[serde(default)]
+    led_to_lead_or_booking: bool,
+}
+
+/// Assistant conversations, newest first, with what they led to.
+#[utoipa::path(get, path = "/v1/admin/assistant/conversations", tag = "admin", security(("bearer" = [])),
+    params(ConversationQuery, PageParams),
+    responses((status = 200, body = Page<ConversationSummary>), (status = 401, body = Problem),
+              (status = 403, body = Problem)))]
+async fn admin_list(
+    _auth: Authorized<perm::LeadsRead>,
+    State(state): State<AppState>,
+    Query(query): Query<ConversationQuery>,
+    Query(page): Query<PageParams>,
+) -> Result<Json<Page<ConversationSummary>>> {
+    Ok(Json(
+        service::list(&state.db, query.led_to_lead_or_booking, &page).await?,
+    ))
+}
+
+/// One conversation, whole (also after it expired).
+#[utoipa::path(get, path = "/v1/admin/assistant/conversations/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = History), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem)))]
+async fn admin_get(
+    _auth: Authorized<perm::LeadsRead>,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<History>> {
+    Ok(Json(service::history(&state.db, id, true).await?))
+}

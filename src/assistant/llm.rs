@@ -1,0 +1,432 @@
+//! The language-model engine: any OpenAI-compatible chat-completions endpoint (a hosted one,
+//! or a local llama.cpp or Ollama server). The site's content relevant to the message is
+//! given as grounding, the assistant's abilities as function tools (run through the same
+//! services as the REST API), and streamed tokens are passed through. Any failure — a
+//! timeout, an error status, an answer that is not the wire format — is returned to the
+//! caller, which falls back to the built-in engine.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use chrono_tz::Tz;
+use futures_util::StreamExt;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::model::{Action, Part, QuotePrefill, Reply, ServiceCard, Source, State, Streamed};
+use super::tools::{self, Ctx};
+use super::understand;
+use crate::scheduling::model::BookingRequest;
+
+/// Where the model is, which one, and how long to wait for it.
+#[derive(Clone)]
+pub struct LlmConfig {
+    pub url: String,
+    pub model: String,
+    pub key: SecretString,
+    pub timeout: Duration,
+}
+
+/// At most this many rounds of tool calls before an answer is required.
+pub const MAX_ROUNDS: usize = 4;
+
+fn tool(name: &str, description: &str, parameters: Value) -> Value {
+    json!({ "type": "function", "function": { "name": name, "description": description, "parameters": parameters } })
+}
+
+fn tool_definitions() -> Value {
+    json!([
+        tool(
+            "search_content",
+            "Search the firm's published blog posts and services.",
+            json!({ "type": "object", "properties": { "query": { "type": "string" } }, "required": ["query"] })
+        ),
+        tool(
+            "list_services",
+            "List the services the firm offers.",
+            json!({ "type": "object", "properties": {} })
+        ),
+        tool(
+            "find_slots",
+            "Find the next free times for a call type, in the visitor's time zone.",
+            json!({ "type": "object", "properties": { "call_type": { "type": "string", "description": "The call type's slug; the shortest call when absent." } } })
+        ),
+        tool(
+            "create_quote_request",
+            "Send the visitor's request for a custom development plan and quote. Only after the visitor explicitly agreed (consent) to their details being stored.",
+            json!({ "type": "object", "properties": {
+                 "name": { "type": "string" }, "email": { "type": "string" }, "company": { "type": "string" },
+                 "project_type": { "type": "string", "enum": crate::leads::model::PROJECT_TYPES },
+                 "services": { "type": "array", "items": { "type": "string" } },
+                 "budget_range": { "type": "string", "enum": crate::leads::model::BUDGET_RANGES },
+                 "timeline": { "type": "string", "enum": crate::leads::model::TIMELINES },
+                 "description": { "type": "string" }, "consent": { "type": "boolean" } },
+               "required": ["name", "email", "company", "description", "consent"] })
+        ),
+        tool(
+            "book_call",
+            "Book a call at a free start time from find_slots. Only after the visitor explicitly agreed (consent).",
+            json!({ "type": "object", "properties": {
+                 "call_type": { "type": "string" }, "start": { "type": "string", "description": "RFC 3339, from find_slots" },
+                 "first_name": { "type": "string" }, "last_name": { "type": "string" },
+                 "email": { "type": "string" }, "consent": { "type": "boolean" } },
+               "required": ["call_type", "start", "first_name", "last_name", "email", "consent"] })
+        ),
+    ])
+}
+
+/// One tool call the model asked for (assembled from streamed pieces when streaming).
+#[derive(Debug, Default, Clone)]
+struct ToolCall {
+    id: String,
+    name: String,
+    arguments: String,
+}
+
+/// What one round of the model said.
+#[derive(Debug, Default)]
+struct Turn {
+    content: String,
+    tool_calls: Vec<ToolCall>,
+}
+
+/// The instructions, what the firm offers (always: it is short and most questions need it),
+/// and the site's content most relevant to the message.
+fn system_prompt(firm: &str, services: &[ServiceCard], grounding: &[tools::Found]) -> String {
+    let mut prompt = format!(
+        "You are the website assistant of {firm}, a software consultancy. Help visitors explore \
+         the services, get a custom quote, or schedule a call. Answer only from the firm's content \
+         below or from your tools; when they do not cover a question, say you don't know and offer \
+         a person. Before create_quote_request or book_call, ask the visitor whether they agree to \
+         their details being stored, and pass consent=true only if they said yes. Be brief."
+    );
+    if !services.is_empty() {
+        prompt.push_str("\n\nThe firm's services:\n");
+        for service in services {
+            prompt.push_str(&format!(
+                "- {} (/v1/services/{}): {}\n",
+                service.title, service.slug, service.summary
+            ));
+        }
+    }
+    if !grounding.is_empty() {
+        prompt.push_str("\n\nRelevant content from the site:\n");
+        for found in grounding {
+            prompt.push_str(&format!(
+                "- {} ({}): {}\n",
+                found.source.title, found.source.path, found.snippet
+            ));
+        }
+    }
+    prompt
+}
+
+/// Answers with the model; `tokens` receives the text as it streams (when asked for).
+pub async fn reply(
+    config: &LlmConfig,
+    http: &reqwest::Client,
+    ctx: &Ctx,
+    state: &mut State,
+    history: &[(String, String)],
+    text: &str,
+    tokens: Option<&mpsc::Sender<Streamed>>,
+) -> anyhow::Result<Reply> {
+    let firm = crate::site::service::get(&ctx.app.db)
+        .await?
+        .map_or_else(|| "the firm".to_owned(), |s| s.firm_name);
+    let services = tools::list_services(ctx).await?;
+    let grounding = tools::search_relevant(ctx, &understand::search_terms(text), 3).await?;
+    let mut parts: Vec<Part> = Vec::new();
+    if !grounding.is_empty() {
+        parts.push(Part::Sources {
+            items: grounding.iter().map(|f| f.source.clone()).collect(),
+        });
+    }
+    let mut messages =
+        vec![json!({ "role": "system", "content": system_prompt(&firm, &services, &grounding) })];
+    for (role, content) in history.iter().rev().take(12).rev() {
+        let role = if role == "visitor" {
+            "user"
+        } else {
+            "assistant"
+        };
+        messages.push(json!({ "role": role, "content": content }));
+    }
+    messages.push(json!({ "role": "user", "content": text }));
+
+    for _ in 0..MAX_ROUNDS {
+        let turn = complete(config, http, &messages, tokens).await?;
+        if turn.tool_calls.is_empty() {
+            if turn.content.trim().is_empty() {
+                bail!("the model answered with no text");
+            }
+            return Ok(Reply {
+                text: turn.content,
+                intent: understand::intent(text),
+                parts,
+                engine: "llm".into(),
+            });
+        }
+        let calls: Vec<Value> = turn
+            .tool_calls
+            .iter()
+            .map(|c| json!({ "id": c.id, "type": "function", "function": { "name": c.name, "arguments": c.arguments } }))
+            .collect();
+        messages.push(json!({ "role": "assistant", "content": turn.content, "tool_calls": calls }));
+        for call in &turn.tool_calls {
+            let result = run_tool(ctx, state, call, &mut parts).await;
+            messages.push(
+                json!({ "role": "tool", "tool_call_id": call.id, "content": result.to_string() }),
+            );
+        }
+    }
+    Err(anyhow!("the model kept calling tools without answering"))
+}
+
+/// One chat-completions request: streamed (SSE) when `tokens` is given, else plain JSON.
+async fn complete(
+    config: &LlmConfig,
+    http: &reqwest::Client,
+    messages: &[Value],
+    tokens: Option<&mpsc::Sender<Streamed>>,
+) -> anyhow::Result<Turn> {
+    let body = json!({
+        "model": config.model,
+        "messages": messages,
+        "tools": tool_definitions(),
+        "tool_choice": "auto",
+        "stream": tokens.is_some(),
+    });
+    let response = http
+        .post(format!(
+            "{}/chat/completions",
+            config.url.trim_end_matches('/')
+        ))
+        .bearer_auth(config.key.expose_secret())
+        .timeout(config.timeout)
+        .json(&body)
+        .send()
+        .await
+        .context("the model provider did not answer")?;
+    if !response.status().is_success() {
+        bail!("the model provider answered {}", response.status());
+    }
+    match tokens {
+        None => {
+            let value: Value = response
+                .json()
+                .await
+                .context("the model's answer is not JSON")?;
+            parse_message(&value)
+        }
+        Some(tokens) => read_stream(response, tokens).await,
+    }
+}
+
+fn parse_message(value: &Value) -> anyhow::Result<Turn> {
+    let message = value
+        .pointer("/choices/0/message")
+        .ok_or_else(|| anyhow!("the answer has no choices[0].message"))?;
+    let content = message
+        .get("content")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let tool_calls = message
+        .get("tool_calls")
+        .and_then(Value::as_array)
+        .map(|calls| {
+            calls
+                .iter()
+                .map(|c| ToolCall {
+                    id: c
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    name: c
+                        .pointer("/function/name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    arguments: c
+                        .pointer("/function/arguments")
+                        .and_then(Value::as_str)
+                        .unwrap_or("{}")
+                        .to_owned(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Turn {
+        content,
+        tool_calls,
+    })
+}
+
+/// Reads a streamed answer: `data: {chunk}` events until `data: [DONE]`. Text deltas are
+/// passed on as they come; tool-call deltas are assembled by their index.
+async fn read_stream(
+    response: reqwest::Response,
+    tokens: &mpsc::Sender<Streamed>,
+) -> anyhow::Result<Turn> {
+    let mut turn = Turn::default();
+    let mut calls: BTreeMap<u64, ToolCall> = BTreeMap::new();
+    // Bytes, not text: a chunk may end in the middle of a character.
+    let mut buffer: Vec<u8> = Vec::new();
+    let mut stream = response.bytes_stream();
+    let mut done = false;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.context("the stream broke off")?;
+        buffer.extend_from_slice(&chunk);
+        while let Some(end) = buffer.iter().position(|&b| b == b'\n') {
+            let line_bytes: Vec<u8> = buffer.drain(..=end).collect();
+            let line = std::str::from_utf8(&line_bytes)
+                .context("the stream is not UTF-8")?
+                .trim();
+            let Some(data) = line.strip_prefix("data:").map(str::trim) else {
+                continue;
+            };
+            if data == "[DONE]" {
+                done = true;
+                break;
+            }
+            let value: Value =
+                serde_json::from_str(data).context("a streamed chunk is not JSON")?;
+            if let Some(error) = value.get("error") {
+                bail!("the model provider reported an error mid-stream: {error}");
+            }
+            // Chunks without a delta (usage reports, keep-alives) carry nothing to keep.
+            let Some(delta) = value.pointer("/choices/0/delta") else {
+                continue;
+            };
+            if let Some(text) = delta.get("content").and_then(Value::as_str) {
+                turn.content.push_str(text);
+                let _ = tokens.send(Streamed::Token(text.to_owned())).await;
+            }
+            for call in delta
+                .get("tool_calls")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let index = call.get("index").and_then(Value::as_u64).unwrap_or(0);
+                let entry = calls.entry(index).or_default();
+                if let Some(id) = call.get("id").and_then(Value::as_str) {
+                    entry.id = id.to_owned();
+                }
+                if let Some(name) = call.pointer("/function/name").and_then(Value::as_str) {
+                    entry.name.push_str(name);
+                }
+                if let Some(arguments) = call.pointer("/function/arguments").and_then(Value::as_str)
+                {
+                    entry.arguments.push_str(arguments);
+                }
+            }
+        }
+        if done {
+            break;
+        }
+    }
+    if !done {
+        bail!("the stream ended without [DONE]");
+    }
+    turn.tool_calls = calls.into_values().collect();
+    Ok(turn)
+}
+
+fn arg<'a>(args: &'a Value, name: &str) -> &'a str {
+    args.get(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// Runs a tool for the model; what it returns is what the model reads. Refusals (no
+/// consent, invalid details) are answers too, so the model can ask the visitor again.
+async fn run_tool(ctx: &Ctx, state: &mut State, call: &ToolCall, parts: &mut Vec<Part>) -> Value {
+    let args: Value = serde_json::from_str(&call.arguments).unwrap_or(Value::Null);
+    let zone: Tz = state
+        .time_zone
+        .as_deref()
+        .and_then(|z| z.parse().ok())
+        .unwrap_or(Tz::UTC);
+    let outcome: Result<Value, crate::error::AppError> = async {
+        match call.name.as_str() {
+            "search_content" => {
+                let found = tools::search_content(ctx, arg(&args, "query"), 5).await?;
+                let items: Vec<Source> = found.iter().map(|f| f.source.clone()).collect();
+                if !items.is_empty() {
+                    parts.push(Part::Sources { items });
+                }
+                Ok(json!(found.iter().map(|f| json!({ "title": f.source.title, "path": f.source.path, "text": f.snippet })).collect::<Vec<_>>()))
+            }
+            "list_services" => {
+                let items = tools::list_services(ctx).await?;
+                let listed = json!(items);
+                parts.push(Part::Services { items });
+                Ok(listed)
+            }
+            "find_slots" => {
+                let mut slug = arg(&args, "call_type").to_owned();
+                if slug.is_empty() {
+                    slug = tools::call_types(ctx).await?.first().map(|kind| kind.slug.clone()).unwrap_or_default();
+                }
+                let items = tools::find_slots(ctx, &slug, zone, 5).await?;
+                let listed = json!({ "call_type": slug, "time_zone": zone.name(), "slots": items });
+                parts.push(Part::Slots {
+                    call_type: slug,
+                    time_zone: zone.name().into(),
+                    items,
+                    action: Action { method: "POST".into(), path: "/v1/bookings".into() },
+                });
+                Ok(listed)
+            }
+            "create_quote_request" => {
+                if args.get("consent").and_then(Value::as_bool) != Some(true) {
+                    return Ok(json!({ "error": "Ask the visitor for consent to store their details first." }));
+                }
+                let draft = QuotePrefill {
+                    name: Some(arg(&args, "name").to_owned()),
+                    email: Some(arg(&args, "email").to_owned()),
+                    company: Some(arg(&args, "company").to_owned()),
+                    project_type: Some(arg(&args, "project_type").to_owned()).filter(|s| !s.is_empty()),
+                    services: args.get("services").and_then(Value::as_array).map(|s| s.iter().filter_map(Value::as_str).map(str::to_owned).collect()).unwrap_or_default(),
+                    budget_range: Some(arg(&args, "budget_range").to_owned()).filter(|s| !s.is_empty()),
+                    timeline: Some(arg(&args, "timeline").to_owned()).filter(|s| !s.is_empty()),
+                    description: Some(arg(&args, "description").to_owned()),
+                };
+                let receipt = tools::create_quote(ctx, &draft, true).await?;
+                parts.push(Part::LeadCreated { reference: receipt.reference.clone() });
+                Ok(json!({ "reference": receipt.reference }))
+            }
+            "book_call" => {
+                if args.get("consent").and_then(Value::as_bool) != Some(true) {
+                    return Ok(json!({ "error": "Ask the visitor for consent to store their details first." }));
+                }
+                let request = BookingRequest {
+                    call_type: arg(&args, "call_type").to_owned(),
+                    start: arg(&args, "start").to_owned(),
+                    time_zone: zone.name().to_owned(),
+                    first_name: arg(&args, "first_name").to_owned(),
+                    last_name: arg(&args, "last_name").to_owned(),
+                    email: arg(&args, "email").to_owned(),
+                    notes: "Booked through the site assistant.".into(),
+                    consent: true,
+                    consent_text_version: Some("assistant".into()),
+                };
+                let created = tools::book_call(ctx, request).await?;
+                parts.push(Part::BookingCreated {
+                    start: created.booking.start.clone(),
+                    host: created.booking.host_name.clone(),
+                    manage_url: created.manage_url.clone(),
+                });
+                Ok(json!({ "booked": true, "start": created.booking.start, "host": created.booking.host_name }))
+            }
+            other => Ok(json!({ "error": format!("no tool named {other}") })),
+        }
+    }
+    .await;
+    outcome.unwrap_or_else(|err| {
+        json!({ "error": tools::explain(&err).unwrap_or_else(|| "that did not work; offer a person instead".into()) })
+    })
+}

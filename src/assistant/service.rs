@@ -1,0 +1,404 @@
+//! Conversations: started with a greeting, one reply per visitor message (from the model when
+//! one is configured and answers, else from the built-in engine), remembered in Postgres,
+//! limited per conversation and per IP, and expiring.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use chrono::Utc;
+use sqlx::PgPool;
+use sqlx::types::ipnetwork::IpNetwork;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::builtin;
+use super::llm;
+use super::model::{ConversationSummary, History, Message, Reply, Started, State, Streamed};
+use super::tools::Ctx;
+use crate::config::Config;
+use crate::error::{AppError, Result};
+use crate::http::pagination::{Page, PageParams};
+use crate::rate_limit::{self, Limit};
+use crate::state::AppState;
+
+/// The assistant's engines: the built-in one always, the model when configured.
+#[derive(Clone)]
+pub struct Assistant {
+    llm: Option<llm::LlmConfig>,
+    http: reqwest::Client,
+}
+
+impl Assistant {
+    /// The model is used when ASSISTANT_LLM_URL is set.
+    pub fn from_config(config: &Config) -> Self {
+        let llm = config.assistant_llm_url.as_ref().map(|url| llm::LlmConfig {
+            url: url.clone(),
+            model: config.assistant_llm_model.clone(),
+            key: config.assistant_llm_key.clone(),
+            timeout: config.assistant_llm_timeout,
+        });
+        Self {
+            llm,
+            http: reqwest::Client::builder()
+                .user_agent(concat!("frontdesk/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .unwrap_or_default(),
+        }
+    }
+}
+
+fn gone() -> AppError {
+    AppError::not_found("No such conversation, or it has expired; start a new one.")
+}
+
+pub async fn start(
+    app: &AppState,
+    ip: Option<IpAddr>,
+    time_zone: Option<String>,
+) -> Result<Started> {
+    let id = Uuid::now_v7();
+    let ttl = chrono::Duration::from_std(app.config.assistant_ttl).map_err(anyhow::Error::from)?;
+    let expires_at = Utc::now() + ttl;
+    let state = State {
+        time_zone,
+        ..State::default()
+    };
+    let ctx = Ctx {
+        app: app.clone(),
+        ip,
+        conversation: id,
+    };
+    let greeting = builtin::greeting(&ctx).await?;
+    let mut tx = app.db.begin().await?;
+    rate_limit::hit(&mut *tx, "assistant", ip, ip_limit(app)).await?;
+    sqlx::query!(
+        "insert into assistant_conversations (id, expires_at, state, client_ip) values ($1, $2, $3, $4)",
+        id,
+        expires_at,
+        serde_json::to_value(&state).map_err(anyhow::Error::from)?,
+        ip.map(IpNetwork::from)
+    )
+    .execute(&mut *tx)
+    .await?;
+    save_message(&mut tx, id, "assistant", &greeting).await?;
+    tx.commit().await?;
+    Ok(Started {
+        id,
+        expires_at,
+        greeting,
+    })
+}
+
+fn ip_limit(app: &AppState) -> Limit {
+    Limit {
+        max: app.config.assistant_rate_limit,
+        window: app.config.assistant_rate_window,
+    }
+}
+
+async fn save_message(
+    conn: &mut sqlx::PgConnection,
+    conversation: Uuid,
+    role: &str,
+    reply: &Reply,
+) -> Result<()> {
+    let parts = serde_json::to_value(&reply.parts).map_err(anyhow::Error::from)?;
+    sqlx::query!(
+        "insert into assistant_messages (id, conversation_id, role, text, parts) values ($1, $2, $3, $4, $5)",
+        Uuid::now_v7(),
+        conversation,
+        role,
+        reply.text,
+        parts
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A conversation claimed for answering one message (see [`begin`]).
+pub struct Claimed {
+    conversation: Uuid,
+    ip: Option<IpAddr>,
+    state: State,
+}
+
+/// Takes a conversation for one message: 404 when it does not exist or expired, 409 while
+/// another of its messages is being answered (on any replica), 429 over the limits. Then
+/// [`reply_to`] answers; a streamed reply starts only once this succeeded.
+pub async fn begin(app: &AppState, ip: Option<IpAddr>, conversation: Uuid) -> Result<Claimed> {
+    let state = claim(app, conversation).await?;
+    if let Err(err) = check_limits(app, ip, conversation).await {
+        release(&app.db, conversation).await;
+        return Err(err);
+    }
+    Ok(Claimed {
+        conversation,
+        ip,
+        state,
+    })
+}
+
+/// Per conversation (a minute) and per client IP.
+async fn check_limits(app: &AppState, ip: Option<IpAddr>, conversation: Uuid) -> Result<()> {
+    let per_conversation = Limit {
+        max: app.config.assistant_messages_per_minute,
+        window: Duration::from_secs(60),
+    };
+    rate_limit::hit(
+        &app.db,
+        &format!("assistant-conversation:{conversation}"),
+        ip,
+        per_conversation,
+    )
+    .await?;
+    rate_limit::hit(&app.db, "assistant", ip, ip_limit(app)).await
+}
+
+/// Answers the visitor's message. With `tokens`, the reply's text is also sent as it is made.
+pub async fn reply_to(
+    app: &AppState,
+    claimed: Claimed,
+    text: &str,
+    time_zone: Option<String>,
+    tokens: Option<mpsc::Sender<Streamed>>,
+) -> Result<Reply> {
+    let conversation = claimed.conversation;
+    let outcome = answer_claimed(app, claimed, text, time_zone, tokens).await;
+    if outcome.is_err() {
+        release(&app.db, conversation).await;
+    }
+    outcome
+}
+
+/// [`begin`] and [`reply_to`] together.
+pub async fn answer(
+    app: &AppState,
+    ip: Option<IpAddr>,
+    conversation: Uuid,
+    text: &str,
+    time_zone: Option<String>,
+) -> Result<Reply> {
+    let claimed = begin(app, ip, conversation).await?;
+    reply_to(app, claimed, text, time_zone, None).await
+}
+
+async fn answer_claimed(
+    app: &AppState,
+    claimed: Claimed,
+    text: &str,
+    time_zone: Option<String>,
+    tokens: Option<mpsc::Sender<Streamed>>,
+) -> Result<Reply> {
+    let Claimed {
+        conversation,
+        ip,
+        mut state,
+    } = claimed;
+    if time_zone.is_some() {
+        state.time_zone = time_zone;
+    }
+    let history = history_pairs(&app.db, conversation).await?;
+    let ctx = Ctx {
+        app: app.clone(),
+        ip,
+        conversation,
+    };
+    let assistant = &app.assistant;
+    let reply = match &assistant.llm {
+        Some(config) => {
+            let mut trial = state.clone();
+            match llm::reply(
+                config,
+                &assistant.http,
+                &ctx,
+                &mut trial,
+                &history,
+                text,
+                tokens.as_ref(),
+            )
+            .await
+            {
+                Ok(reply) => {
+                    state = trial;
+                    reply
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "the language model failed; answering with the built-in engine");
+                    if let Some(tokens) = &tokens {
+                        let _ = tokens.send(Streamed::Restart).await;
+                    }
+                    builtin::reply(&ctx, &mut state, text).await?
+                }
+            }
+        }
+        None => builtin::reply(&ctx, &mut state, text).await?,
+    };
+    if let (Some(tokens), "builtin") = (&tokens, reply.engine.as_str()) {
+        stream_words(tokens, &reply.text).await;
+    }
+    save_exchange(&app.db, conversation, text, &reply, &state).await?;
+    Ok(reply)
+}
+
+/// Keeps the visitor's message, the reply and the new state, and frees the conversation.
+async fn save_exchange(
+    db: &PgPool,
+    conversation: Uuid,
+    text: &str,
+    reply: &Reply,
+    state: &State,
+) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let visitor = Reply {
+        text: text.to_owned(),
+        intent: reply.intent,
+        parts: Vec::new(),
+        engine: reply.engine.clone(),
+    };
+    save_message(&mut tx, conversation, "visitor", &visitor).await?;
+    save_message(&mut tx, conversation, "assistant", reply).await?;
+    sqlx::query!(
+        "update assistant_conversations set state = $2, updated_at = now(), busy_until = null where id = $1",
+        conversation,
+        serde_json::to_value(state).map_err(anyhow::Error::from)?
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The built-in engine has its whole reply at once; streamed, it goes word by word.
+async fn stream_words(tokens: &mpsc::Sender<Streamed>, text: &str) {
+    for (i, word) in text.split(' ').enumerate() {
+        let piece = if i == 0 {
+            word.to_owned()
+        } else {
+            format!(" {word}")
+        };
+        if tokens.send(Streamed::Token(piece)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Marks the conversation as being answered and returns its state: 404 when it does not
+/// exist or expired, 409 while another message is being answered. The mark lapses by
+/// itself (after the longest an answer can take) if this process dies midway.
+async fn claim(app: &AppState, conversation: Uuid) -> Result<State> {
+    let hold =
+        app.config.assistant_llm_timeout * (llm::MAX_ROUNDS as u32 + 1) + Duration::from_secs(30);
+    let hold = chrono::Duration::from_std(hold).map_err(anyhow::Error::from)?;
+    let claimed = sqlx::query_scalar!(
+        r#"update assistant_conversations set busy_until = now() + make_interval(secs => $2)
+           where id = $1 and expires_at > now() and (busy_until is null or busy_until < now())
+           returning state"#,
+        conversation,
+        hold.num_milliseconds() as f64 / 1000.0
+    )
+    .fetch_optional(&app.db)
+    .await?;
+    if let Some(state) = claimed {
+        // A state written by an older version that no longer reads starts afresh.
+        return Ok(serde_json::from_value(state).unwrap_or_default());
+    }
+    let open = sqlx::query_scalar!(
+        r#"select exists (select 1 from assistant_conversations where id = $1 and expires_at > now()) as "open!""#,
+        conversation
+    )
+    .fetch_one(&app.db)
+    .await?;
+    if open {
+        Err(AppError::conflict(
+            "conversation-busy",
+            "The previous message of this conversation is still being answered; send this one after its reply.",
+        ))
+    } else {
+        Err(gone())
+    }
+}
+
+async fn release(db: &PgPool, conversation: Uuid) {
+    let released = sqlx::query!(
+        "update assistant_conversations set busy_until = null where id = $1",
+        conversation
+    )
+    .execute(db)
+    .await;
+    if let Err(err) = released {
+        tracing::warn!(error = %err, "could not free an assistant conversation; it frees itself shortly");
+    }
+}
+
+async fn history_pairs(db: &PgPool, conversation: Uuid) -> Result<Vec<(String, String)>> {
+    Ok(sqlx::query!(
+        "select role, text from assistant_messages where conversation_id = $1 order by id",
+        conversation
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|m| (m.role, m.text))
+    .collect())
+}
+
+/// The conversation's messages, for the widget (only while it has not expired).
+pub async fn history(db: &PgPool, conversation: Uuid, include_expired: bool) -> Result<History> {
+    let head = sqlx::query!(
+        "select id, created_at, expires_at from assistant_conversations where id = $1 and ($2 or expires_at > now())",
+        conversation,
+        include_expired
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or_else(gone)?;
+    let messages = sqlx::query_as!(
+        Message,
+        "select role, text, parts, created_at from assistant_messages where conversation_id = $1 order by id",
+        conversation
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(History {
+        id: head.id,
+        created_at: head.created_at,
+        expires_at: head.expires_at,
+        messages,
+    })
+}
+
+/// Conversations, newest first; `led_somewhere` keeps those that led to a lead or a booking.
+pub async fn list(
+    db: &PgPool,
+    led_somewhere: bool,
+    page: &PageParams,
+) -> Result<Page<ConversationSummary>> {
+    let limit = page.limit()?;
+    let after: Option<Uuid> = page.decode()?;
+    let rows = sqlx::query_as!(
+        ConversationSummary,
+        r#"select c.id, c.created_at, c.updated_at, c.lead_id, c.booking_id,
+                  (select count(*) from assistant_messages m where m.conversation_id = c.id) as "messages!"
+           from assistant_conversations c
+           where ($1::uuid is null or c.id < $1)
+             and (not $2 or c.lead_id is not null or c.booking_id is not null)
+           order by c.id desc limit $3"#,
+        after,
+        led_somewhere,
+        i64::from(limit) + 1
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(Page::from_rows(rows, limit, |c| c.id))
+}
+
+/// Drops conversations a week after they expired.
+pub async fn forget_old(db: &PgPool) -> Result<u64> {
+    Ok(sqlx::query!(
+        "delete from assistant_conversations where expires_at < now() - interval '7 days'"
+    )
+    .execute(db)
+    .await?
+    .rows_affected())
+}

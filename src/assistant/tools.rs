@@ -1,0 +1,337 @@
+//! What the assistant can do, for both engines. Every action goes through the services the
+//! REST API uses: the same search, catalogue, slots, lead capture and booking — no second
+//! path into the data.
+
+use std::net::IpAddr;
+
+use chrono::Utc;
+use chrono_tz::Tz;
+use uuid::Uuid;
+
+use super::model::{QuotePrefill, ServiceCard, SlotOption, Source};
+use crate::blog::search;
+use crate::error::{AppError, Result};
+use crate::idempotency::request_hash;
+use crate::leads::model::{LeadReceipt, PlanRequest, Utm};
+use crate::leads::service::{self as leads, Submission};
+use crate::rate_limit::Limit;
+use crate::scheduling::bookings::{self, BookingSubmission};
+use crate::scheduling::model::{BookingCreated, BookingRequest};
+use crate::state::AppState;
+
+/// Who the assistant acts for.
+#[derive(Clone)]
+pub struct Ctx {
+    pub app: AppState,
+    pub ip: Option<IpAddr>,
+    pub conversation: Uuid,
+}
+
+/// A search hit as the assistant uses it.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub source: Source,
+    /// Plain text around the match.
+    pub snippet: String,
+    /// How many different words of the query the snippet shows.
+    pub matched: usize,
+}
+
+/// The site's published posts and services matching `query` (the blog's own search).
+pub async fn search_content(ctx: &Ctx, query: &str, limit: i64) -> Result<Vec<Found>> {
+    if query.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let results = search::find(&ctx.app, query, limit).await?;
+    Ok(results
+        .items
+        .into_iter()
+        .map(|hit| Found {
+            matched: marked_words(&hit.snippet),
+            snippet: plain_text(&hit.snippet),
+            source: Source {
+                kind: hit.kind,
+                title: hit.title,
+                path: hit.path,
+            },
+        })
+        .collect())
+}
+
+/// Content about what the visitor said: matching all their words, or else most of them
+/// (so one extra word does not hide a good answer, and one shared word is not an answer).
+pub async fn search_relevant(ctx: &Ctx, terms: &str, limit: i64) -> Result<Vec<Found>> {
+    let found = search_content(ctx, terms, limit).await?;
+    let words: Vec<&str> = terms.split_whitespace().collect();
+    if !found.is_empty() || words.len() < 2 {
+        return Ok(found);
+    }
+    let needed = words.len().div_ceil(2).max(2);
+    let any_of = words.join(" or ");
+    Ok(search_content(ctx, &any_of, limit)
+        .await?
+        .into_iter()
+        .filter(|f| f.matched >= needed)
+        .collect())
+}
+
+/// The number of distinct words a search snippet marks as matches.
+fn marked_words(snippet: &str) -> usize {
+    let mut words: Vec<String> = snippet
+        .split("<mark>")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("</mark>"))
+        .map(|(word, _)| word.to_lowercase())
+        .collect();
+    words.sort();
+    words.dedup();
+    words.len()
+}
+
+/// A search snippet without its marks and HTML escapes.
+fn plain_text(snippet: &str) -> String {
+    snippet
+        .replace("<mark>", "")
+        .replace("</mark>", "")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+}
+
+pub async fn list_services(ctx: &Ctx) -> Result<Vec<ServiceCard>> {
+    Ok(crate::catalogue::service::list_published(&ctx.app.db)
+        .await?
+        .into_iter()
+        .map(|o| ServiceCard {
+            slug: o.slug,
+            title: o.title,
+            summary: o.summary,
+        })
+        .collect())
+}
+
+/// A call type the visitor can book.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallKind {
+    pub slug: String,
+    pub name: String,
+    pub minutes: i32,
+}
+
+/// Active call types, shortest first.
+pub async fn call_types(ctx: &Ctx) -> Result<Vec<CallKind>> {
+    let mut types: Vec<CallKind> = crate::scheduling::setup::list_call_types(&ctx.app.db, true)
+        .await?
+        .into_iter()
+        .map(|c| CallKind {
+            slug: c.slug,
+            name: c.name,
+            minutes: c.duration_minutes,
+        })
+        .collect();
+    types.sort_by_key(|kind| kind.minutes);
+    Ok(types)
+}
+
+/// Free start times of a call type in the next two weeks, in the visitor's zone: at most
+/// `limit`, spread out so the visitor gets a real choice rather than five neighbours.
+pub async fn find_slots(
+    ctx: &Ctx,
+    call_type: &str,
+    zone: Tz,
+    limit: usize,
+) -> Result<Vec<SlotOption>> {
+    let from = Utc::now();
+    let to = from + chrono::Duration::days(14);
+    let slots = bookings::free_slots(&ctx.app.db, call_type, from, to, zone).await?;
+    let all: Vec<SlotOption> = slots
+        .slots
+        .into_iter()
+        .map(|s| SlotOption {
+            start: s.start,
+            start_utc: s.start_utc,
+        })
+        .collect();
+    Ok(spread(all, limit))
+}
+
+/// At most two times a day, at least two hours apart; the earliest first.
+fn spread(slots: Vec<SlotOption>, limit: usize) -> Vec<SlotOption> {
+    const PER_DAY: usize = 2;
+    let gap = chrono::Duration::hours(2);
+    let mut picked: Vec<SlotOption> = Vec::new();
+    for slot in slots {
+        if picked.len() == limit {
+            break;
+        }
+        // The local date is the start's first ten characters (RFC 3339 in the visitor's zone).
+        let day = slot.start.get(..10).unwrap_or_default();
+        let same_day = picked
+            .iter()
+            .filter(|p| p.start.get(..10) == Some(day))
+            .count();
+        let too_close = picked
+            .last()
+            .is_some_and(|p| slot.start_utc - p.start_utc < gap);
+        if same_day < PER_DAY && !too_close {
+            picked.push(slot);
+        }
+    }
+    picked
+}
+
+/// The firm's contact email and phone, from the site profile.
+pub async fn contact(ctx: &Ctx) -> Result<(Option<String>, Option<String>)> {
+    Ok(match crate::site::service::get(&ctx.app.db).await? {
+        Some(site) => (Some(site.contact_email), site.phone),
+        None => (None, None),
+    })
+}
+
+/// Creates a plan request (a lead) from what the visitor said, exactly as the form would.
+pub async fn create_quote(ctx: &Ctx, draft: &QuotePrefill, consent: bool) -> Result<LeadReceipt> {
+    let request = PlanRequest {
+        name: draft.name.clone().unwrap_or_default(),
+        email: draft.email.clone().unwrap_or_default(),
+        company: draft.company.clone().unwrap_or_default(),
+        project_type: draft.project_type.clone().unwrap_or_else(|| "other".into()),
+        services: draft.services.clone(),
+        budget_range: draft
+            .budget_range
+            .clone()
+            .unwrap_or_else(|| "not_sure".into()),
+        timeline: draft.timeline.clone().unwrap_or_else(|| "flexible".into()),
+        description: draft.description.clone().unwrap_or_default(),
+        consent,
+        consent_text_version: Some("assistant".into()),
+        source_page: Some(format!("assistant:{}", ctx.conversation)),
+        utm: Utm::default(),
+        website: None,
+    };
+    let lead = request.validate()?;
+    let receipt = leads::capture(
+        &ctx.app.db,
+        &ctx.app.config,
+        lead,
+        Submission {
+            ip: ctx.ip,
+            // One quote per conversation: a repeated request is answered, not duplicated.
+            idempotency_key: Some(&format!("assistant-quote:{}", ctx.conversation)),
+            request_hash: request_hash(&request),
+            rate_limit: Limit {
+                max: ctx.app.config.form_rate_limit,
+                window: ctx.app.config.form_rate_window,
+            },
+        },
+    )
+    .await?;
+    link(ctx, Some(&receipt.reference), None).await?;
+    Ok(receipt)
+}
+
+/// Books a call, exactly as the booking form would.
+pub async fn book_call(ctx: &Ctx, request: BookingRequest) -> Result<BookingCreated> {
+    let valid = request.validate()?;
+    let created = bookings::book(
+        &ctx.app.db,
+        &ctx.app.config,
+        BookingSubmission {
+            request: valid,
+            ip: ctx.ip,
+            idempotency_key: None,
+            request_hash: request_hash(&request),
+        },
+    )
+    .await?;
+    link(ctx, None, Some(created.booking.id)).await?;
+    Ok(created)
+}
+
+/// Remembers which lead or booking a conversation led to (for admins).
+async fn link(ctx: &Ctx, reference: Option<&str>, booking: Option<Uuid>) -> Result<()> {
+    sqlx::query!(
+        r#"update assistant_conversations set
+               lead_id = coalesce((select id from leads where reference = $2), lead_id),
+               booking_id = coalesce($3, booking_id), updated_at = now()
+           where id = $1"#,
+        ctx.conversation,
+        reference,
+        booking
+    )
+    .execute(&ctx.app.db)
+    .await?;
+    Ok(())
+}
+
+/// A validation error as a sentence the visitor can act on.
+pub fn explain(err: &AppError) -> Option<String> {
+    match err {
+        AppError::Validation(errors) => Some(
+            errors
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        AppError::Conflict { detail, .. } => Some(detail.clone()),
+        AppError::TooManyRequests { .. } => Some(
+            "We have had many requests from your address; please try again a little later.".into(),
+        ),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_become_plain_text_and_count_their_matches() {
+        let snippet = "A <mark>template</mark> &amp; &lt;b&gt; <mark>Migrations</mark> run; <mark>migrations</mark>";
+        assert_eq!(marked_words(snippet), 2);
+        assert_eq!(
+            plain_text(snippet),
+            "A template & <b> Migrations run; migrations"
+        );
+        assert_eq!(plain_text("&amp;lt;"), "&lt;");
+        assert_eq!(marked_words("no marks"), 0);
+    }
+
+    fn slot(start: &str) -> SlotOption {
+        let start_utc = chrono::DateTime::parse_from_rfc3339(start)
+            .expect("rfc 3339")
+            .with_timezone(&Utc);
+        SlotOption {
+            start: start.to_owned(),
+            start_utc,
+        }
+    }
+
+    #[test]
+    fn offered_times_are_spread_over_days() {
+        let every_quarter: Vec<SlotOption> = ["2026-12-07", "2026-12-08", "2026-12-09"]
+            .iter()
+            .flat_map(|day| {
+                (9..17).flat_map(move |h| {
+                    [0, 15, 30, 45].map(|m| slot(&format!("{day}T{h:02}:{m:02}:00+01:00")))
+                })
+            })
+            .collect();
+        let starts: Vec<String> = spread(every_quarter, 5)
+            .into_iter()
+            .map(|s| s.start)
+            .collect();
+        assert_eq!(
+            starts,
+            [
+                "2026-12-07T09:00:00+01:00",
+                "2026-12-07T11:00:00+01:00",
+                "2026-12-08T09:00:00+01:00",
+                "2026-12-08T11:00:00+01:00",
+                "2026-12-09T09:00:00+01:00",
+            ]
+        );
+        assert_eq!(spread(vec![slot("2026-12-07T09:00:00Z")], 5).len(), 1);
+    }
+}
