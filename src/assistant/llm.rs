@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use super::model::{Action, Part, QuotePrefill, Reply, ServiceCard, Source, State, Streamed};
 use super::tools::{self, Ctx};
 use super::understand;
+use crate::leads::model::ConsultationRequest;
 use crate::scheduling::model::BookingRequest;
 
 /// Where the model is, which one, and how long to wait for it.
@@ -49,6 +50,11 @@ fn tool_definitions() -> Value {
             json!({ "type": "object", "properties": {} })
         ),
         tool(
+            "describe_service",
+            "Everything the firm says about one of its services.",
+            json!({ "type": "object", "properties": { "slug": { "type": "string", "description": "From list_services." } }, "required": ["slug"] })
+        ),
+        tool(
             "find_slots",
             "Find the next free times for a call type, in the visitor's time zone.",
             json!({ "type": "object", "properties": { "call_type": { "type": "string", "description": "The call type's slug; the shortest call when absent." } } })
@@ -64,6 +70,17 @@ fn tool_definitions() -> Value {
                  "timeline": { "type": "string", "enum": crate::leads::model::TIMELINES },
                  "description": { "type": "string" }, "consent": { "type": "boolean" } },
                "required": ["name", "email", "company", "description", "consent"] })
+        ),
+        tool(
+            "request_consultation",
+            "Ask for a person from the firm to get in touch about the visitor's message. Only after the visitor explicitly agreed (consent) to their details being stored.",
+            json!({ "type": "object", "properties": {
+                 "first_name": { "type": "string" }, "last_name": { "type": "string" },
+                 "email": { "type": "string" }, "phone": { "type": "string" }, "company": { "type": "string" },
+                 "message": { "type": "string" },
+                 "service": { "type": "string", "description": "A service's slug, if one is of interest." },
+                 "consent": { "type": "boolean" } },
+               "required": ["first_name", "last_name", "email", "message", "consent"] })
         ),
         tool(
             "book_call",
@@ -128,7 +145,7 @@ pub async fn reply(
     config: &LlmConfig,
     http: &reqwest::Client,
     ctx: &Ctx,
-    state: &mut State,
+    state: &State,
     history: &[(String, String)],
     text: &str,
     tokens: Option<&mpsc::Sender<Streamed>>,
@@ -341,92 +358,168 @@ fn arg<'a>(args: &'a Value, name: &str) -> &'a str {
     args.get(name).and_then(Value::as_str).unwrap_or_default()
 }
 
+fn optional_arg(args: &Value, name: &str) -> Option<String> {
+    Some(arg(args, name).trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+const NO_CONSENT: &str = "No consent yet: ask the visitor whether they agree to their details being stored, and call again with consent=true only if they said yes.";
+
 /// Runs a tool for the model; what it returns is what the model reads. Refusals (no
-/// consent, invalid details) are answers too, so the model can ask the visitor again.
-async fn run_tool(ctx: &Ctx, state: &mut State, call: &ToolCall, parts: &mut Vec<Part>) -> Value {
+/// consent, invalid details, a taken slot) are answers too, so the model can ask the
+/// visitor again; anything else is reported without internals.
+async fn run_tool(ctx: &Ctx, state: &State, call: &ToolCall, parts: &mut Vec<Part>) -> Value {
     let args: Value = serde_json::from_str(&call.arguments).unwrap_or(Value::Null);
     let zone: Tz = state
         .time_zone
         .as_deref()
         .and_then(|z| z.parse().ok())
         .unwrap_or(Tz::UTC);
-    let outcome: Result<Value, crate::error::AppError> = async {
-        match call.name.as_str() {
-            "search_content" => {
-                let found = tools::search_content(ctx, arg(&args, "query"), 5).await?;
-                let items: Vec<Source> = found.iter().map(|f| f.source.clone()).collect();
-                if !items.is_empty() {
-                    parts.push(Part::Sources { items });
-                }
-                Ok(json!(found.iter().map(|f| json!({ "title": f.source.title, "path": f.source.path, "text": f.snippet })).collect::<Vec<_>>()))
-            }
-            "list_services" => {
-                let items = tools::list_services(ctx).await?;
-                let listed = json!(items);
-                parts.push(Part::Services { items });
-                Ok(listed)
-            }
-            "find_slots" => {
-                let mut slug = arg(&args, "call_type").to_owned();
-                if slug.is_empty() {
-                    slug = tools::call_types(ctx).await?.first().map(|kind| kind.slug.clone()).unwrap_or_default();
-                }
-                let items = tools::find_slots(ctx, &slug, zone, 5).await?;
-                let listed = json!({ "call_type": slug, "time_zone": zone.name(), "slots": items });
-                parts.push(Part::Slots {
-                    call_type: slug,
-                    time_zone: zone.name().into(),
-                    items,
-                    action: Action { method: "POST".into(), path: "/v1/bookings".into() },
-                });
-                Ok(listed)
-            }
-            "create_quote_request" => {
-                if args.get("consent").and_then(Value::as_bool) != Some(true) {
-                    return Ok(json!({ "error": "Ask the visitor for consent to store their details first." }));
-                }
-                let draft = QuotePrefill {
-                    name: Some(arg(&args, "name").to_owned()),
-                    email: Some(arg(&args, "email").to_owned()),
-                    company: Some(arg(&args, "company").to_owned()),
-                    project_type: Some(arg(&args, "project_type").to_owned()).filter(|s| !s.is_empty()),
-                    services: args.get("services").and_then(Value::as_array).map(|s| s.iter().filter_map(Value::as_str).map(str::to_owned).collect()).unwrap_or_default(),
-                    budget_range: Some(arg(&args, "budget_range").to_owned()).filter(|s| !s.is_empty()),
-                    timeline: Some(arg(&args, "timeline").to_owned()).filter(|s| !s.is_empty()),
-                    description: Some(arg(&args, "description").to_owned()),
-                };
-                let receipt = tools::create_quote(ctx, &draft, true).await?;
-                parts.push(Part::LeadCreated { reference: receipt.reference.clone() });
-                Ok(json!({ "reference": receipt.reference }))
-            }
-            "book_call" => {
-                if args.get("consent").and_then(Value::as_bool) != Some(true) {
-                    return Ok(json!({ "error": "Ask the visitor for consent to store their details first." }));
-                }
-                let request = BookingRequest {
-                    call_type: arg(&args, "call_type").to_owned(),
-                    start: arg(&args, "start").to_owned(),
-                    time_zone: zone.name().to_owned(),
-                    first_name: arg(&args, "first_name").to_owned(),
-                    last_name: arg(&args, "last_name").to_owned(),
-                    email: arg(&args, "email").to_owned(),
-                    notes: "Booked through the site assistant.".into(),
-                    consent: true,
-                    consent_text_version: Some("assistant".into()),
-                };
-                let created = tools::book_call(ctx, request).await?;
-                parts.push(Part::BookingCreated {
-                    start: created.booking.start.clone(),
-                    host: created.booking.host_name.clone(),
-                    manage_url: created.manage_url.clone(),
-                });
-                Ok(json!({ "booked": true, "start": created.booking.start, "host": created.booking.host_name }))
-            }
-            other => Ok(json!({ "error": format!("no tool named {other}") })),
+    let consented = args.get("consent").and_then(Value::as_bool) == Some(true);
+    let outcome = match call.name.as_str() {
+        "search_content" => search_content(ctx, &args, parts).await,
+        "list_services" => list_services(ctx, parts).await,
+        "describe_service" => describe_service(ctx, &args, parts).await,
+        "find_slots" => find_slots(ctx, &args, zone, parts).await,
+        "create_quote_request" | "request_consultation" | "book_call" if !consented => {
+            Ok(json!({ "error": NO_CONSENT }))
         }
-    }
-    .await;
+        "create_quote_request" => create_quote_request(ctx, &args, parts).await,
+        "request_consultation" => request_consultation(ctx, &args, parts).await,
+        "book_call" => book_call(ctx, &args, zone, parts).await,
+        other => Ok(json!({ "error": format!("There is no tool named {other}.") })),
+    };
     outcome.unwrap_or_else(|err| {
-        json!({ "error": tools::explain(&err).unwrap_or_else(|| "that did not work; offer a person instead".into()) })
+        let explained = tools::explain(&err)
+            .unwrap_or_else(|| "That did not work; offer the visitor a person instead.".into());
+        json!({ "error": explained })
     })
+}
+
+type ToolResult = Result<Value, crate::error::AppError>;
+
+async fn search_content(ctx: &Ctx, args: &Value, parts: &mut Vec<Part>) -> ToolResult {
+    let found = tools::search_content(ctx, arg(args, "query"), 5).await?;
+    let items: Vec<Source> = found.iter().map(|f| f.source.clone()).collect();
+    if !items.is_empty() {
+        parts.push(Part::Sources { items });
+    }
+    Ok(json!(
+        found
+            .iter()
+            .map(|f| json!({ "title": f.source.title, "path": f.source.path, "text": f.snippet }))
+            .collect::<Vec<_>>()
+    ))
+}
+
+async fn list_services(ctx: &Ctx, parts: &mut Vec<Part>) -> ToolResult {
+    let items = tools::list_services(ctx).await?;
+    let listed = json!(items);
+    parts.push(Part::Services { items });
+    Ok(listed)
+}
+
+async fn describe_service(ctx: &Ctx, args: &Value, parts: &mut Vec<Part>) -> ToolResult {
+    let Some(service) = tools::describe_service(ctx, arg(args, "slug")).await? else {
+        return Ok(json!({ "error": "No published service has that slug; see list_services." }));
+    };
+    parts.push(Part::Sources {
+        items: vec![Source {
+            kind: "service".into(),
+            title: service.title.clone(),
+            path: format!("/v1/services/{}", service.slug),
+        }],
+    });
+    Ok(
+        json!({ "slug": service.slug, "title": service.title, "summary": service.summary, "description": service.body }),
+    )
+}
+
+async fn find_slots(ctx: &Ctx, args: &Value, zone: Tz, parts: &mut Vec<Part>) -> ToolResult {
+    let slug = match optional_arg(args, "call_type") {
+        Some(slug) => slug,
+        None => match tools::call_types(ctx).await?.into_iter().next() {
+            Some(kind) => kind.slug,
+            None => return Ok(json!({ "error": "No calls can be booked at the moment." })),
+        },
+    };
+    let items = tools::find_slots(ctx, &slug, zone, 5).await?;
+    let listed = json!({ "call_type": slug, "time_zone": zone.name(), "slots": items });
+    parts.push(Part::Slots {
+        call_type: slug,
+        time_zone: zone.name().into(),
+        items,
+        action: Action {
+            method: "POST".into(),
+            path: "/v1/bookings".into(),
+        },
+    });
+    Ok(listed)
+}
+
+async fn create_quote_request(ctx: &Ctx, args: &Value, parts: &mut Vec<Part>) -> ToolResult {
+    let draft = QuotePrefill {
+        name: optional_arg(args, "name"),
+        email: optional_arg(args, "email"),
+        company: optional_arg(args, "company"),
+        project_type: optional_arg(args, "project_type"),
+        services: args
+            .get("services")
+            .and_then(Value::as_array)
+            .map(|s| {
+                s.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        budget_range: optional_arg(args, "budget_range"),
+        timeline: optional_arg(args, "timeline"),
+        description: optional_arg(args, "description"),
+    };
+    let receipt = tools::create_quote(ctx, &draft, true).await?;
+    parts.push(Part::LeadCreated {
+        reference: receipt.reference.clone(),
+    });
+    Ok(json!({ "reference": receipt.reference }))
+}
+
+async fn request_consultation(ctx: &Ctx, args: &Value, parts: &mut Vec<Part>) -> ToolResult {
+    let request = ConsultationRequest {
+        first_name: arg(args, "first_name").to_owned(),
+        last_name: arg(args, "last_name").to_owned(),
+        email: arg(args, "email").to_owned(),
+        phone: optional_arg(args, "phone"),
+        company: optional_arg(args, "company"),
+        message: arg(args, "message").to_owned(),
+        service: optional_arg(args, "service"),
+        consent: true,
+        ..ConsultationRequest::default()
+    };
+    let receipt = tools::request_consultation(ctx, request).await?;
+    parts.push(Part::LeadCreated {
+        reference: receipt.reference.clone(),
+    });
+    Ok(json!({ "reference": receipt.reference }))
+}
+
+async fn book_call(ctx: &Ctx, args: &Value, zone: Tz, parts: &mut Vec<Part>) -> ToolResult {
+    let request = BookingRequest {
+        call_type: arg(args, "call_type").to_owned(),
+        start: arg(args, "start").to_owned(),
+        time_zone: zone.name().to_owned(),
+        first_name: arg(args, "first_name").to_owned(),
+        last_name: arg(args, "last_name").to_owned(),
+        email: arg(args, "email").to_owned(),
+        notes: "Booked through the site assistant.".into(),
+        consent: true,
+        consent_text_version: Some("assistant".into()),
+    };
+    let created = tools::book_call(ctx, request).await?;
+    let booked = json!({ "booked": true, "start": created.booking.start, "host": created.booking.host_name });
+    parts.push(Part::BookingCreated {
+        start: created.booking.start,
+        host: created.booking.host_name,
+        manage_url: created.manage_url,
+    });
+    Ok(booked)
 }

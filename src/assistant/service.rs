@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::builtin;
 use super::llm;
-use super::model::{ConversationSummary, History, Message, Reply, Started, State, Streamed};
+use super::model::{ConversationSummary, Flow, History, Message, Reply, Started, State, Streamed};
 use super::tools::Ctx;
 use crate::config::Config;
 use crate::error::{AppError, Result};
@@ -207,12 +207,11 @@ async fn answer_claimed(
     let assistant = &app.assistant;
     let reply = match &assistant.llm {
         Some(config) => {
-            let mut trial = state.clone();
             match llm::reply(
                 config,
                 &assistant.http,
                 &ctx,
-                &mut trial,
+                &state,
                 &history,
                 text,
                 tokens.as_ref(),
@@ -220,7 +219,9 @@ async fn answer_claimed(
             .await
             {
                 Ok(reply) => {
-                    state = trial;
+                    // The model carries the conversation now; a half-walked built-in flow
+                    // would only surprise the visitor if the model failed later.
+                    state.flow = Flow::Idle;
                     reply
                 }
                 Err(err) => {

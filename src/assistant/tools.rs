@@ -10,9 +10,10 @@ use uuid::Uuid;
 
 use super::model::{QuotePrefill, ServiceCard, SlotOption, Source};
 use crate::blog::search;
+use crate::catalogue::model::Offering;
 use crate::error::{AppError, Result};
 use crate::idempotency::request_hash;
-use crate::leads::model::{LeadReceipt, PlanRequest, Utm};
+use crate::leads::model::{ConsultationRequest, LeadReceipt, NewLead, PlanRequest, Utm};
 use crate::leads::service::{self as leads, Submission};
 use crate::rate_limit::Limit;
 use crate::scheduling::bookings::{self, BookingSubmission};
@@ -210,15 +211,31 @@ pub async fn create_quote(ctx: &Ctx, draft: &QuotePrefill, consent: bool) -> Res
         website: None,
     };
     let lead = request.validate()?;
+    capture(ctx, lead, "quote", request_hash(&request)).await
+}
+
+/// Asks for a person to get in touch (a consultation lead), exactly as the form would.
+pub async fn request_consultation(
+    ctx: &Ctx,
+    mut request: ConsultationRequest,
+) -> Result<LeadReceipt> {
+    request.consent_text_version = Some("assistant".into());
+    request.source_page = Some(format!("assistant:{}", ctx.conversation));
+    request.website = None;
+    let lead = request.validate()?;
+    capture(ctx, lead, "consultation", request_hash(&request)).await
+}
+
+async fn capture(ctx: &Ctx, lead: NewLead, kind: &str, hash: Vec<u8>) -> Result<LeadReceipt> {
     let receipt = leads::capture(
         &ctx.app.db,
         &ctx.app.config,
         lead,
         Submission {
             ip: ctx.ip,
-            // One quote per conversation: a repeated request is answered, not duplicated.
-            idempotency_key: Some(&format!("assistant-quote:{}", ctx.conversation)),
-            request_hash: request_hash(&request),
+            // One of each per conversation: a repeated request is answered, not duplicated.
+            idempotency_key: Some(&format!("assistant-{kind}:{}", ctx.conversation)),
+            request_hash: hash,
             rate_limit: Limit {
                 max: ctx.app.config.form_rate_limit,
                 window: ctx.app.config.form_rate_window,
@@ -228,6 +245,11 @@ pub async fn create_quote(ctx: &Ctx, draft: &QuotePrefill, consent: bool) -> Res
     .await?;
     link(ctx, Some(&receipt.reference), None).await?;
     Ok(receipt)
+}
+
+/// One published service, whole.
+pub async fn describe_service(ctx: &Ctx, slug: &str) -> Result<Option<Offering>> {
+    crate::catalogue::service::find_published(&ctx.app.db, slug).await
 }
 
 /// Books a call, exactly as the booking form would.

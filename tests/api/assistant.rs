@@ -135,58 +135,93 @@ fn tokens_text(events: &[(String, Value)]) -> String {
         .collect()
 }
 
+fn part_kinds(reply: &Value) -> Vec<String> {
+    reply["parts"]
+        .as_array()
+        .map(|parts| {
+            parts
+                .iter()
+                .filter_map(|p| p["type"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Visitor messages → the intent understood, what the engine did (the parts its tools
+/// produced) and the source it answered from; each in a new conversation.
 #[tokio::test]
-async fn answers_from_the_sites_content_with_its_sources() {
+async fn understands_typical_messages_and_answers_from_the_sites_content() {
     let app = demo_app().await;
-    let id = start(&app, None).await;
-
-    let services = say(&app, id, "What services do you offer?").await;
-    assert_eq!(services["intent"], "services");
-    assert_eq!(services["engine"], "builtin");
-    let cards = part(&services, "services").expect("services part")["items"].clone();
-    assert_eq!(cards.as_array().map(Vec::len), Some(6), "{services}");
-    assert!(
-        services["text"]
-            .as_str()
-            .is_some_and(|t| t.contains("Web platforms"))
-    );
-
-    let table = [
+    let table: &[(&str, &str, &[&str], Option<&str>)] = &[
+        (
+            "What services do you offer?",
+            "services",
+            &["services", "sources"],
+            Some("/v1/services/web-platforms"),
+        ),
         (
             "How do you handle database migrations?",
-            "/v1/posts/testing-against-real-postgres",
+            "question",
+            &["sources"],
+            Some("/v1/posts/testing-against-real-postgres"),
         ),
-        ("Do you use Kubernetes?", "/v1/posts/kubernetes-or-not"),
+        (
+            "Do you use Kubernetes?",
+            "question",
+            &["sources"],
+            Some("/v1/posts/kubernetes-or-not"),
+        ),
         (
             "How do you choose a tech stack?",
-            "/v1/posts/choosing-a-tech-stack",
+            "question",
+            &["sources"],
+            Some("/v1/posts/choosing-a-tech-stack"),
         ),
         (
             "Can you help us with full-text search in Postgres?",
-            "/v1/posts/postgres-full-text-search",
+            "question",
+            &["sources"],
+            Some("/v1/posts/postgres-full-text-search"),
         ),
+        (
+            "How much would a customer portal cost?",
+            "quote",
+            &["quote_form"],
+            None,
+        ),
+        ("I'd like to book a call", "scheduling", &["slots"], None),
+        ("What's your phone number?", "contact", &["human"], None),
+        ("Can I talk to a real person?", "human", &["human"], None),
+        ("Hello!", "greeting", &[], None),
     ];
-    for (question, expected) in table {
-        let reply = say(&app, id, question).await;
-        assert_eq!(reply["intent"], "question", "{question}: {reply}");
+    for (message, intent, parts, source) in table {
+        let id = start(&app, None).await;
+        let reply = say(&app, id, message).await;
+        assert_eq!(reply["intent"], *intent, "{message}: {reply}");
+        assert_eq!(reply["engine"], "builtin");
+        assert_eq!(part_kinds(&reply), *parts, "{message}: {reply}");
         let sources = source_paths(&reply);
         assert_eq!(
             sources.first().map(String::as_str),
-            Some(expected),
-            "{question}: {reply}"
+            *source,
+            "{message}: {reply}"
         );
-        // The answer quotes the source it names.
-        assert!(reply["text"].as_str().is_some_and(|t| t.contains('“')));
+        if *intent == "question" {
+            // The answer quotes the source it names.
+            assert!(reply["text"].as_str().is_some_and(|t| t.contains('“')));
+        }
     }
 
+    let id = start(&app, None).await;
+    let services = say(&app, id, "What services do you offer?").await;
+    let cards = part(&services, "services").expect("services part")["items"].clone();
+    assert_eq!(cards.as_array().map(Vec::len), Some(6), "{services}");
     let phone = say(&app, id, "What's your phone number?").await;
-    assert_eq!(phone["intent"], "contact");
     assert_eq!(
         part(&phone, "human").expect("human part")["phone"],
         "+44 117 496 0000"
     );
     let person = say(&app, id, "Can I talk to a real person?").await;
-    assert_eq!(person["intent"], "human");
     assert_eq!(
         part(&person, "human").expect("human part")["action"]["path"],
         "/v1/consultations"
@@ -643,6 +678,19 @@ async fn the_model_answers_grounded_in_the_site_and_acts_through_tools() {
                     "description": "A patient portal for three clinics.", "consent": true }),
         )),
         Scripted::Message(text_message("Done: your request is in.")),
+        Scripted::Message(tool_call(
+            "call_3",
+            "describe_service",
+            json!({ "slug": "cloud-and-devops" }),
+        )),
+        Scripted::Message(tool_call(
+            "call_4",
+            "request_consultation",
+            json!({ "first_name": "Ana", "last_name": "Silva", "email": "ana@example.com",
+                    "message": "Please call me about moving to containers.",
+                    "service": "cloud-and-devops", "consent": true }),
+        )),
+        Scripted::Message(text_message("Someone will be in touch.")),
     ])
     .await;
     let id = start(&app, None).await;
@@ -672,8 +720,10 @@ async fn the_model_answers_grounded_in_the_site_and_acts_through_tools() {
         [
             "search_content",
             "list_services",
+            "describe_service",
             "find_slots",
             "create_quote_request",
+            "request_consultation",
             "book_call"
         ]
     );
@@ -716,6 +766,27 @@ async fn the_model_answers_grounded_in_the_site_and_acts_through_tools() {
         history.contains(&"What services do you offer?"),
         "{history:?}"
     );
+
+    // Describing a service and asking for a person: a consultation lead, like the form's.
+    let consult = say(
+        &app,
+        id,
+        "Tell me about cloud and devops, and have someone call me.",
+    )
+    .await;
+    assert_eq!(
+        source_paths(&consult),
+        ["/v1/services/cloud-and-devops".to_owned()]
+    );
+    let requests = provider.requests().await;
+    assert!(tool_result(&requests[5], "call_3").contains("description"));
+    let kinds: Vec<String> =
+        sqlx::query_scalar("select kind from leads where source_page = $1 order by id")
+            .bind(format!("assistant:{id}"))
+            .fetch_all(&app.db)
+            .await
+            .expect("leads");
+    assert_eq!(kinds, ["plan", "consultation"]);
 }
 
 #[tokio::test]
