@@ -207,42 +207,48 @@ fn absorb(draft: &mut QuotePrefill, text: &str, asking: Option<&str>) {
     }
 }
 
-/// The next question of the quote, or the consent question once everything is known.
+/// The quote's questions, in the order they are asked.
+const QUOTE_QUESTIONS: &[(&str, &str)] = &[
+    (
+        "description",
+        "What would you like us to build? A sentence or two is plenty.",
+    ),
+    (
+        "project_type",
+        "Is it a website, a web app or portal, a mobile app, an integration, a modernisation of an existing system, or an AI assistant?",
+    ),
+    (
+        "budget_range",
+        "Roughly what budget do you have in mind? (for example 25k, or \"not sure\")",
+    ),
+    (
+        "timeline",
+        "And when would you like it done? (as soon as possible, within 3 months, 6 months, flexible...)",
+    ),
+    ("name", "What's your name?"),
+    ("email", "Which email address should we send the plan to?"),
+    ("company", "And your company's name? (\"none\" is fine)"),
+];
+
+fn is_missing(draft: &QuotePrefill, field: &str) -> bool {
+    match field {
+        "description" => draft.description.is_none(),
+        "project_type" => draft.project_type.is_none(),
+        "budget_range" => draft.budget_range.is_none(),
+        "timeline" => draft.timeline.is_none(),
+        "name" => draft.name.is_none(),
+        "email" => draft.email.is_none(),
+        "company" => draft.company.is_none(),
+        _ => false,
+    }
+}
+
+/// The next question of the quote; none once everything is known (then consent is asked).
 fn next_question(draft: &QuotePrefill) -> Option<(&'static str, &'static str)> {
-    if draft.description.is_none() {
-        return Some((
-            "description",
-            "What would you like us to build? A sentence or two is plenty.",
-        ));
-    }
-    if draft.project_type.is_none() {
-        return Some((
-            "project_type",
-            "Is it a website, a web app or portal, a mobile app, an integration, a modernisation of an existing system, or an AI assistant?",
-        ));
-    }
-    if draft.budget_range.is_none() {
-        return Some((
-            "budget_range",
-            "Roughly what budget do you have in mind? (for example 25k, or \"not sure\")",
-        ));
-    }
-    if draft.timeline.is_none() {
-        return Some((
-            "timeline",
-            "And when would you like it done? (as soon as possible, within 3 months, 6 months, flexible...)",
-        ));
-    }
-    if draft.name.is_none() {
-        return Some(("name", "What's your name?"));
-    }
-    if draft.email.is_none() {
-        return Some(("email", "Which email address should we send the plan to?"));
-    }
-    if draft.company.is_none() {
-        return Some(("company", "And your company's name? (\"none\" is fine)"));
-    }
-    None
+    QUOTE_QUESTIONS
+        .iter()
+        .copied()
+        .find(|(field, _)| is_missing(draft, field))
 }
 
 const CONSENT_QUESTION: &str = "Thanks! May we store these details and contact you about your project? Please answer yes or no.";
