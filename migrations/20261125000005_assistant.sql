@@ -9,8 +9,10 @@ create table assistant_conversations (
     expires_at timestamptz not null,
     state      jsonb not null default '{}',
     client_ip  inet,
-    -- Set while a message is being answered, so the next waits for it (lapses by itself).
+    -- Set while a message is being answered, so the next waits for it (lapses by itself);
+    -- the token says who holds it, so only the holder saves the state or frees it.
     busy_until timestamptz,
+    busy_token uuid,
     lead_id    uuid references leads (id) on delete set null,
     booking_id uuid references bookings (id) on delete set null
 );

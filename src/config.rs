@@ -268,6 +268,9 @@ pub struct Config {
     pub assistant_rate_limit: u32,
     pub assistant_rate_window: Duration,
     pub assistant_messages_per_minute: u32,
+    /// The window of `assistant_messages_per_minute`: a minute (not a variable; tests widen it
+    /// so that no window boundary falls inside them).
+    pub assistant_message_window: Duration,
     pub assistant_max_message_chars: usize,
     pub assistant_ttl: Duration,
 }
@@ -335,6 +338,7 @@ impl Config {
             assistant_rate_limit: vars.parse("ASSISTANT_RATE_LIMIT", any)?,
             assistant_rate_window: vars.seconds("ASSISTANT_RATE_WINDOW_SECS")?,
             assistant_messages_per_minute: vars.parse("ASSISTANT_MESSAGES_PER_MINUTE", any)?,
+            assistant_message_window: Duration::from_secs(60),
             assistant_max_message_chars: vars.parse("ASSISTANT_MAX_MESSAGE_CHARS", positive)?,
             assistant_ttl: Duration::from_secs(
                 vars.parse::<u64>("ASSISTANT_CONVERSATION_TTL_HOURS", positive)? * 3600,

@@ -96,6 +96,7 @@ impl AppError {
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Database(err) if is_unstorable_text(err) => StatusCode::BAD_REQUEST,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -135,10 +136,26 @@ impl AppError {
                 "unavailable",
                 "The service is overloaded; retry shortly.",
             ),
+            Self::Database(err) if is_unstorable_text(err) => Problem::new(
+                status,
+                "bad-request",
+                "The request holds text that cannot be stored, such as a NUL character.",
+            ),
             Self::Database(_) | Self::Internal(_) => Problem::internal(),
             other => Problem::new(status, Problem::type_for_status(status), other.to_string()),
         }
     }
+}
+
+/// Postgres refuses some text a request can carry (a NUL byte in a query parameter or a
+/// header the validators do not see); that is the caller's mistake, not a server error.
+fn is_unstorable_text(err: &sqlx::Error) -> bool {
+    const CHARACTER_NOT_IN_REPERTOIRE: &str = "22021";
+    const UNTRANSLATABLE_CHARACTER: &str = "22P05";
+    matches!(
+        err.as_database_error().and_then(|db| db.code()).as_deref(),
+        Some(CHARACTER_NOT_IN_REPERTOIRE | UNTRANSLATABLE_CHARACTER)
+    )
 }
 
 impl IntoResponse for AppError {

@@ -32,12 +32,19 @@ pub async fn hit(
     ip: Option<IpAddr>,
     limit: Limit,
 ) -> Result<()> {
-    let Some(ip) = ip.filter(|_| limit.max > 0) else {
+    let Some(ip) = ip else {
         return Ok(());
     };
+    hit_bucket(db, &format!("{action}:{ip}"), limit).await
+}
+
+/// Counts one hit in `bucket`, whoever makes it (e.g. one conversation's messages).
+pub async fn hit_bucket(db: impl PgExecutor<'_>, bucket: &str, limit: Limit) -> Result<()> {
+    if limit.max == 0 {
+        return Ok(());
+    }
     let now = Utc::now();
     let start = window_start(now, limit.window);
-    let bucket = format!("{action}:{ip}");
     let hits = sqlx::query_scalar!(
         r#"
         insert into rate_limit_counters (bucket, window_start, hits) values ($1, $2, 1)

@@ -67,6 +67,14 @@ impl Validator {
     }
 
     fn check_length(&mut self, field: &str, value: &str, max: usize) {
+        // Postgres text cannot hold NUL, and no form has a use for it.
+        if value.contains('\0') {
+            self.error(
+                field,
+                "invalid_character",
+                format!("{field} must not contain NUL characters"),
+            );
+        }
         let len = value.chars().count();
         if len > max {
             self.error(
@@ -214,6 +222,22 @@ mod tests {
         assert!(v.is_valid());
         v.required_text("name", "Zoëy", 3);
         assert!(!v.is_valid());
+    }
+
+    #[test]
+    fn nul_characters_are_refused_in_every_text() {
+        let mut v = Validator::new();
+        v.required_text("a", "x\0y", 10);
+        v.optional_text("b", Some("\0"), 10);
+        v.text("c", "ok", 10);
+        let Err(AppError::Validation(errors)) = v.finish() else {
+            panic!("expected a validation error");
+        };
+        let fields: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        assert_eq!(
+            fields,
+            [("a", "invalid_character"), ("b", "invalid_character")]
+        );
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub async fn greeting(ctx: &Ctx) -> Result<Reply> {
 pub async fn reply(ctx: &Ctx, state: &mut State, text: &str) -> Result<Reply> {
     let wants_out = matches!(
         understand::normalize(text).as_str(),
-        "cancel" | "stop" | "never mind" | "nevermind" | "forget it"
+        "cancel" | "stop" | "never mind" | "nevermind" | "forget it" | "no thanks" | "start over"
     );
     match std::mem::take(&mut state.flow) {
         Flow::Idle => {}
@@ -48,6 +48,15 @@ pub async fn reply(ctx: &Ctx, state: &mut State, text: &str) -> Result<Reply> {
                 Vec::new(),
             ));
         }
+        flow @ Flow::Booking { .. } if declines_the_times(&flow, text) => {
+            let mut reply = human(ctx, Intent::Scheduling).await?;
+            reply.text = format!("No problem — nothing is booked. {}", reply.text);
+            return Ok(reply);
+        }
+        // Not a choice of time, or not an answer to the quote's question, but something
+        // else entirely: answered as a new message.
+        flow @ Flow::Booking { .. } if asks_something_else(&flow, text) => {}
+        flow @ Flow::Quote { .. } if leaves_the_quote(&flow, text) => {}
         Flow::Quote { draft, asking } => return quote_step(ctx, state, draft, &asking, text).await,
         flow @ Flow::Booking { .. } => return booking_flow(ctx, state, flow, text).await,
         Flow::CallOffered { name, email } => match understand::yes_no(text) {
@@ -83,6 +92,42 @@ pub async fn reply(ctx: &Ctx, state: &mut State, text: &str) -> Result<Reply> {
         Intent::Contact | Intent::Human => human(ctx, understand::intent(text)).await,
         Intent::Question => answer(ctx, text).await,
     }
+}
+
+/// Whether the visitor, shown times to choose from, turned them all down.
+fn declines_the_times(flow: &Flow, text: &str) -> bool {
+    is_choosing_a_time(flow, text) && understand::yes_no(text) == Some(false)
+}
+
+/// Whether the visitor, shown times to choose from, moved on to another subject.
+fn asks_something_else(flow: &Flow, text: &str) -> bool {
+    is_choosing_a_time(flow, text)
+        && !matches!(
+            understand::intent(text),
+            Intent::Question | Intent::Scheduling
+        )
+}
+
+/// Whether a message in the middle of a quote answers nothing it asked and wants something
+/// else (the phone number, a call, the services).
+fn leaves_the_quote(flow: &Flow, text: &str) -> bool {
+    let Flow::Quote { draft, asking } = flow else {
+        return false;
+    };
+    let mut answered = draft.clone();
+    absorb(&mut answered, text, Some(asking));
+    asking != "consent"
+        && answered == *draft
+        && !matches!(
+            understand::intent(text),
+            Intent::Question | Intent::Quote | Intent::Thanks
+        )
+}
+
+/// Asked to pick a time, and the message picks none.
+fn is_choosing_a_time(flow: &Flow, text: &str) -> bool {
+    matches!(flow, Flow::Booking { asking, offered, .. }
+        if asking == "slot" && understand::choice(text, offered.len()).is_none())
 }
 
 async fn services(ctx: &Ctx) -> Result<Reply> {
@@ -345,19 +390,17 @@ async fn create_quote(ctx: &Ctx, state: &mut State, draft: QuotePrefill) -> Resu
             ))
         }
         Err(err) => match tools::explain(&err) {
+            // Refused (a detail the form does not take, the rate limit): nothing is stored;
+            // the visitor finishes in the form, prefilled, or asks again.
             Some(problem) => {
                 let form = Part::QuoteForm {
-                    prefill: draft.clone(),
+                    prefill: draft,
                     action: action("POST", "/v1/plan-requests"),
-                };
-                state.flow = Flow::Quote {
-                    draft,
-                    asking: "consent".into(),
                 };
                 Ok(Reply::builtin(
                     Intent::Quote,
                     format!(
-                        "I couldn't send that yet: {problem}. You can also finish it in the form."
+                        "I couldn't send that: {problem}. The form below has what you told me — correct it there and send it, or ask me for a quote again."
                     ),
                     vec![form],
                 ))
@@ -590,7 +633,7 @@ async fn book(
             vec![Part::BookingCreated {
                 start: created.booking.start,
                 host: created.booking.host_name,
-                manage_url: created.manage_url,
+                manage_url: Some(created.manage_url),
             }],
         )),
         Err(err) if matches!(&err, crate::error::AppError::Conflict { .. }) => {

@@ -88,7 +88,12 @@ async fn send_message(
     v.finish()?;
     let ip = ip.map(|Extension(ClientIp(ip))| ip);
     if !wants_stream(&headers) {
-        let reply = service::answer(&state, ip, id, &text, time_zone).await?;
+        // The answer runs to its end in its own task even if the visitor goes away or the
+        // request times out: what it did is saved and the conversation freed either way.
+        let reply =
+            tokio::spawn(async move { service::answer(&state, ip, id, &text, time_zone).await })
+                .await
+                .map_err(|err| anyhow::anyhow!("the assistant's answer failed: {err}"))??;
         return Ok(Json(reply).into_response());
     }
     // An unknown, busy or rate-limited conversation answers as a problem, before any event.

@@ -14,6 +14,7 @@ use futures_util::StreamExt;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use super::model::{Action, Part, QuotePrefill, Reply, ServiceCard, Source, State, Streamed};
 use super::tools::{self, Ctx};
@@ -32,6 +33,9 @@ pub struct LlmConfig {
 
 /// At most this many rounds of tool calls before an answer is required.
 pub const MAX_ROUNDS: usize = 4;
+
+/// The longest line of a streamed answer taken (one chunk is far shorter).
+const MAX_LINE_BYTES: usize = 1 << 20;
 
 fn tool(name: &str, description: &str, parameters: Value) -> Value {
     json!({ "type": "function", "function": { "name": name, "description": description, "parameters": parameters } })
@@ -140,22 +144,72 @@ fn system_prompt(firm: &str, services: &[ServiceCard], grounding: &[tools::Found
     prompt
 }
 
-/// Answers with the model; `tokens` receives the text as it streams (when asked for).
+/// What the model is asked about: the conversation so far, the new message, and its state.
+pub struct Conversation<'a> {
+    /// (role, text) of earlier messages, oldest first.
+    pub history: &'a [(String, String)],
+    pub text: &'a str,
+    pub state: &'a State,
+}
+
+/// Answers with the model, all its rounds done by `deadline`; `tokens` receives the text as
+/// it streams (when asked for). Fails — and the caller falls back — unless the model gives
+/// an answer, or it already acted (a lead, a booking): that is reported, never lost.
 pub async fn reply(
     config: &LlmConfig,
     http: &reqwest::Client,
     ctx: &Ctx,
-    state: &State,
-    history: &[(String, String)],
-    text: &str,
+    conversation: Conversation<'_>,
+    deadline: Instant,
     tokens: Option<&mpsc::Sender<Streamed>>,
 ) -> anyhow::Result<Reply> {
+    let mut parts: Vec<Part> = Vec::new();
+    let mut messages = opening(ctx, &conversation, &mut parts).await?;
+    let model = Model {
+        config,
+        http,
+        deadline,
+        tokens,
+    };
+    let outcome = converse(&model, ctx, conversation.state, &mut messages, &mut parts).await;
+    let text = match outcome {
+        Ok(text) => text,
+        Err(err) => match what_was_done(&parts) {
+            Some(done) => {
+                tracing::warn!(error = %err, "the language model failed after acting; reporting what it did");
+                done
+            }
+            None => return Err(err),
+        },
+    };
+    Ok(Reply {
+        text,
+        intent: understand::intent(conversation.text),
+        parts,
+        engine: "llm".into(),
+    })
+}
+
+/// The model and how long it has.
+struct Model<'a> {
+    config: &'a LlmConfig,
+    http: &'a reqwest::Client,
+    deadline: Instant,
+    tokens: Option<&'a mpsc::Sender<Streamed>>,
+}
+
+/// The system prompt with its grounding, the recent history and the new message.
+async fn opening(
+    ctx: &Ctx,
+    conversation: &Conversation<'_>,
+    parts: &mut Vec<Part>,
+) -> anyhow::Result<Vec<Value>> {
     let firm = crate::site::service::get(&ctx.app.db)
         .await?
         .map_or_else(|| "the firm".to_owned(), |s| s.firm_name);
     let services = tools::list_services(ctx).await?;
-    let grounding = tools::search_relevant(ctx, &understand::search_terms(text), 3).await?;
-    let mut parts: Vec<Part> = Vec::new();
+    let terms = understand::search_terms(conversation.text);
+    let grounding = tools::search_relevant(ctx, &terms, 3).await?;
     if !grounding.is_empty() {
         parts.push(Part::Sources {
             items: grounding.iter().map(|f| f.source.clone()).collect(),
@@ -163,7 +217,7 @@ pub async fn reply(
     }
     let mut messages =
         vec![json!({ "role": "system", "content": system_prompt(&firm, &services, &grounding) })];
-    for (role, content) in history.iter().rev().take(12).rev() {
+    for (role, content) in conversation.history.iter().rev().take(12).rev() {
         let role = if role == "visitor" {
             "user"
         } else {
@@ -171,20 +225,30 @@ pub async fn reply(
         };
         messages.push(json!({ "role": role, "content": content }));
     }
-    messages.push(json!({ "role": "user", "content": text }));
+    messages.push(json!({ "role": "user", "content": conversation.text }));
+    Ok(messages)
+}
 
+/// Rounds of the model's turns and its tool calls, until it answers with text.
+async fn converse(
+    model: &Model<'_>,
+    ctx: &Ctx,
+    state: &State,
+    messages: &mut Vec<Value>,
+    parts: &mut Vec<Part>,
+) -> anyhow::Result<String> {
     for _ in 0..MAX_ROUNDS {
-        let turn = complete(config, http, &messages, tokens).await?;
+        let left = model.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            bail!("the model ran out of time");
+        }
+        let timeout = left.min(model.config.timeout);
+        let turn = complete(model, messages, timeout).await?;
         if turn.tool_calls.is_empty() {
             if turn.content.trim().is_empty() {
                 bail!("the model answered with no text");
             }
-            return Ok(Reply {
-                text: turn.content,
-                intent: understand::intent(text),
-                parts,
-                engine: "llm".into(),
-            });
+            return Ok(turn.content);
         }
         let calls: Vec<Value> = turn
             .tool_calls
@@ -193,7 +257,7 @@ pub async fn reply(
             .collect();
         messages.push(json!({ "role": "assistant", "content": turn.content, "tool_calls": calls }));
         for call in &turn.tool_calls {
-            let result = run_tool(ctx, state, call, &mut parts).await;
+            let result = run_tool(ctx, state, call, parts).await;
             messages.push(
                 json!({ "role": "tool", "tool_call_id": call.id, "content": result.to_string() }),
             );
@@ -202,13 +266,35 @@ pub async fn reply(
     Err(anyhow!("the model kept calling tools without answering"))
 }
 
+/// A sentence for what the tools did that the visitor must know of, if anything.
+fn what_was_done(parts: &[Part]) -> Option<String> {
+    let done: Vec<String> = parts
+        .iter()
+        .filter_map(|part| match part {
+            Part::LeadCreated { reference } => Some(format!(
+                "Your request is in, reference {reference}; we'll be in touch by email."
+            )),
+            Part::BookingCreated { start, host, .. } => Some(format!(
+                "Your call with {host} is booked for {start}; the invite is on its way by email."
+            )),
+            _ => None,
+        })
+        .collect();
+    (!done.is_empty()).then(|| done.join(" "))
+}
+
 /// One chat-completions request: streamed (SSE) when `tokens` is given, else plain JSON.
 async fn complete(
-    config: &LlmConfig,
-    http: &reqwest::Client,
+    model: &Model<'_>,
     messages: &[Value],
-    tokens: Option<&mpsc::Sender<Streamed>>,
+    timeout: Duration,
 ) -> anyhow::Result<Turn> {
+    let Model {
+        config,
+        http,
+        tokens,
+        ..
+    } = *model;
     let body = json!({
         "model": config.model,
         "messages": messages,
@@ -222,7 +308,7 @@ async fn complete(
             config.url.trim_end_matches('/')
         ))
         .bearer_auth(config.key.expose_secret())
-        .timeout(config.timeout)
+        .timeout(timeout)
         .json(&body)
         .send()
         .await
@@ -298,6 +384,9 @@ async fn read_stream(
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.context("the stream broke off")?;
         buffer.extend_from_slice(&chunk);
+        if buffer.len() > MAX_LINE_BYTES {
+            bail!("the stream sent a line longer than {MAX_LINE_BYTES} bytes");
+        }
         while let Some(end) = buffer.iter().position(|&b| b == b'\n') {
             let line_bytes: Vec<u8> = buffer.drain(..=end).collect();
             let line = std::str::from_utf8(&line_bytes)
@@ -519,7 +608,7 @@ async fn book_call(ctx: &Ctx, args: &Value, zone: Tz, parts: &mut Vec<Part>) -> 
     parts.push(Part::BookingCreated {
         start: created.booking.start,
         host: created.booking.host_name,
-        manage_url: created.manage_url,
+        manage_url: Some(created.manage_url),
     });
     Ok(booked)
 }

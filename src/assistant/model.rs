@@ -84,7 +84,9 @@ pub enum Part {
     BookingCreated {
         start: String,
         host: String,
-        manage_url: String,
+        /// The visitor's link to move or cancel the call (also emailed). A secret: it is in
+        /// this reply only, never in the conversation's stored history.
+        manage_url: Option<String>,
     },
 }
 
@@ -95,6 +97,20 @@ pub struct Reply {
     pub parts: Vec<Part>,
     /// `builtin` or `llm`.
     pub engine: String,
+}
+
+impl Part {
+    /// The part as it is kept in the conversation's history: without secret links.
+    pub fn to_keep(&self) -> Self {
+        match self {
+            Part::BookingCreated { start, host, .. } => Part::BookingCreated {
+                start: start.clone(),
+                host: host.clone(),
+                manage_url: None,
+            },
+            other => other.clone(),
+        }
+    }
 }
 
 impl Reply {

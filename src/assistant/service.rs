@@ -13,7 +13,9 @@ use uuid::Uuid;
 
 use super::builtin;
 use super::llm;
-use super::model::{ConversationSummary, Flow, History, Message, Reply, Started, State, Streamed};
+use super::model::{
+    ConversationSummary, Flow, History, Message, Part, Reply, Started, State, Streamed,
+};
 use super::tools::Ctx;
 use crate::config::Config;
 use crate::error::{AppError, Result};
@@ -102,7 +104,8 @@ async fn save_message(
     role: &str,
     reply: &Reply,
 ) -> Result<()> {
-    let parts = serde_json::to_value(&reply.parts).map_err(anyhow::Error::from)?;
+    let kept: Vec<Part> = reply.parts.iter().map(Part::to_keep).collect();
+    let parts = serde_json::to_value(&kept).map_err(anyhow::Error::from)?;
     sqlx::query!(
         "insert into assistant_messages (id, conversation_id, role, text, parts) values ($1, $2, $3, $4, $5)",
         Uuid::now_v7(),
@@ -121,38 +124,72 @@ pub struct Claimed {
     conversation: Uuid,
     ip: Option<IpAddr>,
     state: State,
+    hold: Hold,
+}
+
+/// The claim on a conversation: freed when the answer is saved, or else when this is
+/// dropped — also when a panic unwinds or the request's future is dropped midway.
+struct Hold {
+    db: PgPool,
+    conversation: Uuid,
+    token: Uuid,
+    saved: bool,
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        if self.saved {
+            return;
+        }
+        let (db, conversation, token) = (self.db.clone(), self.conversation, self.token);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { release(&db, conversation, token).await });
+        }
+    }
 }
 
 /// Takes a conversation for one message: 404 when it does not exist or expired, 409 while
 /// another of its messages is being answered (on any replica), 429 over the limits. Then
 /// [`reply_to`] answers; a streamed reply starts only once this succeeded.
 pub async fn begin(app: &AppState, ip: Option<IpAddr>, conversation: Uuid) -> Result<Claimed> {
-    let state = claim(app, conversation).await?;
-    if let Err(err) = check_limits(app, ip, conversation).await {
-        release(&app.db, conversation).await;
-        return Err(err);
-    }
+    let token = Uuid::new_v4();
+    let state = claim(app, conversation, token).await?;
+    let hold = Hold {
+        db: app.db.clone(),
+        conversation,
+        token,
+        saved: false,
+    };
+    check_limits(app, ip, conversation).await?;
     Ok(Claimed {
         conversation,
         ip,
         state,
+        hold,
     })
 }
 
-/// Per conversation (a minute) and per client IP.
+/// Per conversation (whatever address it comes from) and per client IP.
 async fn check_limits(app: &AppState, ip: Option<IpAddr>, conversation: Uuid) -> Result<()> {
     let per_conversation = Limit {
         max: app.config.assistant_messages_per_minute,
-        window: Duration::from_secs(60),
+        window: app.config.assistant_message_window,
     };
-    rate_limit::hit(
+    rate_limit::hit_bucket(
         &app.db,
         &format!("assistant-conversation:{conversation}"),
-        ip,
         per_conversation,
     )
     .await?;
     rate_limit::hit(&app.db, "assistant", ip, ip_limit(app)).await
+}
+
+/// How long the model may take over one message, all its rounds together: within its own
+/// timeout per request, and well within the request timeout so the built-in engine still has
+/// time to answer.
+pub fn model_deadline(config: &Config) -> Duration {
+    let rounds = u32::try_from(llm::MAX_ROUNDS).unwrap_or(u32::MAX);
+    (config.assistant_llm_timeout * rounds).min(config.request_timeout * 2 / 3)
 }
 
 /// Answers the visitor's message. With `tokens`, the reply's text is also sent as it is made.
@@ -163,12 +200,7 @@ pub async fn reply_to(
     time_zone: Option<String>,
     tokens: Option<mpsc::Sender<Streamed>>,
 ) -> Result<Reply> {
-    let conversation = claimed.conversation;
-    let outcome = answer_claimed(app, claimed, text, time_zone, tokens).await;
-    if outcome.is_err() {
-        release(&app.db, conversation).await;
-    }
-    outcome
+    answer_claimed(app, claimed, text, time_zone, tokens).await
 }
 
 /// [`begin`] and [`reply_to`] together.
@@ -194,6 +226,7 @@ async fn answer_claimed(
         conversation,
         ip,
         mut state,
+        mut hold,
     } = claimed;
     if time_zone.is_some() {
         state.time_zone = time_zone;
@@ -207,13 +240,18 @@ async fn answer_claimed(
     let assistant = &app.assistant;
     let reply = match &assistant.llm {
         Some(config) => {
+            let deadline = tokio::time::Instant::now() + model_deadline(&app.config);
+            let conversation = llm::Conversation {
+                history: &history,
+                text,
+                state: &state,
+            };
             match llm::reply(
                 config,
                 &assistant.http,
                 &ctx,
-                &state,
-                &history,
-                text,
+                conversation,
+                deadline,
                 tokens.as_ref(),
             )
             .await
@@ -238,7 +276,8 @@ async fn answer_claimed(
     if let (Some(tokens), "builtin") = (&tokens, reply.engine.as_str()) {
         stream_words(tokens, &reply.text).await;
     }
-    save_exchange(&app.db, conversation, text, &reply, &state).await?;
+    save_exchange(&app.db, conversation, hold.token, text, &reply, &state).await?;
+    hold.saved = true;
     Ok(reply)
 }
 
@@ -246,6 +285,7 @@ async fn answer_claimed(
 async fn save_exchange(
     db: &PgPool,
     conversation: Uuid,
+    token: Uuid,
     text: &str,
     reply: &Reply,
     state: &State,
@@ -259,9 +299,14 @@ async fn save_exchange(
     };
     save_message(&mut tx, conversation, "visitor", &visitor).await?;
     save_message(&mut tx, conversation, "assistant", reply).await?;
+    // Only the holder writes the state: had the claim lapsed and another message taken it,
+    // that message's state wins (both exchanges are kept).
     sqlx::query!(
-        "update assistant_conversations set state = $2, updated_at = now(), busy_until = null where id = $1",
+        r#"update assistant_conversations
+           set state = $3, updated_at = now(), busy_until = null, busy_token = null
+           where id = $1 and busy_token = $2"#,
         conversation,
+        token,
         serde_json::to_value(state).map_err(anyhow::Error::from)?
     )
     .execute(&mut *tx)
@@ -287,16 +332,16 @@ async fn stream_words(tokens: &mpsc::Sender<Streamed>, text: &str) {
 /// Marks the conversation as being answered and returns its state: 404 when it does not
 /// exist or expired, 409 while another message is being answered. The mark lapses by
 /// itself (after the longest an answer can take) if this process dies midway.
-async fn claim(app: &AppState, conversation: Uuid) -> Result<State> {
-    let hold =
-        app.config.assistant_llm_timeout * (llm::MAX_ROUNDS as u32 + 1) + Duration::from_secs(30);
-    let hold = chrono::Duration::from_std(hold).map_err(anyhow::Error::from)?;
+async fn claim(app: &AppState, conversation: Uuid, token: Uuid) -> Result<State> {
+    let hold = model_deadline(&app.config) + Duration::from_secs(30);
     let claimed = sqlx::query_scalar!(
-        r#"update assistant_conversations set busy_until = now() + make_interval(secs => $2)
+        r#"update assistant_conversations
+           set busy_until = now() + make_interval(secs => $3), busy_token = $2
            where id = $1 and expires_at > now() and (busy_until is null or busy_until < now())
            returning state"#,
         conversation,
-        hold.num_milliseconds() as f64 / 1000.0
+        token,
+        hold.as_secs_f64()
     )
     .fetch_optional(&app.db)
     .await?;
@@ -320,10 +365,12 @@ async fn claim(app: &AppState, conversation: Uuid) -> Result<State> {
     }
 }
 
-async fn release(db: &PgPool, conversation: Uuid) {
+async fn release(db: &PgPool, conversation: Uuid, token: Uuid) {
     let released = sqlx::query!(
-        "update assistant_conversations set busy_until = null where id = $1",
-        conversation
+        r#"update assistant_conversations set busy_until = null, busy_token = null
+           where id = $1 and busy_token = $2"#,
+        conversation,
+        token
     )
     .execute(db)
     .await;

@@ -40,10 +40,12 @@ pub struct Found {
 
 /// The site's published posts and services matching `query` (the blog's own search).
 pub async fn search_content(ctx: &Ctx, query: &str, limit: i64) -> Result<Vec<Found>> {
-    if query.trim().is_empty() {
+    // The search endpoint's own limit: a model's query can be as long as it likes.
+    let query: String = query.trim().chars().take(search::MAX_QUERY_CHARS).collect();
+    if query.is_empty() {
         return Ok(Vec::new());
     }
-    let results = search::find(&ctx.app, query, limit).await?;
+    let results = search::find(&ctx.app, &query, limit).await?;
     Ok(results
         .items
         .into_iter()
@@ -206,7 +208,7 @@ pub async fn create_quote(ctx: &Ctx, draft: &QuotePrefill, consent: bool) -> Res
         description: draft.description.clone().unwrap_or_default(),
         consent,
         consent_text_version: Some("assistant".into()),
-        source_page: Some(format!("assistant:{}", ctx.conversation)),
+        source_page: Some(SOURCE_PAGE.into()),
         utm: Utm::default(),
         website: None,
     };
@@ -220,7 +222,7 @@ pub async fn request_consultation(
     mut request: ConsultationRequest,
 ) -> Result<LeadReceipt> {
     request.consent_text_version = Some("assistant".into());
-    request.source_page = Some(format!("assistant:{}", ctx.conversation));
+    request.source_page = Some(SOURCE_PAGE.into());
     request.website = None;
     let lead = request.validate()?;
     capture(ctx, lead, "consultation", request_hash(&request)).await
@@ -233,8 +235,13 @@ async fn capture(ctx: &Ctx, lead: NewLead, kind: &str, hash: Vec<u8>) -> Result<
         lead,
         Submission {
             ip: ctx.ip,
-            // One of each per conversation: a repeated request is answered, not duplicated.
-            idempotency_key: Some(&format!("assistant-{kind}:{}", ctx.conversation)),
+            // The same request twice in a conversation is answered, not duplicated;
+            // different details make a new lead.
+            idempotency_key: Some(&format!(
+                "assistant-{kind}:{}:{}",
+                ctx.conversation,
+                hex(&hash)
+            )),
             request_hash: hash,
             rate_limit: Limit {
                 max: ctx.app.config.form_rate_limit,
@@ -247,6 +254,13 @@ async fn capture(ctx: &Ctx, lead: NewLead, kind: &str, hash: Vec<u8>) -> Result<
     Ok(receipt)
 }
 
+/// Where assistant leads say they came from (the conversation links to its lead).
+pub const SOURCE_PAGE: &str = "assistant";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// One published service, whole.
 pub async fn describe_service(ctx: &Ctx, slug: &str) -> Result<Option<Offering>> {
     crate::catalogue::service::find_published(&ctx.app.db, slug).await
@@ -255,14 +269,17 @@ pub async fn describe_service(ctx: &Ctx, slug: &str) -> Result<Option<Offering>>
 /// Books a call, exactly as the booking form would.
 pub async fn book_call(ctx: &Ctx, request: BookingRequest) -> Result<BookingCreated> {
     let valid = request.validate()?;
+    let hash = request_hash(&request);
+    let key = format!("assistant-booking:{}:{}", ctx.conversation, hex(&hash));
     let created = bookings::book(
         &ctx.app.db,
         &ctx.app.config,
         BookingSubmission {
             request: valid,
             ip: ctx.ip,
-            idempotency_key: None,
-            request_hash: request_hash(&request),
+            // A retried booking of the same time in this conversation is the same booking.
+            idempotency_key: Some(&key),
+            request_hash: hash,
         },
     )
     .await?;

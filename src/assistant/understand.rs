@@ -193,34 +193,26 @@ pub fn intent(text: &str) -> Intent {
     Intent::Question
 }
 
-/// Yes, no, or neither.
+/// Yes, no, or neither. A negation anywhere makes a "yes" unclear ("sure, but no", "ok,
+/// don't"): consent is given only by a plain yes.
 pub fn yes_no(text: &str) -> Option<bool> {
-    let normalized = normalize(text);
-    let first = normalized.split(' ').next().unwrap_or_default();
     const YES: &[&str] = &[
-        "yes",
-        "y",
-        "yeah",
-        "yep",
-        "sure",
-        "ok",
-        "okay",
-        "agree",
-        "agreed",
-        "i agree",
-        "of course",
-        "please",
-        "correct",
+        "yes", "y", "yeah", "yep", "sure", "ok", "okay", "agree", "agreed", "correct",
     ];
+    const YES_PHRASES: &[&str] = &["i agree", "of course", "go ahead", "that's fine"];
     const NO: &[&str] = &[
-        "no", "n", "nope", "don't", "dont", "not", "never", "cancel", "stop",
+        "no", "n", "nope", "none", "don't", "dont", "not", "never", "cancel", "stop", "nah",
+        "won't", "wont", "disagree",
     ];
-    if YES.contains(&first) || YES.iter().any(|y| normalized == *y) {
-        Some(true)
-    } else if NO.contains(&first) {
-        Some(false)
-    } else {
-        None
+    let normalized = normalize(text);
+    let words: Vec<&str> = normalized.split(' ').collect();
+    let first = words.first().copied().unwrap_or_default();
+    let negated = words.iter().any(|w| NO.contains(w) || w.ends_with("n't"));
+    let affirmed = YES.contains(&first) || YES_PHRASES.iter().any(|p| normalized.starts_with(p));
+    match (affirmed, negated) {
+        (true, false) => Some(true),
+        (false, true) => Some(false),
+        _ => None,
     }
 }
 
@@ -236,7 +228,9 @@ pub fn email(text: &str) -> Option<String> {
 /// only words (when the name was just asked for).
 pub fn name(text: &str, just_asked: bool) -> Option<String> {
     let trimmed = text.trim();
-    let lower = trimmed.to_lowercase();
+    // ASCII lowering keeps every byte where it was, so positions found in `lower` are
+    // positions in `trimmed` ("İ" would not stay the same length under full lowering).
+    let lower = trimmed.to_ascii_lowercase();
     for lead in [
         "my name is ",
         "i'm ",
@@ -272,7 +266,7 @@ pub fn name(text: &str, just_asked: bool) -> Option<String> {
 /// A company the visitor named in passing: "our company is Acme Ltd", "company: Acme".
 pub fn company(text: &str) -> Option<String> {
     let trimmed = text.trim();
-    let lower = trimmed.to_lowercase();
+    let lower = trimmed.to_ascii_lowercase();
     for lead in [
         "company is called ",
         "company is ",
@@ -419,7 +413,7 @@ pub fn timeline(text: &str) -> Option<&'static str> {
             match w[1] {
                 "month" | "months" => Some(n),
                 "week" | "weeks" => Some(n / 4),
-                "year" | "years" => Some(n * 12),
+                "year" | "years" => n.checked_mul(12),
                 _ => None,
             }
         });
@@ -640,6 +634,18 @@ mod tests {
         assert_eq!(yes_no("Yes, that's fine"), Some(true));
         assert_eq!(yes_no("no thanks"), Some(false));
         assert_eq!(yes_no("maybe"), None);
+        assert_eq!(yes_no("yes please"), Some(true));
+        assert_eq!(yes_no("I agree"), Some(true));
+        for unclear in [
+            "please don't",
+            "ok no",
+            "sure, but no",
+            "yes, don't call me though",
+        ] {
+            assert_ne!(yes_no(unclear), Some(true), "{unclear}");
+        }
+        assert_eq!(yes_no("please don't"), Some(false));
+        assert_eq!(yes_no("I don't agree"), Some(false));
     }
 
     #[test]
@@ -684,6 +690,18 @@ mod tests {
         );
         assert_eq!(company("company: Acme Ltd"), Some("Acme Ltd".into()));
         assert_eq!(company("the company wants an app"), None);
+    }
+
+    #[test]
+    fn text_that_changes_length_when_lowered_is_safe() {
+        // "İ" is two bytes, its full lowercase three: positions must not be mixed up.
+        assert_eq!(
+            name("İ need a quote, I'm Éric Ünal", false),
+            Some("Éric Ünal".into())
+        );
+        assert_eq!(company("İİİİ company: Ünal GmbH"), Some("Ünal GmbH".into()));
+        assert_eq!(timeline("in 400000000 years"), None);
+        assert_eq!(intent("İ need a quote"), Intent::Quote);
     }
 
     #[test]

@@ -104,9 +104,10 @@ pub async fn export(db: &PgPool, email: &str) -> Result<PersonalData> {
            where c.lead_id in (select id from leads where email = $1)
               or c.booking_id in (select id from bookings where email = $1)
               or exists (select 1 from assistant_messages m
-                         where m.conversation_id = c.id and strpos(lower(m.text), $1) > 0)
+                         where m.conversation_id = c.id and m.text ~* $2)
            order by c.id"#,
-        email
+        email,
+        whole_address(email)
     )
     .fetch_all(db)
     .await?;
@@ -118,6 +119,25 @@ pub async fn export(db: &PgPool, email: &str) -> Result<PersonalData> {
         bookings,
         conversations,
     })
+}
+
+/// A Postgres regular expression (for `~*`) matching `email` as a whole address in free
+/// text: "ana@example.com" is not found in "diana@example.com" or "ana@example.com.au", but
+/// is at the end of a sentence.
+fn whole_address(email: &str) -> String {
+    // In Postgres regular expressions a backslash before a non-alphanumeric character
+    // makes it literal.
+    let escaped: String = email
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_string()
+            } else {
+                format!("\\{c}")
+            }
+        })
+        .collect();
+    format!(r"(^|[^[:alnum:]._%+-]){escaped}($|[^[:alnum:]._%+-]|\.($|[^[:alnum:]]))")
 }
 
 /// What an erasure removed, by kind; all that remains of the person.
@@ -134,20 +154,21 @@ pub async fn erase(db: &PgPool, actor: AuditActor<'_>, email: &str) -> Result<Er
         .fetch_all(&mut *tx)
         .await?;
     let lead_ids_text: Vec<String> = lead_ids.iter().map(Uuid::to_string).collect();
+    let pattern = whole_address(email);
     // Any job that mentions the address (mail to them, the team's notification about them,
     // webhooks carrying their lead) or one of their leads goes.
     let webhooks = sqlx::query!(
         r#"delete from outbox_jobs where kind = 'webhook'
-           and (strpos(lower(payload::text), $1) > 0 or payload->'data'->>'id' = any($2))"#,
-        email,
+           and (payload::text ~* $1 or payload->'data'->>'id' = any($2))"#,
+        pattern,
         &lead_ids_text
     )
     .execute(&mut *tx)
     .await?
     .rows_affected();
     let emails = sqlx::query!(
-        "delete from outbox_jobs where kind = 'email' and strpos(lower(payload::text), $1) > 0",
-        email
+        "delete from outbox_jobs where kind = 'email' and payload::text ~* $1",
+        pattern
     )
     .execute(&mut *tx)
     .await?
@@ -158,8 +179,9 @@ pub async fn erase(db: &PgPool, actor: AuditActor<'_>, email: &str) -> Result<Er
            where c.lead_id in (select id from leads where email = $1)
               or c.booking_id in (select id from bookings where email = $1)
               or exists (select 1 from assistant_messages m
-                         where m.conversation_id = c.id and strpos(lower(m.text), $1) > 0)"#,
-        email
+                         where m.conversation_id = c.id and m.text ~* $2)"#,
+        email,
+        pattern
     )
     .execute(&mut *tx)
     .await?

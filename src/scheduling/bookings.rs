@@ -182,14 +182,7 @@ pub async fn book(
     };
     for (host, zone) in candidates {
         let mut tx = db.begin().await?;
-        let claim = idempotency::claim::<BookingCreated>(
-            &mut tx,
-            "booking",
-            submission.idempotency_key,
-            &submission.request_hash,
-        )
-        .await?;
-        if let Claim::Replay { body, .. } = claim {
+        if let Claim::Replay { body, .. } = claim_key(&mut tx, &submission).await? {
             return Ok(body);
         }
         let day = slots::host_date(zone, request.start);
@@ -238,7 +231,40 @@ pub async fn book(
             Err(err) => return Err(err),
         }
     }
-    Err(slot_taken())
+    // Every host is taken, perhaps by this very request answered before: a retry gets
+    // its first answer, not a conflict with itself.
+    match earlier_answer(db, &submission).await? {
+        Some(created) => Ok(created),
+        None => Err(slot_taken()),
+    }
+}
+
+async fn claim_key(
+    conn: &mut PgConnection,
+    submission: &BookingSubmission<'_>,
+) -> Result<Claim<BookingCreated>> {
+    idempotency::claim(
+        conn,
+        "booking",
+        submission.idempotency_key,
+        &submission.request_hash,
+    )
+    .await
+}
+
+/// The stored answer to this request's idempotency key, if it was answered before. The
+/// claim is rolled back, so it leaves nothing behind when there was none.
+async fn earlier_answer(
+    db: &PgPool,
+    submission: &BookingSubmission<'_>,
+) -> Result<Option<BookingCreated>> {
+    let mut tx = db.begin().await?;
+    let claim = claim_key(&mut tx, submission).await?;
+    tx.rollback().await?;
+    Ok(match claim {
+        Claim::Replay { body, .. } => Some(body),
+        Claim::Proceed => None,
+    })
 }
 
 async fn insert_booking(

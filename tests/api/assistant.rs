@@ -314,13 +314,10 @@ async fn a_quote_conversation_sends_a_real_plan_request() {
         (lead.4.as_str(), lead.5.as_str()),
         ("25k_50k", "1_3_months")
     );
-    assert_eq!(lead.6, format!("assistant:{id}"));
-    let mails: i64 = sqlx::query_scalar(
-        "select count(*) from outbox_jobs where kind = 'email' and payload->>'to' = 'ana@example.com'",
-    )
-    .fetch_one(&app.db)
-    .await
-    .expect("count");
+    assert_eq!(lead.6, "assistant");
+    let mails: i64 = app
+        .count("outbox_jobs where kind = 'email' and payload->>'to' = 'ana@example.com'")
+        .await;
     assert_eq!(mails, 1);
 
     // "Yes" to the offered call starts booking with what is already known.
@@ -350,12 +347,22 @@ async fn a_quote_conversation_sends_a_real_plan_request() {
         "Can I get a quote for a patient portal for our clinics?"
     );
 
-    // The visitor's chat is theirs: exported, then erased with everything else.
+    // The visitor's chat is theirs: exported, then erased with everything else — with any
+    // other chat naming their address, and none that only names a longer one.
+    let mentions = start(&app, None).await;
+    say(&app, mentions, "Please reply to ana@example.com.").await;
+    let someone_else = start(&app, None).await;
+    say(
+        &app,
+        someone_else,
+        "Write to diana@example.com or ana@example.com.au",
+    )
+    .await;
     let export = app
         .get_as("/v1/admin/privacy/export?email=ana@example.com", &owner)
         .await
         .json();
-    assert_eq!(export["conversations"].as_array().map(Vec::len), Some(1));
+    assert_eq!(export["conversations"].as_array().map(Vec::len), Some(2));
     let erased = app
         .post_json(
             "/v1/admin/privacy/erase",
@@ -364,12 +371,12 @@ async fn a_quote_conversation_sends_a_real_plan_request() {
         )
         .await;
     assert_eq!(erased.status, StatusCode::OK, "{}", erased.text());
-    assert_eq!(erased.json()["counts"]["assistant_conversations"], 1);
-    let left: i64 = sqlx::query_scalar("select count(*) from assistant_messages")
-        .fetch_one(&app.db)
+    assert_eq!(erased.json()["counts"]["assistant_conversations"], 2);
+    let left: Vec<Uuid> = sqlx::query_scalar("select id from assistant_conversations")
+        .fetch_all(&app.db)
         .await
-        .expect("count");
-    assert_eq!(left, 0);
+        .expect("left");
+    assert_eq!(left, [someone_else]);
 }
 
 #[tokio::test]
@@ -389,10 +396,7 @@ async fn without_consent_nothing_is_stored() {
             .is_some_and(|t| t.contains("nothing has been saved")),
         "{refused}"
     );
-    let leads: i64 = sqlx::query_scalar("select count(*) from leads")
-        .fetch_one(&app.db)
-        .await
-        .expect("count");
+    let leads: i64 = app.count("leads").await;
     assert_eq!(leads, 0);
 }
 
@@ -445,6 +449,9 @@ async fn a_booking_conversation_books_a_real_call() {
             .as_str()
             .is_some_and(|u| u.contains("/v1/bookings/bk_"))
     );
+    // The manage link is a secret: shown in the reply, never kept in the history.
+    let history = app.get(&format!("/v1/assistant/conversations/{id}")).await;
+    assert!(!history.text().contains("bk_"), "{}", history.text());
 
     // A real booking on a host's calendar, with its invite queued.
     let booking: (Uuid, String, String, String, chrono::DateTime<chrono::Utc>) = sqlx::query_as(
@@ -509,6 +516,8 @@ async fn streams_the_reply_as_server_sent_events() {
 async fn bad_input_limits_and_expiry_are_clear_errors() {
     let app = demo_app_with(|c| {
         c.assistant_messages_per_minute = 3;
+        // A day-long window: no window boundary falls inside the test.
+        c.assistant_message_window = Duration::from_secs(86_400);
         c.assistant_max_message_chars = 50;
     })
     .await;
@@ -610,7 +619,11 @@ async fn bad_input_limits_and_expiry_are_clear_errors() {
 
 #[tokio::test]
 async fn starting_conversations_is_rate_limited_per_address() {
-    let app = demo_app_with(|c| c.assistant_rate_limit = 2).await;
+    let app = demo_app_with(|c| {
+        c.assistant_rate_limit = 2;
+        c.assistant_rate_window = Duration::from_secs(86_400);
+    })
+    .await;
     start(&app, None).await;
     start(&app, None).await;
     let third = app
@@ -748,12 +761,19 @@ async fn the_model_answers_grounded_in_the_site_and_acts_through_tools() {
     )
     .await;
     let reference = part(&quote, "lead_created").expect("lead")["reference"].clone();
-    let source: String = sqlx::query_scalar("select source_page from leads where reference = $1")
-        .bind(reference.as_str())
+    let linked: Uuid = sqlx::query_scalar(
+        "select c.lead_id from assistant_conversations c join leads l on l.id = c.lead_id where l.reference = $1",
+    )
+    .bind(reference.as_str())
+    .fetch_one(&app.db)
+    .await
+    .expect("the conversation names its lead");
+    let lead_source: String = sqlx::query_scalar("select source_page from leads where id = $1")
+        .bind(linked)
         .fetch_one(&app.db)
         .await
         .expect("the lead");
-    assert_eq!(source, format!("assistant:{id}"));
+    assert_eq!(lead_source, "assistant");
     // The model saw the history of the conversation.
     let requests = provider.requests().await;
     let history: Vec<&str> = requests[2]["messages"]
@@ -781,8 +801,7 @@ async fn the_model_answers_grounded_in_the_site_and_acts_through_tools() {
     let requests = provider.requests().await;
     assert!(tool_result(&requests[5], "call_3").contains("description"));
     let kinds: Vec<String> =
-        sqlx::query_scalar("select kind from leads where source_page = $1 order by id")
-            .bind(format!("assistant:{id}"))
+        sqlx::query_scalar("select kind from leads where source_page = 'assistant' order by id")
             .fetch_all(&app.db)
             .await
             .expect("leads");
@@ -825,10 +844,7 @@ async fn the_model_cannot_book_without_consent() {
     let requests = provider.requests().await;
     let refusal = tool_result(&requests[3], "call_2");
     assert!(refusal.contains("error"), "{refusal}");
-    let bookings: i64 = sqlx::query_scalar("select count(*) from bookings")
-        .fetch_one(&app.db)
-        .await
-        .expect("count");
+    let bookings: i64 = app.count("bookings").await;
     assert_eq!(bookings, 0);
 }
 
@@ -938,4 +954,174 @@ async fn admins_read_conversations_and_visitors_only_their_own() {
     )
     .await
     .assert_problem(StatusCode::NOT_FOUND, "not-found");
+}
+
+#[tokio::test]
+async fn visitors_can_leave_a_flow_by_asking_something_else() {
+    let app = demo_app().await;
+    let id = start(&app, None).await;
+    say(&app, id, "I'd like to book a call").await;
+    let declined = say(&app, id, "none of these work for me").await;
+    assert!(
+        declined["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("nothing is booked")),
+        "{declined}"
+    );
+    assert!(part(&declined, "human").is_some());
+
+    say(&app, id, "Can I get a quote for a mobile app for our shop?").await;
+    let moved_on = say(&app, id, "What services do you offer?").await;
+    assert_eq!(moved_on["intent"], "services", "{moved_on}");
+    // The quote was dropped, not answered with the services' names.
+    let next = say(&app, id, "Do you use Kubernetes?").await;
+    assert_eq!(
+        source_paths(&next).first().map(String::as_str),
+        Some("/v1/posts/kubernetes-or-not")
+    );
+}
+
+#[tokio::test]
+async fn any_text_is_taken_without_a_server_error() {
+    let app = demo_app().await;
+    let id = start(&app, None).await;
+    for text in [
+        "İ need a quote, I'm Éric Ünal, company: Ünal GmbH",
+        "Ünal",
+        "💡🚀 مرحبا 你好",
+        "line one\r\nline two\rthree",
+        "in 400000000 years",
+    ] {
+        let response = send(&app, id, text).await;
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "{text:?}: {}",
+            response.text()
+        );
+    }
+    // Postgres cannot store NUL: the visitor hears which field, not a server error.
+    let response = send(&app, id, "hello\u{0}there").await;
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(response.json()["errors"][0]["code"], "invalid_character");
+    // Carriage returns in a streamed reply are carried as JSON, not broken SSE.
+    let events = stream(&app, id, "cancel\r\n").await;
+    assert_eq!(events.last().map(|(name, _)| name.as_str()), Some("reply"));
+}
+
+#[tokio::test]
+async fn what_the_model_did_is_never_lost_when_it_then_fails() {
+    let (app, _provider) = llm_app(vec![
+        Scripted::Message(tool_call(
+            "call_1",
+            "create_quote_request",
+            json!({ "name": "Ana Silva", "email": "ana@example.com", "company": "Clinica Norte",
+                    "description": "A patient portal.", "consent": true }),
+        )),
+        Scripted::Status(500),
+    ])
+    .await;
+    let id = start(&app, None).await;
+    let reply = say(&app, id, "Yes, send my request.").await;
+    assert_eq!(reply["engine"], "llm");
+    let reference = part(&reply, "lead_created").expect("the lead is reported")["reference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
+    assert!(
+        reply["text"]
+            .as_str()
+            .is_some_and(|t| t.contains(&reference)),
+        "{reply}"
+    );
+}
+
+#[tokio::test]
+async fn a_repeated_request_is_one_lead_and_a_different_one_another() {
+    let first = json!({ "name": "Ana Silva", "email": "ana@example.com", "company": "Clinica Norte",
+                        "description": "A patient portal.", "consent": true });
+    let second = json!({ "name": "Ana Silva", "email": "ana@example.com", "company": "Clinica Norte",
+                         "description": "And a mobile app.", "consent": true });
+    let (app, _provider) = llm_app(vec![
+        Scripted::Message(tool_call("call_1", "create_quote_request", first.clone())),
+        Scripted::Message(text_message("Sent.")),
+        Scripted::Message(tool_call("call_2", "create_quote_request", first)),
+        Scripted::Message(text_message("Sent again.")),
+        Scripted::Message(tool_call("call_3", "create_quote_request", second)),
+        Scripted::Message(text_message("Sent the second one.")),
+    ])
+    .await;
+    let id = start(&app, None).await;
+    let mut seen = Vec::new();
+    for text in ["send it", "send it again", "and one for the app"] {
+        let reply = say(&app, id, text).await;
+        let reference = part(&reply, "lead_created").expect("lead")["reference"]
+            .as_str()
+            .expect("reference")
+            .to_owned();
+        seen.push(reference);
+    }
+    assert_eq!(seen[0], seen[1], "the same request is the same lead");
+    assert_ne!(seen[1], seen[2], "different details make another lead");
+    let leads: i64 = app.count("leads").await;
+    assert_eq!(leads, 2);
+}
+
+#[tokio::test]
+async fn the_model_books_a_free_time_once_the_visitor_agreed() {
+    let (app, provider) = llm_app(Vec::new()).await;
+    let slots = app
+        .get("/v1/call-types/discovery-call/slots?tz=UTC")
+        .await
+        .json();
+    let start_at = slots["slots"][0]["start"]
+        .as_str()
+        .expect("a free time")
+        .to_owned();
+    let booking = json!({ "call_type": "discovery-call", "start": start_at, "first_name": "Ana",
+                          "last_name": "Silva", "email": "ana@example.com", "consent": true });
+    provider
+        .then(vec![
+            Scripted::Message(tool_call("call_1", "book_call", booking.clone())),
+            Scripted::Message(text_message("Booked.")),
+            Scripted::Message(tool_call("call_2", "book_call", booking)),
+            Scripted::Message(text_message("Still booked.")),
+        ])
+        .await;
+    let id = start(&app, None).await;
+    let reply = say(&app, id, "Yes, book it.").await;
+    let created = part(&reply, "booking_created").expect("booked");
+    assert!(created["manage_url"].as_str().is_some());
+    // Asked twice (a retry, a confused model), it is still one booking.
+    let again = say(&app, id, "Did it work?").await;
+    assert!(part(&again, "booking_created").is_some(), "{again}");
+    let bookings: i64 = app.count("bookings").await;
+    assert_eq!(bookings, 1);
+}
+
+#[tokio::test]
+async fn a_slow_model_still_leaves_time_for_an_answer() {
+    let provider = ChatProvider::start(vec![
+        Scripted::Message(tool_call("call_1", "list_services", json!({}))),
+        Scripted::Hang(Duration::from_secs(10)),
+    ])
+    .await;
+    let url = provider.url();
+    let app = demo_app_with(move |c| {
+        c.assistant_llm_url = Some(url);
+        c.assistant_llm_timeout = Duration::from_secs(5);
+        c.request_timeout = Duration::from_secs(3);
+    })
+    .await;
+    let id = start(&app, None).await;
+    let began = std::time::Instant::now();
+    let reply = say(&app, id, "What services do you offer?").await;
+    assert_eq!(reply["engine"], "builtin");
+    assert!(
+        began.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        began.elapsed()
+    );
+    // The conversation is free for the next message.
+    say(&app, id, "thanks").await;
 }

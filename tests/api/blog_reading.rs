@@ -303,6 +303,11 @@ async fn search_ranks_highlights_and_forgives_typos() {
     assert!(nothing["corrected_query"].is_null());
 
     assert_eq!(app.get("/v1/search").await.field_errors(), ["q"]);
+    // A NUL byte is the caller's mistake, not a server error.
+    assert_eq!(
+        app.get("/v1/search?q=a%00b").await.status,
+        StatusCode::BAD_REQUEST
+    );
     assert_eq!(
         app.get("/v1/search?q=x&limit=500").await.field_errors(),
         ["limit"]

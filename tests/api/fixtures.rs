@@ -205,6 +205,7 @@ pub enum Scripted {
 pub struct ChatProvider {
     pub addr: SocketAddr,
     pub requests: Arc<Mutex<Vec<Received>>>,
+    script: Arc<Mutex<std::collections::VecDeque<Scripted>>>,
 }
 
 impl ChatProvider {
@@ -213,11 +214,11 @@ impl ChatProvider {
         let addr = listener.local_addr().expect("addr");
         let requests = Arc::new(Mutex::new(Vec::new()));
         let script = Arc::new(Mutex::new(std::collections::VecDeque::from(script)));
-        let store = requests.clone();
+        let (store, remaining) = (requests.clone(), script.clone());
         let app = Router::new().route(
             "/v1/chat/completions",
             post(move |headers: HeaderMap, body: Bytes| {
-                let (store, script) = (store.clone(), script.clone());
+                let (store, script) = (store.clone(), remaining.clone());
                 async move {
                     store.lock().await.push(Received { headers, body });
                     let next = script.lock().await.pop_front();
@@ -228,7 +229,16 @@ impl ChatProvider {
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Self { addr, requests }
+        Self {
+            addr,
+            requests,
+            script,
+        }
+    }
+
+    /// Adds answers to the script (for answers that depend on what the test learned).
+    pub async fn then(&self, answers: Vec<Scripted>) {
+        self.script.lock().await.extend(answers);
     }
 
     /// The base URL to configure (ASSISTANT_LLM_URL).

@@ -210,6 +210,14 @@ impl TestApp {
         }
     }
 
+    /// `select count(*) from {rows}`, e.g. `count("leads where kind = 'plan'")`.
+    pub async fn count(&self, rows: &str) -> i64 {
+        sqlx::query_scalar(&format!("select count(*) from {rows}"))
+            .fetch_one(&self.db)
+            .await
+            .unwrap_or_else(|err| panic!("counting {rows}: {err}"))
+    }
+
     /// Creates an admin with the given role directly in the database (through the service
     /// the CLI uses) and returns its email.
     pub async fn create_admin(&self, role: Role) -> String {

@@ -225,15 +225,9 @@ async fn fifty_concurrent_retries_with_one_key_make_one_lead() {
         );
     }
     assert_eq!(references.len(), 1, "every retry got the first answer");
-    let leads: i64 = sqlx::query_scalar("select count(*) from leads")
-        .fetch_one(&app.db)
-        .await
-        .expect("count");
+    let leads: i64 = app.count("leads").await;
     assert_eq!(leads, 1);
-    let emails: i64 = sqlx::query_scalar("select count(*) from outbox_jobs where kind = 'email'")
-        .fetch_one(&app.db)
-        .await
-        .expect("count");
+    let emails: i64 = app.count("outbox_jobs where kind = 'email'").await;
     assert_eq!(
         emails, 1,
         "one confirmation (no site profile, so no team address)"
@@ -252,10 +246,7 @@ async fn fifty_concurrent_retries_with_one_key_make_one_lead() {
     // Without a key, each request is a new lead.
     app.post_json("/v1/consultations", None, &consultation())
         .await;
-    let leads: i64 = sqlx::query_scalar("select count(*) from leads")
-        .fetch_one(&app.db)
-        .await
-        .expect("count");
+    let leads: i64 = app.count("leads").await;
     assert_eq!(leads, 2);
 }
 
@@ -275,10 +266,7 @@ async fn the_honeypot_answers_like_success_stores_spam_and_tells_nobody() {
         .await
         .expect("lead");
     assert_eq!(status, "spam");
-    let jobs: i64 = sqlx::query_scalar("select count(*) from outbox_jobs")
-        .fetch_one(&app.db)
-        .await
-        .expect("count");
+    let jobs: i64 = app.count("outbox_jobs").await;
     assert_eq!(jobs, 0);
 }
 
@@ -374,12 +362,9 @@ async fn webhooks_are_signed_and_survive_the_receiver_being_down_for_a_while() {
     let receiver = WebhookReceiver::start_at(addr).await;
     receiver.wait_for(5).await;
     wait_until(|| async {
-        let done: i64 = sqlx::query_scalar(
-            "select count(*) from outbox_jobs where kind = 'webhook' and status = 'done'",
-        )
-        .fetch_one(&app.db)
-        .await
-        .expect("count");
+        let done: i64 = app
+            .count("outbox_jobs where kind = 'webhook' and status = 'done'")
+            .await;
         done == 5
     })
     .await;

@@ -160,12 +160,9 @@ async fn a_burst_of_signups_sends_one_confirmation() {
     for _ in 0..5 {
         subscribe(&app, "eager@example.com").await;
     }
-    let sent: i64 = sqlx::query_scalar(
-        "select count(*) from outbox_jobs where payload->>'to' = 'eager@example.com'",
-    )
-    .fetch_one(&app.db)
-    .await
-    .expect("count");
+    let sent: i64 = app
+        .count("outbox_jobs where payload->>'to' = 'eager@example.com'")
+        .await;
     assert_eq!(sent, 1);
 }
 

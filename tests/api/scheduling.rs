@@ -257,12 +257,9 @@ async fn a_booking_is_managed_by_its_token_with_one_invite_uid() {
 
     // Invites went to both sides each time: booked, moved, cancelled.
     wait_until(|| async {
-        let n: i64 = sqlx::query_scalar(
-            "select count(*) from outbox_jobs where kind = 'email' and status = 'done'",
-        )
-        .fetch_one(&app.db)
-        .await
-        .expect("count");
+        let n: i64 = app
+            .count("outbox_jobs where kind = 'email' and status = 'done'")
+            .await;
         n == 6
     })
     .await;
@@ -318,12 +315,44 @@ async fn a_hundred_visitors_racing_for_one_slot_get_one_booking() {
     }
     assert_eq!(statuses.get(&201), Some(&1), "{statuses:?}");
     assert_eq!(statuses.get(&409), Some(&99), "{statuses:?}");
-    let confirmed: i64 =
-        sqlx::query_scalar("select count(*) from bookings where status = 'confirmed'")
-            .fetch_one(&app.db)
-            .await
-            .expect("count");
+    let confirmed: i64 = app.count("bookings where status = 'confirmed'").await;
     assert_eq!(confirmed, 1);
+}
+
+#[tokio::test]
+async fn a_retried_booking_gets_its_first_answer_not_a_conflict_with_itself() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner_token().await;
+    let host = host(&app, &owner, "Europe/London").await;
+    call_type(&app, &owner, "intro", &[host], json!({})).await;
+    let start = utc_starts(&slots(&app, "intro", "").await)[0].clone();
+    let body = booking("intro", &start, "ada@example.com");
+    let attempt = |body: Value| {
+        app.req(Method::POST, "/v1/bookings")
+            .header("idempotency-key", "retry-1")
+            .json(&body)
+            .send()
+    };
+
+    let first = attempt(body.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
+    // The slot is taken now, by this very request: its retry is answered the same way.
+    let retry = attempt(body).await;
+    assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.text());
+    assert_eq!(retry.json()["booking"]["id"], first.json()["booking"]["id"]);
+    // The same key with other details is refused, and another visitor is told it is taken.
+    let other = attempt(booking("intro", &start, "grace@example.com")).await;
+    assert_eq!(
+        other.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        other.text()
+    );
+    book(&app, "intro", &start, "grace@example.com")
+        .await
+        .assert_problem(StatusCode::CONFLICT, "slot-taken");
+    let bookings: i64 = app.count("bookings").await;
+    assert_eq!(bookings, 1);
 }
 
 #[tokio::test]
@@ -524,12 +553,7 @@ async fn hosts_set_up_calls_see_bookings_cancel_and_subscribe() {
         )
         .await;
     assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text());
-    let told: i64 = sqlx::query_scalar(
-        "select count(*) from outbox_jobs where payload->>'to' = 'ada@example.com' and payload->'attachment'->>'content_type' like '%method=CANCEL'",
-    )
-    .fetch_one(&app.db)
-    .await
-    .expect("count");
+    let told: i64 = app.count("outbox_jobs where payload->>'to' = 'ada@example.com' and payload->'attachment'->>'content_type' like '%method=CANCEL'").await;
     assert_eq!(told, 1, "the visitor is told");
     let listed = app
         .get_as("/v1/admin/bookings?status=cancelled", &sales)
