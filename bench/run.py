@@ -30,6 +30,7 @@ OUT = ROOT / "bench" / "out"
 PG = "postgres://postgres@127.0.0.1:5432"
 BENCH_DB = "frontdesk_bench"
 PGBENCH_DB = "frontdesk_pgbench"
+POOL = 16  # the server's DATABASE_MAX_CONNECTIONS
 PORT = 18080
 BARE_PORT = 18081
 POST_SLUG = "caching-without-stale-pages"
@@ -154,7 +155,7 @@ def server_env(shards):
         "LISTEN_ADDR": f"127.0.0.1:{PORT}",
         "RUST_LOG": "warn",
         "SHARE_COUNTER_SHARDS": str(shards),
-        "DATABASE_MAX_CONNECTIONS": "16",
+        "DATABASE_MAX_CONNECTIONS": str(POOL),
         # One client address sends everything here: with the per-IP form limit on, every
         # capture would queue on that address's counter row. Real visitors have many.
         "FORM_RATE_LIMIT": "0",
@@ -239,6 +240,16 @@ def main():
         stop(server)
     shares_counted = int(psql("select coalesce(sum(count), 0) from post_share_counts", db=BENCH_DB))
 
+    # The database's ceiling for frontdesk's own lead capture: the very statements
+    # POST /v1/consultations runs, through as many connections as the server's pool.
+    psql("vacuum analyze", db=BENCH_DB)
+    capture_cmd = ["pgbench", "-h", "127.0.0.1", "-U", "postgres", "-n", "-M", "prepared",
+                   "-f", str(ROOT / "bench/capture.sql"), f"-c{POOL}", "-j2", f"-T{args.duration}", BENCH_DB]
+    capture_out = sh(capture_cmd).stdout
+    (OUT / "pgbench-capture.txt").write_text(capture_out)
+    cap_tps = float(re.search(r"tps = ([\d.]+)", capture_out).group(1))
+    cap_lat = float(re.search(r"latency average = ([\d.]+) ms", capture_out).group(1))
+
     bare_proc = start([str(bare)], {"BODY_FILE": str(OUT / "post.json"), "LISTEN_ADDR": f"127.0.0.1:{BARE_PORT}"})
     try:
         wait_ready(f"http://127.0.0.1:{BARE_PORT}/")
@@ -285,6 +296,7 @@ def main():
         "bare": bare_result,
         "pgbench": {"command": " ".join(pgbench_cmd), "tps": pg_tps, "latency_avg_ms": pg_lat},
         "pgbench_insert": {"command": " ".join(insert_cmd), "tps": ins_tps, "latency_avg_ms": ins_lat},
+        "pgbench_capture": {"command": " ".join(capture_cmd), "tps": cap_tps, "latency_avg_ms": cap_lat},
         "leads_created": leads_created,
         "shares_counted": shares_counted,
         "shares_sent": sum(r["rps"] * args.duration for r in results if r["name"].startswith("share")),
@@ -312,7 +324,7 @@ output is in bench/out/). Loopback only; wrk and the server share the same {r['m
 
 - Load: `wrk -t2 -c{r['connections']} -d{r['duration']}s --latency` per endpoint.
 - Data: `frontdesk seed-demo --posts 1000` into a fresh database (took {r['seed_secs']:.0f} s), then
-  `VACUUM ANALYZE`. Server: release build, `RUST_LOG=warn`, `DATABASE_MAX_CONNECTIONS=16`,
+  `VACUUM ANALYZE`. Server: release build, `RUST_LOG=warn`, `DATABASE_MAX_CONNECTIONS={POOL}`,
   `DATABASE_URL=...?sslmode=disable` (loopback; TLS would cost throughput and memory for nothing).
 - Ceilings, in the same run: the bare axum handler (`bench/bare.rs`, same release profile)
   answering the very bytes of the benchmarked post ({r['post_bytes']:,} bytes), and
@@ -326,6 +338,7 @@ output is in bench/out/). Loopback only; wrk and the server share the same {r['m
 | --- | --- |
 | pgbench select-only | {r['pgbench']['tps']:,.0f} tps, {r['pgbench']['latency_avg_ms']:.2f} ms average latency |
 | pgbench single-row insert per transaction | {r['pgbench_insert']['tps']:,.0f} tps, {r['pgbench_insert']['latency_avg_ms']:.2f} ms average latency |
+| pgbench running frontdesk's own capture statements | {r['pgbench_capture']['tps']:,.0f} tps, {r['pgbench_capture']['latency_avg_ms']:.2f} ms average latency |
 | bare handler peak RSS | {r['bare_peak_rss_mb']:.1f} MB |
 
 Memory: frontdesk used {r['idle_rss_mb']:.1f} MB resident when idle after start; the peak RSS
@@ -333,9 +346,15 @@ column is the most resident memory sampled (every 50 ms) during each load; VmHWM
 whole first server run was {r['service_peak_rss_mb']:.1f} MB.
 
 Leads: {r['leads_created']:,} leads stored for the consultation load (each with its
-confirmation email job and team notification job written in the same transaction).
+timeline entry, confirmation email job and team notification job, written in one statement
+after one read: two round trips, no explicit transaction, since the load sends no
+Idempotency-Key and the per-IP limit is off because wrk is a single address).
 The second pgbench ceiling is `{r['pgbench_insert']['command']}` with a script inserting one
-row per transaction.
+row per transaction. The third, `{r['pgbench_capture']['command']}`, runs the very two
+statements a capture sends (bench/capture.sql) through as many connections as the
+server's pool: what Postgres on this machine can do for this work, with no HTTP or Rust in
+the way. A lead is four rows and about a dozen index entries, including the inbox's
+full-text index, so it costs several single-row inserts.
 
 Shares: {r['shares_counted']:,} shares counted in the database for about {r['shares_sent']:,.0f} answered
 (every answered POST is counted; wrk may stop with a few requests in flight).
@@ -347,6 +366,7 @@ Shares: {r['shares_counted']:,} shares counted in the database for about {r['sha
 | GET a post at 70% or more of the bare handler | {post['rps'] / bare['rps'] * 100:.0f}% ({post['rps']:,.0f} vs {bare['rps']:,.0f} req/s) |
 | p99 under 5 ms at {r['connections']} connections | {post['p99_ms']:.2f} ms |
 | POST /v1/consultations at 50% or more of the insert ceiling | {consultation['rps'] / r['pgbench_insert']['tps'] * 100:.0f}% ({consultation['rps']:,.0f} req/s vs {r['pgbench_insert']['tps']:,.0f} tps) |
+| (for scale) POST /v1/consultations vs the same statements run by pgbench | {consultation['rps'] / r['pgbench_capture']['tps'] * 100:.0f}% ({consultation['rps']:,.0f} req/s vs {r['pgbench_capture']['tps']:,.0f} tps) |
 | under 40 MB RSS under load | {max(x['peak_rss_mb'] for x in r['results']):.1f} MB, the highest peak of any load |
 """
     (ROOT / "bench/RESULTS.md").write_text(md)

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, SubsecRound, Utc};
 use sqlx::types::ipnetwork::IpNetwork;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::error::{AppError, FieldError, Result};
 use crate::http::pagination::{Page, PageParams};
 use crate::idempotency::{self, Claim};
-use crate::outbox::{self, Email};
+use crate::outbox::{self, Email, NewJobs};
 use crate::rate_limit::{self, Limit};
 
 /// Who a capture request came from and how.
@@ -24,14 +24,38 @@ pub struct Submission<'a> {
     pub rate_limit: Limit,
 }
 
-/// Stores the lead and, in the same transaction, its notifications: a confirmation to the
+/// Stores the lead and, atomically with it, its notifications: a confirmation to the
 /// visitor, a notification to the team, a webhook per subscribed endpoint. A spam lead
 /// (honeypot) is stored, answered like any other, and nobody is told.
+///
+/// Lead capture is the hottest write, so it costs two round trips when it can: one read
+/// (what validation and the mails need), then one statement writing the lead, its timeline
+/// and its outbox jobs together, which Postgres runs as one transaction. A rate limit or an
+/// idempotency key must share a transaction with that write, so then it runs in one.
 pub async fn capture(
     db: &PgPool,
     config: &Config,
     lead: NewLead,
     submission: Submission<'_>,
+) -> Result<LeadReceipt> {
+    let counted = submission.ip.is_some() && submission.rate_limit.max > 0;
+    let receipt = if counted || submission.idempotency_key.is_some() {
+        capture_guarded(db, config, lead, &submission).await?
+    } else {
+        let mut conn = db.acquire().await?;
+        let context = context(&mut conn, config, &lead).await?;
+        write_captured(&mut conn, config, &context, lead, submission.ip).await?
+    };
+    crate::outbox::wake();
+    Ok(receipt)
+}
+
+/// Capture behind the rate limit and the idempotency key, in one transaction with them.
+async fn capture_guarded(
+    db: &PgPool,
+    config: &Config,
+    lead: NewLead,
+    submission: &Submission<'_>,
 ) -> Result<LeadReceipt> {
     let scope = format!("lead:{}", lead.kind.as_str());
     let mut tx = db.begin().await?;
@@ -53,26 +77,42 @@ pub async fn capture(
         return Ok(body);
     }
     let context = context(&mut tx, config, &lead).await?;
-    let stored = insert(&mut tx, &lead, submission.ip).await?;
-    let receipt = LeadReceipt {
-        reference: stored.reference.clone(),
-        kind: lead.kind,
-        received_at: stored.created_at,
-    };
-    if !lead.spam {
-        notify(&mut tx, config, &context, &stored).await?;
-    }
+    let receipt = write_captured(&mut tx, config, &context, lead, submission.ip).await?;
     idempotency::complete(&mut tx, &scope, submission.idempotency_key, 201, &receipt).await?;
     tx.commit().await?;
-    crate::outbox::wake();
     Ok(receipt)
 }
 
-/// What a capture needs to know besides the lead: the firm's name, the team's address, and
-/// which of the services named are published (read in one round trip).
+/// Builds the stored lead and its notifications, then writes them in one statement.
+async fn write_captured(
+    conn: &mut PgConnection,
+    config: &Config,
+    context: &CaptureContext,
+    lead: NewLead,
+    ip: Option<IpAddr>,
+) -> Result<LeadReceipt> {
+    let spam = lead.spam;
+    let stored = record(lead, context.reference.clone(), spam)?;
+    let mut jobs = NewJobs::default();
+    if !spam {
+        notifications(&mut jobs, context, &stored)?;
+    }
+    write_lead(conn, &stored, ip, spam, &jobs, config.outbox_max_attempts).await?;
+    Ok(LeadReceipt {
+        reference: stored.reference,
+        kind: stored.kind,
+        received_at: stored.created_at,
+    })
+}
+
+/// What a capture needs to know besides the lead: the firm's name, the team's address, the
+/// endpoints to tell, and the lead's reference (all read in one round trip, with which of
+/// the services named are published).
 struct CaptureContext {
     firm: String,
     team: Option<String>,
+    endpoints: Vec<Uuid>,
+    reference: String,
 }
 
 async fn context(
@@ -84,9 +124,12 @@ async fn context(
         r#"
         select (select firm_name from site_profile) as firm_name,
                (select contact_email from site_profile) as contact_email,
-               array(select slug from catalogue_services where published and slug = any($1)) as "known!"
+               array(select slug from catalogue_services where published and slug = any($1)) as "known!",
+               array(select id from webhook_endpoints where active and $2 = any(events)) as "endpoints!",
+               nextval('lead_reference_seq') as "number!"
         "#,
-        &lead.services
+        &lead.services,
+        LEAD_CREATED
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -113,41 +156,95 @@ async fn context(
     Ok(CaptureContext {
         firm: row.firm_name.unwrap_or_else(|| "frontdesk".to_owned()),
         team: config.team_email.clone().or(row.contact_email),
+        endpoints: row.endpoints,
+        reference: reference(Utc::now(), row.number),
     })
 }
 
-async fn insert(conn: &mut PgConnection, lead: &NewLead, ip: Option<IpAddr>) -> Result<Lead> {
-    let id = Uuid::now_v7();
-    let status = if lead.spam {
-        LeadStatus::Spam
-    } else {
-        LeadStatus::New
-    };
-    let utm = serde_json::to_value(&lead.utm).map_err(anyhow::Error::from)?;
-    let created = serde_json::json!({ "spam": lead.spam, "source_page": lead.source_page });
-    // The lead and the first entry of its timeline, in one round trip.
-    let stored = sqlx::query_as!(
-        Lead,
+const LEAD_CREATED: &str = "lead.created";
+
+/// `FD-2026-000123`: the year and a number from one sequence, so never reused; gaps (a
+/// refused request) are harmless. Past a million it simply grows a digit.
+fn reference(now: DateTime<Utc>, number: i64) -> String {
+    format!("FD-{}-{number:06}", now.year())
+}
+
+/// The next reference, for a lead not made by [`capture`].
+async fn next_reference(conn: &mut PgConnection) -> Result<String> {
+    let number = sqlx::query_scalar!(r#"select nextval('lead_reference_seq') as "number!""#)
+        .fetch_one(conn)
+        .await?;
+    Ok(reference(Utc::now(), number))
+}
+
+/// The lead as it will be stored. Times are cut to microseconds, as Postgres keeps them,
+/// so the webhook's copy equals what the API later shows.
+fn record(lead: NewLead, reference: String, spam: bool) -> Result<Lead> {
+    let now = Utc::now().trunc_subsecs(6);
+    Ok(Lead {
+        id: Uuid::now_v7(),
+        reference,
+        kind: lead.kind,
+        status: if spam {
+            LeadStatus::Spam
+        } else {
+            LeadStatus::New
+        },
+        name: lead.name,
+        first_name: lead.first_name,
+        last_name: lead.last_name,
+        email: lead.email,
+        phone: lead.phone,
+        company: lead.company,
+        message: lead.message,
+        services: lead.services,
+        project_type: lead.project_type,
+        budget_range: lead.budget_range,
+        timeline: lead.timeline,
+        consent_text_version: lead.consent_text_version,
+        consented_at: now,
+        source_page: lead.source_page,
+        utm: serde_json::to_value(&lead.utm).map_err(anyhow::Error::from)?,
+        assignee_id: None,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// Writes the lead, the first entry of its timeline and its outbox jobs in one statement
+/// (so in one transaction, even outside an explicit one).
+async fn write_lead(
+    conn: &mut PgConnection,
+    lead: &Lead,
+    ip: Option<IpAddr>,
+    spam: bool,
+    jobs: &NewJobs,
+    max_attempts: i32,
+) -> Result<()> {
+    let created = serde_json::json!({ "spam": spam, "source_page": lead.source_page });
+    // The outbox rows are the ones NewJobs::insert writes.
+    sqlx::query!(
         r#"
         with lead as (
-            insert into leads (id, kind, status, name, first_name, last_name, email, phone, company,
-                               message, services, project_type, budget_range, timeline,
-                               consent_text_version, consented_at, source_page, utm, client_ip)
-            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now(), $16, $17, $18)
-            returning *
-        ), event as (
-            insert into lead_events (id, lead_id, actor_label, kind, details)
-            select $19, id, 'visitor', 'created', $20 from lead
+            insert into leads (id, reference, kind, status, name, first_name, last_name, email,
+                               phone, company, message, services, project_type, budget_range,
+                               timeline, consent_text_version, consented_at, source_page, utm,
+                               client_ip, created_at, updated_at)
+            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                    $18, $19, $20, $17, $17)
+            returning id
+        ), jobs as (
+            insert into outbox_jobs (id, kind, payload, max_attempts)
+            select id, kind, payload, $23
+            from unnest($24::uuid[], $25::text[], $26::jsonb[]) as t(id, kind, payload)
         )
-        select id, reference, kind as "kind: LeadKind", status as "status: LeadStatus", name,
-               first_name, last_name, email, phone, company, message, services, project_type,
-               budget_range, timeline, consent_text_version, consented_at, source_page, utm,
-               assignee_id, created_at, updated_at
-        from lead
+        insert into lead_events (id, lead_id, occurred_at, actor_label, kind, details)
+        select $21, id, $17, 'visitor', 'created', $22 from lead
         "#,
-        id,
+        lead.id,
+        lead.reference,
         lead.kind.as_str(),
-        status.as_str(),
+        lead.status.as_str(),
         lead.name,
         lead.first_name,
         lead.last_name,
@@ -160,15 +257,20 @@ async fn insert(conn: &mut PgConnection, lead: &NewLead, ip: Option<IpAddr>) -> 
         lead.budget_range,
         lead.timeline,
         lead.consent_text_version,
+        lead.created_at,
         lead.source_page,
-        utm,
+        lead.utm,
         ip.map(IpNetwork::from),
         Uuid::now_v7(),
         created,
+        max_attempts,
+        &jobs.ids,
+        &jobs.kinds,
+        &jobs.payloads,
     )
-    .fetch_one(&mut *conn)
+    .execute(conn)
     .await?;
-    Ok(stored)
+    Ok(())
 }
 
 async fn add_event(
@@ -191,21 +293,14 @@ async fn add_event(
     Ok(())
 }
 
-async fn notify(
-    conn: &mut PgConnection,
-    config: &Config,
-    context: &CaptureContext,
-    lead: &Lead,
-) -> Result<()> {
-    let attempts = config.outbox_max_attempts;
-    let mut emails = vec![confirmation(&context.firm, lead)];
+/// The mails and webhooks a new lead causes.
+fn notifications(jobs: &mut NewJobs, context: &CaptureContext, lead: &Lead) -> Result<()> {
+    jobs.email(&confirmation(&context.firm, lead))?;
     if let Some(team) = &context.team {
-        emails.push(team_notification(team, lead));
+        jobs.email(&team_notification(team, lead))?;
     }
-    outbox::enqueue_emails(conn, &emails, attempts).await?;
     let data = serde_json::to_value(lead).map_err(anyhow::Error::from)?;
-    outbox::enqueue_event(conn, "lead.created", &data, attempts).await?;
-    Ok(())
+    jobs.event(&context.endpoints, LEAD_CREATED, &data)
 }
 
 fn greeting(lead: &Lead) -> &str {
@@ -531,7 +626,9 @@ pub async fn record_call(conn: &mut PgConnection, call: &CallLead<'_>) -> Result
         utm: Default::default(),
         spam: false,
     };
-    let stored = insert(conn, &lead, call.ip).await?;
+    let stored = record(lead, next_reference(conn).await?, false)?;
+    // Its notifications are the booking's.
+    write_lead(conn, &stored, call.ip, false, &NewJobs::default(), 0).await?;
     add_event(conn, stored.id, "visitor", "booking_created", details).await?;
     Ok(stored.id)
 }
@@ -552,4 +649,20 @@ pub async fn note_booking(
         serde_json::json!({ "booking_id": booking }),
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn references_are_padded_to_six_digits_and_grow_past_them() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 31, 23, 59, 59).single();
+        let now = now.expect("a valid time");
+        assert_eq!(reference(now, 123), "FD-2026-000123");
+        // lpad in SQL would cut 1234567 to 123456 and collide; this does not.
+        assert_eq!(reference(now, 1_234_567), "FD-2026-1234567");
+    }
 }

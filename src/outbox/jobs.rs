@@ -48,6 +48,71 @@ pub struct WebhookJob {
     pub occurred_at: DateTime<Utc>,
 }
 
+/// Jobs to add, gathered first so that a caller can write them together, in one statement,
+/// with the change that causes them (see [`NewJobs::insert`]).
+#[derive(Debug, Default)]
+pub struct NewJobs {
+    pub ids: Vec<Uuid>,
+    pub kinds: Vec<String>,
+    pub payloads: Vec<serde_json::Value>,
+}
+
+impl NewJobs {
+    pub fn email(&mut self, email: &Email) -> Result<()> {
+        self.push("email", serde_json::to_value(email))
+    }
+
+    /// A webhook job for each endpoint subscribed to `event`.
+    pub fn event(
+        &mut self,
+        endpoints: &[Uuid],
+        event: &str,
+        data: &serde_json::Value,
+    ) -> Result<()> {
+        let occurred_at = Utc::now();
+        for endpoint_id in endpoints {
+            let job = WebhookJob {
+                endpoint_id: *endpoint_id,
+                event: event.to_owned(),
+                data: data.clone(),
+                occurred_at,
+            };
+            self.push("webhook", serde_json::to_value(job))?;
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, kind: &str, payload: serde_json::Result<serde_json::Value>) -> Result<()> {
+        self.payloads.push(payload.map_err(anyhow::Error::from)?);
+        self.ids.push(Uuid::now_v7());
+        self.kinds.push(kind.to_owned());
+        Ok(())
+    }
+
+    /// Writes the jobs. Call [`crate::outbox::wake`] once the transaction has committed.
+    pub async fn insert(&self, conn: &mut PgConnection, max_attempts: i32) -> Result<()> {
+        if self.ids.is_empty() {
+            return Ok(());
+        }
+        // The same rows as leads::service::write_lead adds in its own statement.
+        sqlx::query!(
+            r#"
+            insert into outbox_jobs (id, kind, payload, max_attempts)
+            select id, kind, payload, $4
+            from unnest($1::uuid[], $2::text[], $3::jsonb[]) as t(id, kind, payload)
+            "#,
+            &self.ids,
+            &self.kinds,
+            &self.payloads,
+            max_attempts
+        )
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Queues an email. Call [`crate::outbox::wake`] once the transaction has committed.
 pub async fn enqueue_email(
     conn: &mut PgConnection,
     email: &Email,
@@ -62,27 +127,21 @@ pub async fn enqueue_emails(
     emails: &[Email],
     max_attempts: i32,
 ) -> Result<()> {
-    if emails.is_empty() {
-        return Ok(());
+    let mut jobs = NewJobs::default();
+    for email in emails {
+        jobs.email(email)?;
     }
-    let ids: Vec<Uuid> = emails.iter().map(|_| Uuid::now_v7()).collect();
-    let payloads = emails
-        .iter()
-        .map(serde_json::to_value)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(anyhow::Error::from)?;
-    sqlx::query!(
-        r#"
-        insert into outbox_jobs (id, kind, payload, max_attempts)
-        select id, 'email', payload, $3 from unnest($1::uuid[], $2::jsonb[]) as t(id, payload)
-        "#,
-        &ids,
-        &payloads,
-        max_attempts
+    jobs.insert(conn, max_attempts).await
+}
+
+/// The active endpoints subscribed to `event`.
+pub async fn subscribers(conn: &mut PgConnection, event: &str) -> Result<Vec<Uuid>> {
+    Ok(sqlx::query_scalar!(
+        "select id from webhook_endpoints where active and $1 = any(events)",
+        event
     )
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .fetch_all(conn)
+    .await?)
 }
 
 /// A job for every active endpoint subscribed to `event`.
@@ -92,39 +151,10 @@ pub async fn enqueue_event(
     data: &serde_json::Value,
     max_attempts: i32,
 ) -> Result<usize> {
-    let endpoints = sqlx::query_scalar!(
-        "select id from webhook_endpoints where active and $1 = any(events)",
-        event
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    if endpoints.is_empty() {
-        return Ok(0);
-    }
-    let now = Utc::now();
-    let mut ids = Vec::with_capacity(endpoints.len());
-    let mut payloads = Vec::with_capacity(endpoints.len());
-    for endpoint_id in &endpoints {
-        ids.push(Uuid::now_v7());
-        let job = WebhookJob {
-            endpoint_id: *endpoint_id,
-            event: event.to_owned(),
-            data: data.clone(),
-            occurred_at: now,
-        };
-        payloads.push(serde_json::to_value(job).map_err(anyhow::Error::from)?);
-    }
-    sqlx::query!(
-        r#"
-        insert into outbox_jobs (id, kind, payload, max_attempts)
-        select id, 'webhook', payload, $3 from unnest($1::uuid[], $2::jsonb[]) as t(id, payload)
-        "#,
-        &ids,
-        &payloads,
-        max_attempts
-    )
-    .execute(&mut *conn)
-    .await?;
+    let endpoints = subscribers(conn, event).await?;
+    let mut jobs = NewJobs::default();
+    jobs.event(&endpoints, event, data)?;
+    jobs.insert(conn, max_attempts).await?;
     Ok(endpoints.len())
 }
 

@@ -9,5 +9,5 @@ pub mod webhooks;
 pub mod worker;
 
 pub use handlers::router;
-pub use jobs::{Attachment, Email, enqueue_email, enqueue_emails, enqueue_event};
+pub use jobs::{Attachment, Email, NewJobs, enqueue_email, enqueue_emails, enqueue_event};
 pub use worker::wake;

@@ -118,6 +118,56 @@ async fn a_consultation_is_received_stored_and_announced_by_email() {
 }
 
 #[tokio::test]
+async fn without_a_key_or_rate_limit_the_lead_and_its_jobs_are_written_together() {
+    // The short path: no rate limit, no Idempotency-Key, so no explicit transaction.
+    let app = TestApp::spawn_with(|c| c.form_rate_limit = 0).await;
+    with_site(&app).await;
+    add_endpoint(&app, "http://127.0.0.1:9/hook").await;
+    let mut unknown = consultation();
+    unknown["service"] = json!("no-such-service");
+    assert_eq!(
+        app.post_json("/v1/consultations", None, &unknown)
+            .await
+            .field_errors(),
+        ["service"]
+    );
+    assert_eq!(app.count("leads").await + app.count("outbox_jobs").await, 0);
+
+    let receipt = app
+        .post_json("/v1/consultations", None, &consultation())
+        .await
+        .json();
+    let sales = app.token_for(Role::Sales).await;
+    let inbox = app.get_as("/v1/admin/leads", &sales).await.json();
+    let id = inbox["items"][0]["id"].as_str().expect("id").to_owned();
+    let lead = app
+        .get_as(&format!("/v1/admin/leads/{id}"), &sales)
+        .await
+        .json();
+    assert_eq!(lead["reference"], receipt["reference"]);
+    assert_eq!(lead["created_at"], receipt["received_at"]);
+    assert_eq!(lead["timeline"][0]["kind"], "created");
+    assert_eq!(app.count("outbox_jobs where kind = 'email'").await, 2);
+    // The webhook carries the lead exactly as the API shows it.
+    let sent: Value =
+        sqlx::query_scalar("select payload->'data' from outbox_jobs where kind = 'webhook'")
+            .fetch_one(&app.db)
+            .await
+            .expect("webhook job");
+    for field in [
+        "id",
+        "reference",
+        "email",
+        "status",
+        "created_at",
+        "consented_at",
+        "utm",
+    ] {
+        assert_eq!(sent[field], lead[field], "{field}");
+    }
+}
+
+#[tokio::test]
 async fn without_smtp_mail_is_kept_for_admins_to_read() {
     let app = TestApp::spawn_with(|c| c.outbox_poll = Duration::from_millis(50)).await;
     with_site(&app).await;
