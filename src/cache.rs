@@ -53,7 +53,7 @@ impl Entry {
     fn weight(&self, key: &str) -> u32 {
         let value = match &self.value {
             Cached::Response(response) => response.weight(),
-            Cached::Post(page) => page.json_prefix.len() + 128,
+            Cached::Post(page) => page.json_prefix.len() + 256,
             Cached::Lexicon(lexicon) => lexicon.weight(),
             Cached::Redirect(slug) => slug.len() + 64,
             Cached::Missing => 64,
@@ -240,7 +240,7 @@ where
         .cache
         .get_or_build(key, || async {
             Ok(match build().await? {
-                Some(body) => Cached::Response(Cacheable::new(body.into(), content_type)),
+                Some(body) => Cached::Response(Cacheable::new(body, content_type)),
                 None => Cached::Missing,
             })
         })

@@ -79,7 +79,7 @@ pub const VARIABLES: &[Variable] = &[
     },
     Variable {
         name: "CONTENT_CACHE_MB",
-        default: "16",
+        default: "8",
         help: "memory for cached public content (posts, lists, feeds), in MiB",
     },
     Variable {

@@ -238,6 +238,7 @@ impl PostPage {
     pub fn new(post_id: Uuid, post: &PublicPost) -> Result<Self, serde_json::Error> {
         let mut json = serde_json::to_vec(post)?;
         json.pop(); // the closing brace
+        json.shrink_to_fit(); // kept in the cache: no spare capacity
         let content_hash = stable_hash(&json);
         Ok(Self {
             post_id,

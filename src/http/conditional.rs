@@ -31,12 +31,16 @@ impl Cacheable {
     pub fn json<T: Serialize>(value: &T) -> Result<Self> {
         let body = serde_json::to_vec(value).map_err(anyhow::Error::from)?;
         Ok(Self::new(
-            Bytes::from(body),
+            body,
             HeaderValue::from_static("application/json"),
         ))
     }
 
-    pub fn new(body: Bytes, content_type: HeaderValue) -> Self {
+    pub fn new(mut body: Vec<u8>, content_type: HeaderValue) -> Self {
+        // A serializer's buffer grows by doubling: held for long, the spare half would be
+        // memory the cache's size limit does not see.
+        body.shrink_to_fit();
+        let body = Bytes::from(body);
         let digest = Sha256::digest(&body);
         // Weak: the compression layer may change the bytes on the wire, not the meaning.
         let tag = format!("W/\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..16]));
@@ -58,7 +62,7 @@ impl Cacheable {
 
     /// How much memory the entry holds, roughly, for the cache's size limit.
     pub fn weight(&self) -> usize {
-        self.body.len() + 128
+        self.body.len() + 256
     }
 
     /// 304 when the client already has this version, otherwise 200 with the body.
