@@ -353,8 +353,11 @@ The second pgbench ceiling is `{r['pgbench_insert']['command']}` with a script i
 row per transaction. The third, `{r['pgbench_capture']['command']}`, runs the very two
 statements a capture sends (bench/capture.sql) through as many connections as the
 server's pool: what Postgres on this machine can do for this work, with no HTTP or Rust in
-the way. A lead is four rows and about a dozen index entries, including the inbox's
-full-text index, so it costs several single-row inserts.
+the way (during the HTTP load the outbox workers also mark jobs delivered, which pgbench
+does not). A lead is four rows and about a dozen index entries, including the inbox's
+full-text index, so it costs several single-row inserts. In production the per-IP limit is
+on and a form may send an Idempotency-Key: that path adds a transaction and up to three
+statements (the counter, the key, the stored answer), and is not what this load measures.
 
 Shares: {r['shares_counted']:,} shares counted in the database for about {r['shares_sent']:,.0f} answered
 (every answered POST is counted; wrk may stop with a few requests in flight).

@@ -248,7 +248,8 @@ async fn converse(
             if turn.content.trim().is_empty() {
                 bail!("the model answered with no text");
             }
-            return Ok(turn.content);
+            // Postgres text cannot hold NUL; a model's stray one must not lose the reply.
+            return Ok(turn.content.replace('\0', ""));
         }
         let calls: Vec<Value> = turn
             .tool_calls

@@ -154,13 +154,18 @@ impl Drop for Hold {
 pub async fn begin(app: &AppState, ip: Option<IpAddr>, conversation: Uuid) -> Result<Claimed> {
     let token = Uuid::new_v4();
     let state = claim(app, conversation, token).await?;
-    let hold = Hold {
+    let mut hold = Hold {
         db: app.db.clone(),
         conversation,
         token,
         saved: false,
     };
-    check_limits(app, ip, conversation).await?;
+    if let Err(err) = check_limits(app, ip, conversation).await {
+        // Freed before answering, so an immediate retry hears 429 again, not 409.
+        release(&app.db, conversation, token).await;
+        hold.saved = true;
+        return Err(err);
+    }
     Ok(Claimed {
         conversation,
         ip,

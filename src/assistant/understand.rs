@@ -126,7 +126,18 @@ const SIGNALS: &[(Intent, &[(&str, u32)])] = &[
 ];
 
 pub fn normalize(text: &str) -> String {
-    let chars: Vec<char> = text.to_lowercase().chars().collect();
+    // Phone keyboards type ’ for ': "don’t" must read as "don't".
+    let chars: Vec<char> = text
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if matches!(c, '\u{2019}' | '\u{2018}') {
+                '\''
+            } else {
+                c
+            }
+        })
+        .collect();
     // A dot stays inside a word ("ada@example.com", "node.js"); at a word's end it is punctuation.
     let inside_word = |i: usize| {
         i > 0
@@ -202,7 +213,7 @@ pub fn yes_no(text: &str) -> Option<bool> {
     const YES_PHRASES: &[&str] = &["i agree", "of course", "go ahead", "that's fine"];
     const NO: &[&str] = &[
         "no", "n", "nope", "none", "don't", "dont", "not", "never", "cancel", "stop", "nah",
-        "won't", "wont", "disagree",
+        "won't", "wont", "disagree", "cannot", "can't", "cant",
     ];
     let normalized = normalize(text);
     let words: Vec<&str> = normalized.split(' ').collect();
@@ -641,6 +652,8 @@ mod tests {
             "ok no",
             "sure, but no",
             "yes, don't call me though",
+            "yes, don\u{2019}t call me though",
+            "ok, but I cannot agree",
         ] {
             assert_ne!(yes_no(unclear), Some(true), "{unclear}");
         }

@@ -222,6 +222,7 @@ async fn write_lead(
     max_attempts: i32,
 ) -> Result<()> {
     let created = serde_json::json!({ "spam": spam, "source_page": lead.source_page });
+    let (job_ids, job_kinds, job_payloads) = jobs.columns();
     // The outbox rows are the ones NewJobs::insert writes.
     sqlx::query!(
         r#"
@@ -238,8 +239,8 @@ async fn write_lead(
             select id, kind, payload, $23
             from unnest($24::uuid[], $25::text[], $26::jsonb[]) as t(id, kind, payload)
         )
-        insert into lead_events (id, lead_id, occurred_at, actor_label, kind, details)
-        select $21, id, $17, 'visitor', 'created', $22 from lead
+        insert into lead_events (id, lead_id, actor_label, kind, details)
+        select $21, id, 'visitor', 'created', $22 from lead
         "#,
         lead.id,
         lead.reference,
@@ -264,9 +265,9 @@ async fn write_lead(
         Uuid::now_v7(),
         created,
         max_attempts,
-        &jobs.ids,
-        &jobs.kinds,
-        &jobs.payloads,
+        job_ids,
+        job_kinds,
+        job_payloads,
     )
     .execute(conn)
     .await?;

@@ -52,9 +52,9 @@ pub struct WebhookJob {
 /// with the change that causes them (see [`NewJobs::insert`]).
 #[derive(Debug, Default)]
 pub struct NewJobs {
-    pub ids: Vec<Uuid>,
-    pub kinds: Vec<String>,
-    pub payloads: Vec<serde_json::Value>,
+    ids: Vec<Uuid>,
+    kinds: Vec<String>,
+    payloads: Vec<serde_json::Value>,
 }
 
 impl NewJobs {
@@ -87,6 +87,11 @@ impl NewJobs {
         self.ids.push(Uuid::now_v7());
         self.kinds.push(kind.to_owned());
         Ok(())
+    }
+
+    /// The jobs as columns (ids, kinds, payloads) of equal length, for `unnest`.
+    pub fn columns(&self) -> (&[Uuid], &[String], &[serde_json::Value]) {
+        (&self.ids, &self.kinds, &self.payloads)
     }
 
     /// Writes the jobs. Call [`crate::outbox::wake`] once the transaction has committed.

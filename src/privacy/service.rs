@@ -137,7 +137,8 @@ fn whole_address(email: &str) -> String {
             }
         })
         .collect();
-    format!(r"(^|[^[:alnum:]._%+-]){escaped}($|[^[:alnum:]._%+-]|\.($|[^[:alnum:]]))")
+    // In JSON text a line break before the address is the two characters `\n`.
+    format!(r"(^|[^[:alnum:]._%+-]|\\[nrt]){escaped}($|[^[:alnum:]._%+-]|\.($|[^[:alnum:]]))")
 }
 
 /// What an erasure removed, by kind; all that remains of the person.

@@ -258,6 +258,9 @@ async fn earlier_answer(
     db: &PgPool,
     submission: &BookingSubmission<'_>,
 ) -> Result<Option<BookingCreated>> {
+    if submission.idempotency_key.is_none() {
+        return Ok(None);
+    }
     let mut tx = db.begin().await?;
     let claim = claim_key(&mut tx, submission).await?;
     tx.rollback().await?;

@@ -1068,6 +1068,16 @@ async fn a_repeated_request_is_one_lead_and_a_different_one_another() {
 }
 
 #[tokio::test]
+async fn a_stray_nul_from_the_model_does_not_lose_the_reply() {
+    let (app, _provider) =
+        llm_app(vec![Scripted::Message(text_message("Hello\u{0} there."))]).await;
+    let id = start(&app, None).await;
+    let reply = say(&app, id, "Hi").await;
+    assert_eq!(reply["engine"], "llm");
+    assert_eq!(reply["text"], "Hello there.");
+}
+
+#[tokio::test]
 async fn the_model_books_a_free_time_once_the_visitor_agreed() {
     let (app, provider) = llm_app(Vec::new()).await;
     let slots = app
