@@ -20,10 +20,12 @@ RUN cargo build --release --locked --bin frontdesk
 # A small runtime: glibc and CA certificates, no shell, running as an unprivileged user.
 FROM gcr.io/distroless/cc-debian12:nonroot AS runtime
 COPY --from=builder /app/target/release/frontdesk /usr/local/bin/frontdesk
+# /metrics has its own port, for the scraper only; publish 8080 alone to the balancer.
 ENV LISTEN_ADDR=0.0.0.0:8080 \
+    METRICS_ADDR=0.0.0.0:9464 \
     LOG_FORMAT=json \
     SHUTDOWN_DELAY_SECS=5
-EXPOSE 8080
+EXPOSE 8080 9464
 USER 65532:65532
 # Probes for orchestrators: GET /health/live (process up) and GET /health/ready (database
 # reachable, not shutting down). `frontdesk healthcheck` asks /health/ready itself.

@@ -12,16 +12,23 @@ use frontdesk::{AppState, db};
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let pool = db::connect(&config).await?;
     db::migrate(&pool, &config).await?;
-    let listener = tokio::net::TcpListener::bind(config.listen_addr)
+    let listener = tokio::net::TcpListener::bind(config.http.listen_addr)
         .await
-        .with_context(|| format!("cannot listen on LISTEN_ADDR={}", config.listen_addr))?;
-    tracing::info!(addr = %config.listen_addr, "frontdesk is listening");
-    let state = AppState::new(pool.clone(), config);
+        .with_context(|| format!("cannot listen on LISTEN_ADDR={}", config.http.listen_addr))?;
+    tracing::info!(addr = %config.http.listen_addr, "frontdesk is listening");
+    let metrics_listener = match config.http.metrics_addr {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on METRICS_ADDR={addr}"))?,
+        ),
+        None => None,
+    };
+    let state = AppState::new(pool.clone(), config).await?;
     state.start_background()?;
-    if frontdesk::signing::uses_development_secret(&state.config) {
-        tracing::warn!(
-            "SIGNING_SECRET is not set: unsubscribe links use a development secret; set it in production"
-        );
+    if let Some(listener) = metrics_listener {
+        tracing::info!(addr = %listener.local_addr()?, "metrics are served at /metrics");
+        tokio::spawn(frontdesk::http::serve_metrics(listener, state.clone()));
     }
     frontdesk::serve(listener, state, frontdesk::shutdown_signal()).await?;
     pool.close().await;
@@ -77,7 +84,7 @@ pub async fn seed_demo(config: Config, posts: usize) -> anyhow::Result<()> {
 
 /// Asks the server on LISTEN_ADDR whether it is ready; the image has no curl.
 pub async fn healthcheck(config: &Config) -> anyhow::Result<()> {
-    let mut addr = config.listen_addr;
+    let mut addr = config.http.listen_addr;
     if addr.ip().is_unspecified() {
         addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }

@@ -1,7 +1,10 @@
 //! Configuration from environment variables, with defaults that work on a developer machine.
 //!
-//! Every variable is listed in [`VARIABLES`] (name, default, meaning); `frontdesk config`
-//! prints the effective values with secrets redacted, and .env.example mirrors the list.
+//! Each variable is declared once, where it is read: its name, default, meaning and whether
+//! it is a secret (the [`var!`] and [`secret!`] macros). Reading the configuration records
+//! every variable in order, so `frontdesk config`, `.env.example` and the README's table are
+//! all made from that one list ([`describe`], [`env_example`], [`markdown_table`]; tests
+//! check the committed files agree).
 
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -11,208 +14,197 @@ use axum::http::HeaderValue;
 use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 
-pub const DEFAULT_DATABASE_URL: &str =
-    "postgres://postgres@127.0.0.1:5432/frontdesk?sslmode=disable";
+use crate::rate_limit::Limit;
 
-/// One configuration variable: its name, its default and what it does.
-pub struct Variable {
+/// One configuration variable.
+#[derive(Debug)]
+pub struct Var {
     pub name: &'static str,
+    /// The value used when the variable is unset or empty (`""`: none).
     pub default: &'static str,
+    /// What it does, for `frontdesk config`, .env.example and the README.
     pub help: &'static str,
+    /// Never printed.
+    pub secret: bool,
 }
 
-pub const VARIABLES: &[Variable] = &[
-    Variable {
-        name: "DATABASE_URL",
-        default: DEFAULT_DATABASE_URL,
-        help: "Postgres connection URL; the database is created if missing",
-    },
-    Variable {
-        name: "DATABASE_MAX_CONNECTIONS",
-        default: "16",
-        help: "size of the connection pool",
-    },
-    Variable {
-        name: "LISTEN_ADDR",
-        default: "127.0.0.1:8080",
-        help: "address and port the HTTP server binds",
-    },
-    Variable {
-        name: "LOG_FORMAT",
-        default: "text",
-        help: "`text` for terminals, `json` for log collectors",
-    },
-    Variable {
-        name: "RUST_LOG",
-        default: "info",
-        help: "log filter, e.g. `info,frontdesk=debug`",
-    },
-    Variable {
-        name: "CORS_ALLOWED_ORIGINS",
-        default: "",
-        help: "comma-separated origins allowed to call the API from a browser, e.g. https://example.com",
-    },
-    Variable {
-        name: "TRUSTED_PROXIES",
-        default: "",
-        help: "comma-separated IPs or CIDRs of proxies whose X-Forwarded-For is believed",
-    },
-    Variable {
-        name: "BODY_LIMIT_BYTES",
-        default: "1048576",
-        help: "largest accepted request body; larger ones get 413",
-    },
-    Variable {
-        name: "REQUEST_TIMEOUT_SECS",
-        default: "30",
-        help: "a request still running after this long gets 503",
-    },
-    Variable {
-        name: "SHUTDOWN_DELAY_SECS",
-        default: "0",
-        help: "after SIGTERM, how long readiness answers 503 while still serving, so a load balancer can stop sending traffic (5 in containers)",
-    },
-    Variable {
-        name: "SHUTDOWN_GRACE_SECS",
-        default: "20",
-        help: "after SIGTERM, how long in-flight requests may take to finish",
-    },
-    Variable {
-        name: "CONTENT_CACHE_MB",
-        default: "8",
-        help: "memory for cached public content (posts, lists, feeds), in MiB",
-    },
-    Variable {
-        name: "SCHEDULER_INTERVAL_SECS",
-        default: "1",
-        help: "how often each replica looks for scheduled posts whose time has come",
-    },
-    Variable {
-        name: "SHARE_COUNTER_SHARDS",
-        default: "16",
-        help: "rows each post's share count per network is spread over, so bursts do not queue on one row",
-    },
-    Variable {
-        name: "PUBLIC_API_URL",
-        default: "http://127.0.0.1:8080",
-        help: "where visitors reach this API, for links in emails (confirm, unsubscribe)",
-    },
-    Variable {
-        name: "SIGNING_SECRET",
-        default: "",
-        help: "secret for signed links (unsubscribe); set it in production, the same on every replica",
-    },
-    Variable {
-        name: "SMTP_URL",
-        default: "",
-        help: "SMTP server, e.g. smtps://user:pass@mail.example.com; without it mail is kept and readable at GET /v1/admin/emails",
-    },
-    Variable {
-        name: "MAIL_FROM",
-        default: "frontdesk <frontdesk@localhost>",
-        help: "the From of every email",
-    },
-    Variable {
-        name: "TEAM_EMAIL",
-        default: "",
-        help: "who is told about new leads; the site profile's contact email when empty",
-    },
-    Variable {
-        name: "FORM_RATE_LIMIT",
-        default: "10",
-        help: "submissions of each public form per client IP within FORM_RATE_WINDOW_SECS (then 429); 0 turns the limit off",
-    },
-    Variable {
-        name: "FORM_RATE_WINDOW_SECS",
-        default: "600",
-        help: "the window of FORM_RATE_LIMIT",
-    },
-    Variable {
-        name: "OUTBOX_WORKERS",
-        default: "2",
-        help: "concurrent deliveries (emails, webhooks) per replica",
-    },
-    Variable {
-        name: "OUTBOX_POLL_MS",
-        default: "1000",
-        help: "how often idle workers look for due jobs (new jobs also wake them at once)",
-    },
-    Variable {
-        name: "OUTBOX_MAX_ATTEMPTS",
-        default: "8",
-        help: "failed deliveries before a job is parked for an admin to retry",
-    },
-    Variable {
-        name: "OUTBOX_RETRY_BASE_MS",
-        default: "2000",
-        help: "the first retry's delay; each further one doubles (capped at an hour)",
-    },
-    Variable {
-        name: "WEBHOOK_TIMEOUT_SECS",
-        default: "10",
-        help: "how long a webhook receiver has to answer",
-    },
-    Variable {
-        name: "SESSION_TTL_SECS",
-        default: "43200",
-        help: "lifetime of a login token",
-    },
-    Variable {
-        name: "LOGIN_MAX_FAILURES",
-        default: "5",
-        help: "failed logins for one email within the window before logins are refused (429)",
-    },
-    Variable {
-        name: "LOGIN_FAILURE_WINDOW_SECS",
-        default: "900",
-        help: "the window over which failed logins are counted",
-    },
-    Variable {
-        name: "ASSISTANT_LLM_URL",
-        default: "",
-        help: "an OpenAI-compatible chat-completions API for the assistant, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1 (Ollama); empty: the built-in engine answers alone",
-    },
-    Variable {
-        name: "ASSISTANT_LLM_MODEL",
-        default: "gpt-4o-mini",
-        help: "the model the assistant asks",
-    },
-    Variable {
-        name: "ASSISTANT_LLM_KEY",
-        default: "",
-        help: "the API key sent as a bearer token to ASSISTANT_LLM_URL (secret)",
-    },
-    Variable {
-        name: "ASSISTANT_LLM_TIMEOUT_SECS",
-        default: "20",
-        help: "how long one model request may take before the built-in engine answers instead",
-    },
-    Variable {
-        name: "ASSISTANT_RATE_LIMIT",
-        default: "200",
-        help: "assistant conversations started plus messages sent per client IP within ASSISTANT_RATE_WINDOW_SECS (then 429); 0 turns it off",
-    },
-    Variable {
-        name: "ASSISTANT_RATE_WINDOW_SECS",
-        default: "3600",
-        help: "the window of ASSISTANT_RATE_LIMIT",
-    },
-    Variable {
-        name: "ASSISTANT_MESSAGES_PER_MINUTE",
-        default: "20",
-        help: "messages one conversation may send per minute (then 429); 0 turns it off",
-    },
-    Variable {
-        name: "ASSISTANT_MAX_MESSAGE_CHARS",
-        default: "2000",
-        help: "the longest visitor message the assistant takes (longer: 422)",
-    },
-    Variable {
-        name: "ASSISTANT_CONVERSATION_TTL_HOURS",
-        default: "24",
-        help: "how long a conversation can be continued; it is deleted a week after it expires",
-    },
-];
+/// Declares a variable where it is read: `var!("NAME", "default", "what it does")`.
+#[macro_export]
+macro_rules! var {
+    ($name:literal, $default:literal, $help:literal) => {
+        &$crate::config::Var {
+            name: $name,
+            default: $default,
+            help: $help,
+            secret: false,
+        }
+    };
+}
+
+/// Declares a secret variable (never printed).
+#[macro_export]
+macro_rules! secret {
+    ($name:literal, $help:literal) => {
+        &$crate::config::Var {
+            name: $name,
+            default: "",
+            help: $help,
+            secret: true,
+        }
+    };
+}
+
+/// A configuration variable with a value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {name}={value:?}: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+/// What reading the configuration saw, in order: section titles and variables with the
+/// value in effect (secrets and URL passwords redacted).
+#[derive(Debug, Clone)]
+pub enum Entry {
+    Section(&'static str),
+    Var(&'static Var, String),
+}
+
+/// Reads variables from a source (the environment, or a test's map), recording each.
+pub struct Reader<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    entries: Vec<Entry>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(lookup: &'a dyn Fn(&str) -> Option<String>) -> Self {
+        Self {
+            lookup,
+            entries: Vec::new(),
+        }
+    }
+
+    pub fn entries(self) -> Vec<Entry> {
+        self.entries
+    }
+
+    /// Starts a group of variables (a heading in .env.example and the README).
+    pub fn section(&mut self, title: &'static str) {
+        self.entries.push(Entry::Section(title));
+    }
+
+    /// The raw value: the variable if set and not blank, else its default.
+    pub fn raw(&mut self, var: &'static Var) -> String {
+        let value = (self.lookup)(var.name)
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or_else(|| var.default.to_owned());
+        let shown = if var.secret {
+            if value.is_empty() {
+                String::new()
+            } else {
+                "(set, not shown)".to_owned()
+            }
+        } else if var.name.ends_with("_URL") && !value.is_empty() {
+            redact_url(&value)
+        } else {
+            value.clone()
+        };
+        self.entries.push(Entry::Var(var, shown));
+        value
+    }
+
+    pub fn parse<T: FromStr>(
+        &mut self,
+        var: &'static Var,
+        check: fn(&T) -> Result<(), String>,
+    ) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        let value = self.raw(var);
+        let parsed = value.trim().parse::<T>().map_err(|e| e.to_string());
+        parsed
+            .and_then(|v| check(&v).map(|()| v))
+            .map_err(|reason| invalid(var, &value, reason))
+    }
+
+    /// A variable that may be left empty.
+    pub fn optional(
+        &mut self,
+        var: &'static Var,
+        check: fn(&str) -> Result<(), String>,
+    ) -> Result<Option<String>, ConfigError> {
+        let value = self.raw(var);
+        let value = value.trim();
+        if value.is_empty() {
+            return Ok(None);
+        }
+        check(value).map_err(|reason| invalid(var, value, reason))?;
+        Ok(Some(value.to_owned()))
+    }
+
+    /// Whole seconds, more than zero.
+    pub fn seconds(&mut self, var: &'static Var) -> Result<Duration, ConfigError> {
+        self.parse::<u64>(var, positive).map(Duration::from_secs)
+    }
+
+    /// Whole seconds, zero allowed.
+    pub fn seconds_or_zero(&mut self, var: &'static Var) -> Result<Duration, ConfigError> {
+        self.parse::<u64>(var, any).map(Duration::from_secs)
+    }
+
+    pub fn millis(&mut self, var: &'static Var) -> Result<Duration, ConfigError> {
+        self.parse::<u64>(var, positive).map(Duration::from_millis)
+    }
+
+    /// `true`/`false` (also 1/0, yes/no, on/off).
+    pub fn flag(&mut self, var: &'static Var) -> Result<bool, ConfigError> {
+        let value = self.raw(var);
+        match value.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            _ => Err(invalid(var, &value, "expected true or false".to_owned())),
+        }
+    }
+
+    /// A rate limit: hits per window; a limit of 0 turns it off.
+    pub fn limit(&mut self, max: &'static Var, window: &'static Var) -> Result<Limit, ConfigError> {
+        Ok(Limit {
+            max: self.parse(max, any)?,
+            window: self.seconds(window)?,
+        })
+    }
+
+    pub fn list<T>(
+        &mut self,
+        var: &'static Var,
+        item: fn(&str) -> Result<T, String>,
+    ) -> Result<Vec<T>, ConfigError> {
+        let value = self.raw(var);
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| item(s).map_err(|reason| invalid(var, &value, format!("{s:?}: {reason}"))))
+            .collect()
+    }
+}
+
+fn invalid(var: &'static Var, value: &str, reason: String) -> ConfigError {
+    ConfigError {
+        name: var.name,
+        // A URL's password never reaches a message.
+        value: if var.secret {
+            "(secret)".to_owned()
+        } else if var.name.ends_with("_URL") {
+            redact_url(value)
+        } else {
+            value.to_owned()
+        },
+        reason,
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -231,57 +223,565 @@ impl FromStr for LogFormat {
     }
 }
 
+/// The database.
 #[derive(Debug, Clone)]
-pub struct Config {
-    pub database_url: SecretString,
-    pub database_max_connections: u32,
+pub struct DatabaseConfig {
+    pub url: SecretString,
+    pub max_connections: u32,
+}
+
+impl DatabaseConfig {
+    fn read(r: &mut Reader) -> Result<Self, ConfigError> {
+        r.section("Database");
+        Ok(Self {
+            url: SecretString::from(r.raw(var!(
+                "DATABASE_URL",
+                "postgres://postgres@127.0.0.1:5432/frontdesk?sslmode=disable",
+                "Postgres URL; the database is created if missing and migrated at start"
+            ))),
+            max_connections: r.parse(
+                var!("DATABASE_MAX_CONNECTIONS", "16", "connection pool size"),
+                positive,
+            )?,
+        })
+    }
+}
+
+/// The HTTP server and what every request passes through.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
     pub listen_addr: SocketAddr,
-    pub log_format: LogFormat,
+    /// Where visitors reach this API, for links in emails and replies; no trailing slash.
+    pub public_api_url: String,
     pub cors_allowed_origins: Vec<HeaderValue>,
     pub trusted_proxies: Vec<IpNet>,
     pub body_limit_bytes: usize,
     pub request_timeout: Duration,
+    pub header_read_timeout: Duration,
+    pub max_connections: usize,
     pub shutdown_delay: Duration,
     pub shutdown_grace: Duration,
-    pub content_cache_bytes: u64,
+    /// Where /metrics is served; `None`: nowhere.
+    pub metrics_addr: Option<SocketAddr>,
+}
+
+impl HttpConfig {
+    fn read(r: &mut Reader) -> Result<Self, ConfigError> {
+        r.section("HTTP");
+        let listen_addr: SocketAddr = r.parse(
+            var!(
+                "LISTEN_ADDR",
+                "127.0.0.1:8080",
+                "address and port the HTTP server binds (0.0.0.0:8080 in containers)"
+            ),
+            any,
+        )?;
+        let public_api_url = r
+            .optional(
+                var!(
+                    "PUBLIC_API_URL",
+                    "",
+                    "where visitors reach this API, for links in emails and the assistant's replies; when empty, http:// and LISTEN_ADDR (127.0.0.1 for an unspecified address)"
+                ),
+                http_url,
+            )?
+            .map_or_else(
+                || {
+                    let mut addr = listen_addr;
+                    if addr.ip().is_unspecified() {
+                        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                    }
+                    format!("http://{addr}")
+                },
+                |url| url.trim_end_matches('/').to_owned(),
+            );
+        Ok(Self {
+            listen_addr,
+            public_api_url,
+            cors_allowed_origins: r.list(
+                var!(
+                    "CORS_ALLOWED_ORIGINS",
+                    "",
+                    "comma-separated browser origins allowed to call the API, e.g. https://example.com"
+                ),
+                parse_origin,
+            )?,
+            trusted_proxies: r.list(
+                var!(
+                    "TRUSTED_PROXIES",
+                    "",
+                    "comma-separated IPs or CIDRs of proxies whose X-Forwarded-For is believed"
+                ),
+                parse_net,
+            )?,
+            body_limit_bytes: r.parse(
+                var!(
+                    "BODY_LIMIT_BYTES",
+                    "1048576",
+                    "largest accepted request body; larger ones get 413"
+                ),
+                positive,
+            )?,
+            request_timeout: r.seconds(var!(
+                "REQUEST_TIMEOUT_SECS",
+                "30",
+                "a request still running after this long gets 503"
+            ))?,
+            header_read_timeout: r.seconds(var!(
+                "HEADER_READ_TIMEOUT_SECS",
+                "15",
+                "a connection must send each request's headers within this time (also the idle limit of a kept-alive connection; keep a balancer's upstream keep-alive timeout below it)"
+            ))?,
+            max_connections: r.parse(
+                var!(
+                    "MAX_CONNECTIONS",
+                    "10000",
+                    "connections served at once; further ones wait in the listen backlog"
+                ),
+                positive,
+            )?,
+            shutdown_delay: r.seconds_or_zero(var!(
+                "SHUTDOWN_DELAY_SECS",
+                "0",
+                "after SIGTERM, seconds readiness answers 503 while still serving with `Connection: close` (5 in the image)"
+            ))?,
+            shutdown_grace: r.seconds(var!(
+                "SHUTDOWN_GRACE_SECS",
+                "20",
+                "then, seconds in-flight requests may take to finish"
+            ))?,
+            metrics_addr: r
+                .optional(
+                    var!(
+                        "METRICS_ADDR",
+                        "127.0.0.1:9464",
+                        "address of the Prometheus /metrics listener, apart from the API; `off` for none"
+                    ),
+                    socket_addr_or_off,
+                )?
+                .filter(|v| v != "off")
+                .and_then(|v| v.parse().ok()),
+        })
+    }
+}
+
+/// Logs.
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub format: LogFormat,
+}
+
+impl LogConfig {
+    fn read(r: &mut Reader) -> Result<Self, ConfigError> {
+        r.section("Logs");
+        let format = r.parse(
+            var!(
+                "LOG_FORMAT",
+                "text",
+                "`text` for terminals, `json` for log collectors"
+            ),
+            any,
+        )?;
+        // Read by tracing-subscriber itself; listed so that it is documented and printed.
+        r.raw(var!(
+            "RUST_LOG",
+            "info",
+            "log filter, e.g. `info,frontdesk=debug`"
+        ));
+        Ok(Self { format })
+    }
+}
+
+/// The blog and the public content cache.
+#[derive(Debug, Clone)]
+pub struct ContentConfig {
+    pub cache_bytes: u64,
     pub scheduler_interval: Duration,
     pub share_counter_shards: i16,
-    pub public_api_url: String,
-    pub signing_secret: SecretString,
+    pub share_limit: Limit,
+}
+
+impl ContentConfig {
+    fn read(r: &mut Reader) -> Result<Self, ConfigError> {
+        r.section("Content");
+        Ok(Self {
+            cache_bytes: r.parse::<u64>(
+                var!(
+                    "CONTENT_CACHE_MB",
+                    "8",
+                    "memory for cached public content, in MiB (a post page is a few KiB; the rest holds lists, feeds and searches, least used out first)"
+                ),
+                positive,
+            )? << 20,
+            scheduler_interval: r.seconds(var!(
+                "SCHEDULER_INTERVAL_SECS",
+                "1",
+                "how often each replica publishes scheduled posts that are due"
+            ))?,
+            share_counter_shards: r.parse(
+                var!(
+                    "SHARE_COUNTER_SHARDS",
+                    "16",
+                    "rows each post's share count per network is spread over, so bursts do not queue on one row"
+                ),
+                shard_count,
+            )?,
+            share_limit: r.limit(
+                var!(
+                    "SHARE_RATE_LIMIT",
+                    "30",
+                    "share clicks counted per client IP (an IPv6 /64) within SHARE_RATE_WINDOW_SECS; more answer 429; 0 turns the limit off"
+                ),
+                var!("SHARE_RATE_WINDOW_SECS", "600", "the window of SHARE_RATE_LIMIT"),
+            )?,
+        })
+    }
+}
+
+/// Outgoing mail.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
     pub smtp_url: Option<SecretString>,
-    pub mail_from: String,
+    pub from: String,
     pub team_email: Option<String>,
-    pub form_rate_limit: u32,
-    pub form_rate_window: Duration,
-    pub outbox_workers: usize,
-    pub outbox_poll: Duration,
-    pub outbox_max_attempts: i32,
-    pub outbox_retry_base: Duration,
+}
+
+impl MailConfig {
+    fn read(r: &mut Reader) -> Result<Self, ConfigError> {
+        r.section("Mail");
+        Ok(Self {
+            smtp_url: r
+                .optional(
+                    var!(
+                        "SMTP_URL",
+                        "",
+                        "SMTP server, e.g. smtps://user:password@mail.example.com; without it mail is kept and readable at GET /v1/admin/emails"
+                    ),
+                    smtp_url,
+                )?
+                .map(SecretString::from),
+            from: r
+                .parse::<lettre::message::Mailbox>(
+                    var!(
+                        "MAIL_FROM",
+                        "frontdesk <frontdesk@localhost>",
+                        "the From of every email"
+                    ),
+                    any,
+                )?
+                .to_string(),
+            team_email: r.optional(
+                var!(
+                    "TEAM_EMAIL",
+                    "",
+                    "who is told about new leads; the site profile's contact email when empty"
+                ),
+                email,
+            )?,
+        })
+    }
+}
+
+/// The job runner and webhook deliveries.
+#[derive(Debug, Clone)]
+pub struct OutboxConfig {
+    pub workers: usize,
+    pub poll: Duration,
+    pub max_attempts: i32,
+    pub retry_base: Duration,
     pub webhook_timeout: Duration,
+    /// Webhook receivers may be on loopback, link-local or private addresses.
+    pub webhook_allow_private: bool,
+}
+
+impl OutboxConfig {
+    fn read(r: &mut Reader) -> Result<Self, ConfigError> {
+        r.section("Outbox and webhooks");
+        Ok(Self {
+            workers: r.parse(
+                var!(
+                    "OUTBOX_WORKERS",
+                    "2",
+                    "concurrent deliveries (emails, webhooks) per replica"
+                ),
+                positive,
+            )?,
+            poll: r.millis(var!(
+                "OUTBOX_POLL_MS",
+                "1000",
+                "how often idle workers look for due jobs (new jobs wake them at once)"
+            ))?,
+            max_attempts: r.parse(
+                var!(
+                    "OUTBOX_MAX_ATTEMPTS",
+                    "8",
+                    "failed deliveries before a job is parked for an admin to retry"
+                ),
+                positive,
+            )?,
+            retry_base: r.millis(var!(
+                "OUTBOX_RETRY_BASE_MS",
+                "2000",
+                "the first retry's delay; each further one doubles (at most an hour)"
+            ))?,
+            webhook_timeout: r.seconds(var!(
+                "WEBHOOK_TIMEOUT_SECS",
+                "10",
+                "how long a webhook receiver has to answer"
+            ))?,
+            webhook_allow_private: r.flag(var!(
+                "WEBHOOK_ALLOW_PRIVATE",
+                "false",
+                "allow webhook receivers on loopback, link-local and private addresses (tests, on-premises receivers); otherwise only public addresses, checked after DNS resolution"
+            ))?,
+        })
+    }
+}
+
+/// Lead capture.
+#[derive(Debug, Clone)]
+pub struct LeadsConfig {
+    pub form_limit: Limit,
+}
+
+impl LeadsConfig {
+    fn read(r: &mut Reader) -> Result<Self, ConfigError> {
+        r.section("Forms");
+        Ok(Self {
+            form_limit: r.limit(
+                var!(
+                    "FORM_RATE_LIMIT",
+                    "10",
+                    "submissions of each public form (consultation, plan, newsletter) per client IP within FORM_RATE_WINDOW_SECS; more answer 429; 0 turns the limit off"
+                ),
+                var!("FORM_RATE_WINDOW_SECS", "600", "the window of FORM_RATE_LIMIT"),
+            )?,
+        })
+    }
+}
+
+/// Booking calls.
+#[derive(Debug, Clone)]
+pub struct SchedulingConfig {
+    pub booking_limit: Limit,
+    pub change_limit: Limit,
+    pub bookings_per_email_per_day: u32,
+}
+
+impl SchedulingConfig {
+    fn read(r: &mut Reader) -> Result<Self, ConfigError> {
+        r.section("Bookings");
+        Ok(Self {
+            booking_limit: r.limit(
+                var!(
+                    "BOOKING_RATE_LIMIT",
+                    "10",
+                    "bookings per client IP within BOOKING_RATE_WINDOW_SECS; more answer 429; 0 turns the limit off"
+                ),
+                var!(
+                    "BOOKING_RATE_WINDOW_SECS",
+                    "3600",
+                    "the window of BOOKING_RATE_LIMIT"
+                ),
+            )?,
+            change_limit: r.limit(
+                var!(
+                    "BOOKING_CHANGE_RATE_LIMIT",
+                    "20",
+                    "cancellations and reschedules per client IP within BOOKING_CHANGE_RATE_WINDOW_SECS; 0 turns the limit off"
+                ),
+                var!(
+                    "BOOKING_CHANGE_RATE_WINDOW_SECS",
+                    "3600",
+                    "the window of BOOKING_CHANGE_RATE_LIMIT"
+                ),
+            )?,
+            bookings_per_email_per_day: r.parse(
+                var!(
+                    "BOOKINGS_PER_EMAIL_PER_DAY",
+                    "3",
+                    "calls one email address may book per day, whatever the IP; 0 turns the cap off"
+                ),
+                any,
+            )?,
+        })
+    }
+}
+
+/// Admin sign-in.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
     pub session_ttl: Duration,
     pub login_max_failures: u32,
     pub login_failure_window: Duration,
-    pub assistant_llm_url: Option<String>,
-    pub assistant_llm_model: String,
-    pub assistant_llm_key: SecretString,
-    pub assistant_llm_timeout: Duration,
-    pub assistant_rate_limit: u32,
-    pub assistant_rate_window: Duration,
-    pub assistant_messages_per_minute: u32,
-    /// The window of `assistant_messages_per_minute`: a minute (not a variable; tests widen it
-    /// so that no window boundary falls inside them).
-    pub assistant_message_window: Duration,
-    pub assistant_max_message_chars: usize,
-    pub assistant_ttl: Duration,
 }
 
-/// A configuration variable with a value that cannot be used.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid configuration: {name}={value:?}: {reason}")]
-pub struct ConfigError {
-    pub name: &'static str,
-    pub value: String,
-    pub reason: String,
+impl AuthConfig {
+    fn read(r: &mut Reader) -> Result<Self, ConfigError> {
+        r.section("Admin sign-in");
+        Ok(Self {
+            session_ttl: r.seconds(var!(
+                "SESSION_TTL_SECS",
+                "43200",
+                "lifetime of a login token"
+            ))?,
+            login_max_failures: r.parse(
+                var!(
+                    "LOGIN_MAX_FAILURES",
+                    "5",
+                    "failed logins for one email within the window before further attempts are slowed to one per window/max (4× as many per client IP, then 429)"
+                ),
+                positive,
+            )?,
+            login_failure_window: r.seconds(var!(
+                "LOGIN_FAILURE_WINDOW_SECS",
+                "900",
+                "the window over which failed logins are counted"
+            ))?,
+        })
+    }
+}
+
+/// The on-site assistant.
+#[derive(Debug, Clone)]
+pub struct AssistantConfig {
+    pub llm_url: Option<String>,
+    pub llm_model: String,
+    pub llm_key: SecretString,
+    pub llm_timeout: Duration,
+    pub rate_limit: Limit,
+    pub messages_per_minute: u32,
+    /// The window of `messages_per_minute`: a minute (not a variable; tests widen it so
+    /// that no window boundary falls inside them).
+    pub message_window: Duration,
+    pub max_message_chars: usize,
+    pub ttl: Duration,
+    pub read_limit: Limit,
+}
+
+impl AssistantConfig {
+    fn read(r: &mut Reader) -> Result<Self, ConfigError> {
+        r.section("Assistant");
+        Ok(Self {
+            llm_url: r
+                .optional(
+                    var!(
+                        "ASSISTANT_LLM_URL",
+                        "",
+                        "an OpenAI-compatible chat-completions API, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1; empty: the built-in engine answers alone"
+                    ),
+                    llm_url,
+                )?
+                .map(|u| u.trim_end_matches('/').to_owned()),
+            llm_model: r.raw(var!(
+                "ASSISTANT_LLM_MODEL",
+                "gpt-4o-mini",
+                "the model asked"
+            )),
+            llm_key: SecretString::from(r.raw(secret!(
+                "ASSISTANT_LLM_KEY",
+                "the model API's key, sent as a bearer token"
+            ))),
+            llm_timeout: r.seconds(var!(
+                "ASSISTANT_LLM_TIMEOUT_SECS",
+                "20",
+                "one model request's limit before the built-in engine answers"
+            ))?,
+            rate_limit: r.limit(
+                var!(
+                    "ASSISTANT_RATE_LIMIT",
+                    "200",
+                    "conversations started plus messages sent per client IP within ASSISTANT_RATE_WINDOW_SECS; 0 turns the limit off"
+                ),
+                var!(
+                    "ASSISTANT_RATE_WINDOW_SECS",
+                    "3600",
+                    "the window of ASSISTANT_RATE_LIMIT"
+                ),
+            )?,
+            messages_per_minute: r.parse(
+                var!(
+                    "ASSISTANT_MESSAGES_PER_MINUTE",
+                    "20",
+                    "messages one conversation may send per minute; 0 turns the limit off"
+                ),
+                any,
+            )?,
+            message_window: Duration::from_secs(60),
+            max_message_chars: r.parse(
+                var!(
+                    "ASSISTANT_MAX_MESSAGE_CHARS",
+                    "2000",
+                    "the longest visitor message taken (longer: 422)"
+                ),
+                positive,
+            )?,
+            ttl: Duration::from_secs(
+                r.parse::<u64>(
+                    var!(
+                        "ASSISTANT_CONVERSATION_TTL_HOURS",
+                        "24",
+                        "how long a conversation can be continued; it is deleted a week after it expires"
+                    ),
+                    positive,
+                )? * 3600,
+            ),
+            read_limit: r.limit(
+                var!(
+                    "ASSISTANT_READ_RATE_LIMIT",
+                    "120",
+                    "conversation history reads per client IP within ASSISTANT_READ_RATE_WINDOW_SECS; 0 turns the limit off"
+                ),
+                var!(
+                    "ASSISTANT_READ_RATE_WINDOW_SECS",
+                    "60",
+                    "the window of ASSISTANT_READ_RATE_LIMIT"
+                ),
+            )?,
+        })
+    }
+}
+
+/// What is kept, and for how long.
+#[derive(Debug, Clone)]
+pub struct RetentionConfig {
+    /// Done outbox jobs (with the emails they held), webhook delivery logs and cancelled or
+    /// past bookings older than this are deleted.
+    pub days: u32,
+}
+
+impl RetentionConfig {
+    fn read(r: &mut Reader) -> Result<Self, ConfigError> {
+        r.section("Retention");
+        Ok(Self {
+            days: r.parse(
+                var!(
+                    "RETENTION_DAYS",
+                    "90",
+                    "days kept: sent emails and delivered webhooks (done outbox jobs), webhook delivery logs, cancelled bookings and bookings long past; expired sessions go after a day"
+                ),
+                positive,
+            )?,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub http: HttpConfig,
+    pub log: LogConfig,
+    /// Signs links in emails; `None`: a random secret made on first start and kept in the
+    /// database, so every replica shares it.
+    pub signing_secret: Option<SecretString>,
+    pub content: ContentConfig,
+    pub mail: MailConfig,
+    pub outbox: OutboxConfig,
+    pub leads: LeadsConfig,
+    pub scheduling: SchedulingConfig,
+    pub auth: AuthConfig,
+    pub assistant: AssistantConfig,
+    pub retention: RetentionConfig,
 }
 
 impl Config {
@@ -291,215 +791,100 @@ impl Config {
 
     /// Builds the configuration from any source of variables (the environment, or a test's map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let vars = Vars { lookup: &lookup };
+        Self::read(&mut Reader::new(&lookup))
+    }
+
+    fn read(r: &mut Reader) -> Result<Self, ConfigError> {
+        let database = DatabaseConfig::read(r)?;
+        let http = HttpConfig::read(r)?;
+        let log = LogConfig::read(r)?;
+        r.section("Secrets");
+        let signing_secret = Some(r.raw(secret!(
+            "SIGNING_SECRET",
+            "signs links in emails (unsubscribe); when empty, a random secret is made on first start and kept in the database, shared by every replica"
+        )))
+        .filter(|s| !s.is_empty())
+        .map(SecretString::from);
         Ok(Self {
-            database_url: SecretString::from(vars.raw("DATABASE_URL")),
-            database_max_connections: vars.parse("DATABASE_MAX_CONNECTIONS", positive)?,
-            listen_addr: vars.parse("LISTEN_ADDR", any)?,
-            log_format: vars.parse("LOG_FORMAT", any)?,
-            cors_allowed_origins: vars.list("CORS_ALLOWED_ORIGINS", parse_origin)?,
-            trusted_proxies: vars.list("TRUSTED_PROXIES", parse_net)?,
-            body_limit_bytes: vars.parse("BODY_LIMIT_BYTES", positive)?,
-            request_timeout: vars.seconds("REQUEST_TIMEOUT_SECS")?,
-            shutdown_delay: vars
-                .parse::<u64>("SHUTDOWN_DELAY_SECS", any)
-                .map(Duration::from_secs)?,
-            shutdown_grace: vars.seconds("SHUTDOWN_GRACE_SECS")?,
-            content_cache_bytes: vars.parse::<u64>("CONTENT_CACHE_MB", positive)? << 20,
-            scheduler_interval: vars.seconds("SCHEDULER_INTERVAL_SECS")?,
-            share_counter_shards: vars.parse("SHARE_COUNTER_SHARDS", shard_count)?,
-            public_api_url: vars
-                .parse::<url::Url>("PUBLIC_API_URL", http_url)?
-                .as_str()
-                .trim_end_matches('/')
-                .to_owned(),
-            signing_secret: SecretString::from(vars.raw("SIGNING_SECRET")),
-            smtp_url: vars.optional("SMTP_URL", smtp_url)?.map(SecretString::from),
-            mail_from: vars
-                .parse::<lettre::message::Mailbox>("MAIL_FROM", any)?
-                .to_string(),
-            team_email: vars.optional("TEAM_EMAIL", email)?,
-            form_rate_limit: vars.parse("FORM_RATE_LIMIT", any)?,
-            form_rate_window: vars.seconds("FORM_RATE_WINDOW_SECS")?,
-            outbox_workers: vars.parse("OUTBOX_WORKERS", positive)?,
-            outbox_poll: Duration::from_millis(vars.parse("OUTBOX_POLL_MS", positive)?),
-            outbox_max_attempts: vars.parse("OUTBOX_MAX_ATTEMPTS", positive)?,
-            outbox_retry_base: Duration::from_millis(vars.parse("OUTBOX_RETRY_BASE_MS", positive)?),
-            webhook_timeout: vars.seconds("WEBHOOK_TIMEOUT_SECS")?,
-            session_ttl: vars.seconds("SESSION_TTL_SECS")?,
-            login_max_failures: vars.parse("LOGIN_MAX_FAILURES", positive)?,
-            login_failure_window: vars.seconds("LOGIN_FAILURE_WINDOW_SECS")?,
-            assistant_llm_url: vars
-                .optional("ASSISTANT_LLM_URL", llm_url)?
-                .map(|u| u.trim_end_matches('/').to_owned()),
-            assistant_llm_model: vars.raw("ASSISTANT_LLM_MODEL"),
-            assistant_llm_key: SecretString::from(vars.raw("ASSISTANT_LLM_KEY")),
-            assistant_llm_timeout: vars.seconds("ASSISTANT_LLM_TIMEOUT_SECS")?,
-            assistant_rate_limit: vars.parse("ASSISTANT_RATE_LIMIT", any)?,
-            assistant_rate_window: vars.seconds("ASSISTANT_RATE_WINDOW_SECS")?,
-            assistant_messages_per_minute: vars.parse("ASSISTANT_MESSAGES_PER_MINUTE", any)?,
-            assistant_message_window: Duration::from_secs(60),
-            assistant_max_message_chars: vars.parse("ASSISTANT_MAX_MESSAGE_CHARS", positive)?,
-            assistant_ttl: Duration::from_secs(
-                vars.parse::<u64>("ASSISTANT_CONVERSATION_TTL_HOURS", positive)? * 3600,
-            ),
+            database,
+            http,
+            log,
+            signing_secret,
+            content: ContentConfig::read(r)?,
+            mail: MailConfig::read(r)?,
+            outbox: OutboxConfig::read(r)?,
+            leads: LeadsConfig::read(r)?,
+            scheduling: SchedulingConfig::read(r)?,
+            auth: AuthConfig::read(r)?,
+            assistant: AssistantConfig::read(r)?,
+            retention: RetentionConfig::read(r)?,
         })
     }
 
     /// The defaults, with another database: what tests use.
     pub fn with_database_url(url: &str) -> Self {
         let mut config = Self::from_lookup(|_| None).expect("the defaults are valid");
-        config.database_url = SecretString::from(url.to_owned());
+        config.database.url = SecretString::from(url.to_owned());
         config
     }
+}
 
-    /// Every variable with its effective value, secrets redacted, for `frontdesk config`.
-    pub fn redacted(&self) -> Vec<(&'static str, String)> {
-        let join = |items: Vec<String>| items.join(",");
-        vec![
-            (
-                "DATABASE_URL",
-                redact_url(self.database_url.expose_secret()),
-            ),
-            (
-                "DATABASE_MAX_CONNECTIONS",
-                self.database_max_connections.to_string(),
-            ),
-            ("LISTEN_ADDR", self.listen_addr.to_string()),
-            (
-                "LOG_FORMAT",
-                match self.log_format {
-                    LogFormat::Text => "text".into(),
-                    LogFormat::Json => "json".into(),
-                },
-            ),
-            (
-                "RUST_LOG",
-                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
-            ),
-            (
-                "CORS_ALLOWED_ORIGINS",
-                join(
-                    self.cors_allowed_origins
-                        .iter()
-                        .map(|o| o.to_str().unwrap_or_default().to_owned())
-                        .collect(),
-                ),
-            ),
-            (
-                "TRUSTED_PROXIES",
-                join(
-                    self.trusted_proxies
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect(),
-                ),
-            ),
-            ("BODY_LIMIT_BYTES", self.body_limit_bytes.to_string()),
-            (
-                "REQUEST_TIMEOUT_SECS",
-                self.request_timeout.as_secs().to_string(),
-            ),
-            (
-                "SHUTDOWN_DELAY_SECS",
-                self.shutdown_delay.as_secs().to_string(),
-            ),
-            (
-                "SHUTDOWN_GRACE_SECS",
-                self.shutdown_grace.as_secs().to_string(),
-            ),
-            (
-                "CONTENT_CACHE_MB",
-                (self.content_cache_bytes >> 20).to_string(),
-            ),
-            (
-                "SCHEDULER_INTERVAL_SECS",
-                self.scheduler_interval.as_secs().to_string(),
-            ),
-            (
-                "SHARE_COUNTER_SHARDS",
-                self.share_counter_shards.to_string(),
-            ),
-            ("PUBLIC_API_URL", self.public_api_url.clone()),
-            (
-                "SIGNING_SECRET",
-                if self.signing_secret.expose_secret().is_empty() {
-                    "(not set: a development secret is used)".into()
-                } else {
-                    "(set, not shown)".into()
-                },
-            ),
-            (
-                "SMTP_URL",
-                self.smtp_url
-                    .as_ref()
-                    .map_or_else(String::new, |u| redact_url(u.expose_secret())),
-            ),
-            ("MAIL_FROM", self.mail_from.clone()),
-            ("TEAM_EMAIL", self.team_email.clone().unwrap_or_default()),
-            ("FORM_RATE_LIMIT", self.form_rate_limit.to_string()),
-            (
-                "FORM_RATE_WINDOW_SECS",
-                self.form_rate_window.as_secs().to_string(),
-            ),
-            ("OUTBOX_WORKERS", self.outbox_workers.to_string()),
-            ("OUTBOX_POLL_MS", self.outbox_poll.as_millis().to_string()),
-            ("OUTBOX_MAX_ATTEMPTS", self.outbox_max_attempts.to_string()),
-            (
-                "OUTBOX_RETRY_BASE_MS",
-                self.outbox_retry_base.as_millis().to_string(),
-            ),
-            (
-                "WEBHOOK_TIMEOUT_SECS",
-                self.webhook_timeout.as_secs().to_string(),
-            ),
-            ("SESSION_TTL_SECS", self.session_ttl.as_secs().to_string()),
-            ("LOGIN_MAX_FAILURES", self.login_max_failures.to_string()),
-            (
-                "LOGIN_FAILURE_WINDOW_SECS",
-                self.login_failure_window.as_secs().to_string(),
-            ),
-            (
-                "ASSISTANT_LLM_URL",
-                self.assistant_llm_url
-                    .as_deref()
-                    .map_or_else(String::new, redact_url),
-            ),
-            ("ASSISTANT_LLM_MODEL", self.assistant_llm_model.clone()),
-            (
-                "ASSISTANT_LLM_KEY",
-                if self.assistant_llm_key.expose_secret().is_empty() {
-                    String::new()
-                } else {
-                    "(set, not shown)".into()
-                },
-            ),
-            (
-                "ASSISTANT_LLM_TIMEOUT_SECS",
-                self.assistant_llm_timeout.as_secs().to_string(),
-            ),
-            (
-                "ASSISTANT_RATE_LIMIT",
-                self.assistant_rate_limit.to_string(),
-            ),
-            (
-                "ASSISTANT_RATE_WINDOW_SECS",
-                self.assistant_rate_window.as_secs().to_string(),
-            ),
-            (
-                "ASSISTANT_MESSAGES_PER_MINUTE",
-                self.assistant_messages_per_minute.to_string(),
-            ),
-            (
-                "ASSISTANT_MAX_MESSAGE_CHARS",
-                self.assistant_max_message_chars.to_string(),
-            ),
-            (
-                "ASSISTANT_CONVERSATION_TTL_HOURS",
-                (self.assistant_ttl.as_secs() / 3600).to_string(),
-            ),
-        ]
+/// Every variable with the value in effect (secrets redacted), grouped, for `frontdesk config`.
+/// Reading stops at the first invalid value, which is returned instead.
+pub fn describe(lookup: impl Fn(&str) -> Option<String>) -> Result<Vec<Entry>, ConfigError> {
+    let mut reader = Reader::new(&lookup);
+    Config::read(&mut reader)?;
+    Ok(reader.entries())
+}
+
+/// Every variable, in order.
+pub fn variables() -> Vec<&'static Var> {
+    describe(|_| None)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|entry| match entry {
+            Entry::Var(var, _) => Some(var),
+            Entry::Section(_) => None,
+        })
+        .collect()
+}
+
+/// The text of `.env.example`: every variable with its default and meaning.
+pub fn env_example() -> String {
+    let mut out = String::from(
+        "# frontdesk reads its configuration from environment variables; every one has a default\n\
+         # that works on a developer machine. `frontdesk config` prints the effective values, and\n\
+         # `frontdesk config --env-example` prints this file.\n",
+    );
+    for entry in describe(|_| None).unwrap_or_default() {
+        match entry {
+            Entry::Section(title) => out.push_str(&format!("\n## {title}\n")),
+            Entry::Var(var, _) => {
+                out.push_str(&format!("# {}\n{}={}\n", var.help, var.name, var.default));
+            }
+        }
     }
+    out
+}
+
+/// The README's configuration table.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| Variable | Default | Meaning |\n| --- | --- | --- |\n");
+    for entry in describe(|_| None).unwrap_or_default() {
+        if let Entry::Var(var, _) = entry {
+            let default = if var.default.is_empty() {
+                "(none)".to_owned()
+            } else {
+                format!("`{}`", var.default)
+            };
+            out.push_str(&format!(
+                "| `{}` | {default} | {} |\n",
+                var.name,
+                var.help.replace('|', "\\|")
+            ));
+        }
+    }
+    out
 }
 
 /// Replaces the password of a URL, if any, so it can be printed.
@@ -515,96 +900,11 @@ pub fn redact_url(raw: &str) -> String {
     }
 }
 
-struct Vars<'a> {
-    lookup: &'a dyn Fn(&str) -> Option<String>,
-}
-
-impl Vars<'_> {
-    fn raw(&self, name: &'static str) -> String {
-        (self.lookup)(name)
-            .filter(|v| !v.trim().is_empty())
-            .unwrap_or_else(|| default_of(name).to_owned())
-    }
-
-    fn parse<T: FromStr>(
-        &self,
-        name: &'static str,
-        check: fn(&T) -> Result<(), String>,
-    ) -> Result<T, ConfigError>
-    where
-        T::Err: std::fmt::Display,
-    {
-        let value = self.raw(name);
-        let parsed = value.trim().parse::<T>().map_err(|e| e.to_string());
-        parsed
-            .and_then(|v| check(&v).map(|()| v))
-            .map_err(|reason| ConfigError {
-                name,
-                value,
-                reason,
-            })
-    }
-
-    /// A variable that may be left empty.
-    fn optional(
-        &self,
-        name: &'static str,
-        check: fn(&str) -> Result<(), String>,
-    ) -> Result<Option<String>, ConfigError> {
-        let value = self.raw(name);
-        let value = value.trim();
-        if value.is_empty() {
-            return Ok(None);
-        }
-        check(value).map_err(|reason| ConfigError {
-            name,
-            value: if name.ends_with("_URL") {
-                redact_url(value)
-            } else {
-                value.to_owned()
-            },
-            reason,
-        })?;
-        Ok(Some(value.to_owned()))
-    }
-
-    fn seconds(&self, name: &'static str) -> Result<Duration, ConfigError> {
-        self.parse::<u64>(name, positive).map(Duration::from_secs)
-    }
-
-    fn list<T>(
-        &self,
-        name: &'static str,
-        item: fn(&str) -> Result<T, String>,
-    ) -> Result<Vec<T>, ConfigError> {
-        let value = self.raw(name);
-        value
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                item(s).map_err(|reason| ConfigError {
-                    name,
-                    value: value.clone(),
-                    reason: format!("{s:?}: {reason}"),
-                })
-            })
-            .collect()
-    }
-}
-
-fn default_of(name: &str) -> &'static str {
-    VARIABLES
-        .iter()
-        .find(|v| v.name == name)
-        .map_or("", |v| v.default)
-}
-
-fn any<T>(_: &T) -> Result<(), String> {
+pub fn any<T>(_: &T) -> Result<(), String> {
     Ok(())
 }
 
-fn positive<T: PartialEq + Default>(value: &T) -> Result<(), String> {
+pub fn positive<T: PartialEq + Default>(value: &T) -> Result<(), String> {
     if *value == T::default() {
         Err("must be greater than zero".into())
     } else {
@@ -612,7 +912,8 @@ fn positive<T: PartialEq + Default>(value: &T) -> Result<(), String> {
     }
 }
 
-fn http_url(url: &url::Url) -> Result<(), String> {
+fn http_url(value: &str) -> Result<(), String> {
+    let url = url::Url::parse(value).map_err(|e| e.to_string())?;
     if matches!(url.scheme(), "http" | "https") && url.host().is_some() {
         Ok(())
     } else {
@@ -630,16 +931,21 @@ fn smtp_url(value: &str) -> Result<(), String> {
 }
 
 fn llm_url(value: &str) -> Result<(), String> {
-    let url = url::Url::parse(value).map_err(|e| e.to_string())?;
-    http_url(&url)
+    http_url(value)
+}
+
+fn socket_addr_or_off(value: &str) -> Result<(), String> {
+    if value == "off" || value.parse::<SocketAddr>().is_ok() {
+        Ok(())
+    } else {
+        Err("expected an address and port like 127.0.0.1:9464, or `off`".into())
+    }
 }
 
 fn email(value: &str) -> Result<(), String> {
-    if crate::validation::is_valid_email(value) {
-        Ok(())
-    } else {
-        Err("expected an email address".into())
-    }
+    crate::validation::parse_email(value)
+        .map(|_| ())
+        .map_err(|_| "expected an email address like team@example.com".into())
 }
 
 fn shard_count(value: &i16) -> Result<(), String> {
@@ -664,6 +970,12 @@ fn parse_net(s: &str) -> Result<IpNet, String> {
         .map_err(|_| "expected an IP address or a CIDR like 10.0.0.0/8".into())
 }
 
+impl DatabaseConfig {
+    pub fn url(&self) -> &str {
+        self.url.expose_secret()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -677,58 +989,109 @@ mod tests {
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
+    fn shown(vars: &[(&str, &str)]) -> String {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        format!(
+            "{:?}",
+            describe(|name| map.get(name).cloned()).expect("valid")
+        )
+    }
+
     #[test]
     fn defaults_work_on_a_developer_machine() {
         let c = config(&[]).expect("defaults");
-        assert_eq!(c.database_url.expose_secret(), DEFAULT_DATABASE_URL);
-        assert_eq!(c.listen_addr.to_string(), "127.0.0.1:8080");
-        assert_eq!(c.body_limit_bytes, 1024 * 1024);
-        assert!(c.cors_allowed_origins.is_empty());
+        assert_eq!(
+            c.database.url(),
+            "postgres://postgres@127.0.0.1:5432/frontdesk?sslmode=disable"
+        );
+        assert_eq!(c.http.listen_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.http.body_limit_bytes, 1024 * 1024);
+        assert!(c.http.cors_allowed_origins.is_empty());
+        assert_eq!(
+            c.http.metrics_addr.map(|a| a.to_string()).as_deref(),
+            Some("127.0.0.1:9464")
+        );
+        assert!(c.signing_secret.is_none());
     }
 
     #[test]
-    fn every_variable_has_a_default_entry_and_is_printed() {
-        let c = config(&[]).expect("defaults");
-        let printed: Vec<_> = c.redacted().into_iter().map(|(n, _)| n).collect();
-        let declared: Vec<_> = VARIABLES.iter().map(|v| v.name).collect();
-        assert_eq!(printed, declared);
-    }
-
-    #[test]
-    fn env_example_lists_every_variable() {
-        let example = include_str!("../.env.example");
-        let listed: Vec<&str> = example
-            .lines()
-            .map(|l| l.trim_start_matches("# "))
-            .filter_map(|l| l.split_once('=').map(|(name, _)| name))
-            .collect();
-        for variable in VARIABLES {
-            assert!(
-                listed.contains(&variable.name),
-                "{} is missing from .env.example",
-                variable.name
-            );
-        }
-    }
-
-    #[test]
-    fn the_model_key_is_never_printed() {
+    fn the_public_url_follows_the_listen_address_unless_set() {
+        let c = config(&[("LISTEN_ADDR", "127.0.0.1:9191")]).expect("valid");
+        assert_eq!(c.http.public_api_url, "http://127.0.0.1:9191");
+        let c = config(&[("LISTEN_ADDR", "0.0.0.0:8080")]).expect("valid");
+        assert_eq!(c.http.public_api_url, "http://127.0.0.1:8080");
         let c = config(&[
-            ("ASSISTANT_LLM_URL", "https://user:pw@llm.example.com/v1/"),
-            ("ASSISTANT_LLM_KEY", "sk-very-secret"),
+            ("LISTEN_ADDR", "0.0.0.0:8080"),
+            ("PUBLIC_API_URL", "https://api.example.com/"),
         ])
         .expect("valid");
+        assert_eq!(c.http.public_api_url, "https://api.example.com");
+    }
+
+    #[test]
+    fn every_variable_is_declared_once() {
+        let names: Vec<_> = variables().iter().map(|v| v.name).collect();
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(names.len(), unique.len(), "{names:?}");
+        assert!(names.len() > 40, "{names:?}");
+    }
+
+    #[test]
+    fn env_example_is_made_from_the_declarations() {
         assert_eq!(
-            c.assistant_llm_url.as_deref(),
-            Some("https://user:pw@llm.example.com/v1")
+            include_str!("../.env.example"),
+            env_example(),
+            "regenerate it: cargo run -q -- config --env-example > .env.example"
         );
-        let printed = format!("{:?}", c.redacted());
+    }
+
+    #[test]
+    fn the_readme_table_is_made_from_the_declarations() {
+        let readme = include_str!("../README.md");
+        let table = markdown_table();
         assert!(
-            !printed.contains("sk-very-secret") && !printed.contains(":pw@"),
-            "{printed}"
+            readme.contains(&table),
+            "README.md's configuration table differs; regenerate it with `cargo run -q -- config --markdown`:\n{table}"
         );
+    }
+
+    #[test]
+    fn secrets_are_never_shown() {
+        let printed = shown(&[
+            ("ASSISTANT_LLM_URL", "https://user:pw@llm.example.com/v1/"),
+            ("ASSISTANT_LLM_KEY", "sk-very-secret"),
+            ("SIGNING_SECRET", "a-signing-secret-of-some-length"),
+            ("SMTP_URL", "smtps://mailer:s3cret@mail.example.com"),
+            ("DATABASE_URL", "postgres://app:hunter22@db:5432/frontdesk"),
+        ]);
+        for secret in [
+            "sk-very-secret",
+            ":pw@",
+            "a-signing-secret",
+            "s3cret",
+            "hunter22",
+        ] {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
         let bad = config(&[("ASSISTANT_LLM_URL", "ftp://user:pw@x")]).expect_err("not http");
         assert!(!bad.to_string().contains(":pw@"), "{bad}");
+        let bad = config(&[("SMTP_URL", "ftp://mailer:s3cret@mail.example.com")])
+            .expect_err("bad scheme");
+        assert!(!bad.to_string().contains("s3cret"), "{bad}");
+    }
+
+    #[test]
+    fn the_model_url_loses_its_trailing_slash() {
+        let c = config(&[("ASSISTANT_LLM_URL", "https://llm.example.com/v1/")]).expect("valid");
+        assert_eq!(
+            c.assistant.llm_url.as_deref(),
+            Some("https://llm.example.com/v1")
+        );
     }
 
     #[test]
@@ -743,6 +1106,9 @@ mod tests {
             ("SMTP_URL", "http://mail.example.com"),
             ("PUBLIC_API_URL", "not a url"),
             ("MAIL_FROM", "nobody"),
+            ("METRICS_ADDR", "everywhere"),
+            ("WEBHOOK_ALLOW_PRIVATE", "maybe"),
+            ("TEAM_EMAIL", "Team <team@example.com>"),
         ];
         for (name, value) in cases {
             let err = config(&[(name, value)]).expect_err(name);
@@ -752,28 +1118,24 @@ mod tests {
     }
 
     #[test]
-    fn lists_are_parsed() {
+    fn lists_limits_and_flags_are_parsed() {
         let c = config(&[
             ("TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1"),
             (
                 "CORS_ALLOWED_ORIGINS",
                 "https://example.com/,http://localhost:3000",
             ),
+            ("FORM_RATE_LIMIT", "0"),
+            ("WEBHOOK_ALLOW_PRIVATE", "true"),
+            ("METRICS_ADDR", "off"),
         ])
         .expect("valid");
-        assert_eq!(c.trusted_proxies.len(), 2);
-        assert_eq!(c.cors_allowed_origins[0], "https://example.com");
-        assert_eq!(c.cors_allowed_origins[1], "http://localhost:3000");
-    }
-
-    #[test]
-    fn smtp_passwords_are_never_printed() {
-        let c = config(&[("SMTP_URL", "smtps://mailer:s3cret@mail.example.com")]).expect("valid");
-        let printed = format!("{:?}", c.redacted());
-        assert!(!printed.contains("s3cret"), "{printed}");
-        let err = config(&[("SMTP_URL", "ftp://mailer:s3cret@mail.example.com")])
-            .expect_err("bad scheme");
-        assert!(!err.to_string().contains("s3cret"), "{err}");
+        assert_eq!(c.http.trusted_proxies.len(), 2);
+        assert_eq!(c.http.cors_allowed_origins[0], "https://example.com");
+        assert_eq!(c.http.cors_allowed_origins[1], "http://localhost:3000");
+        assert_eq!(c.leads.form_limit.max, 0);
+        assert!(c.outbox.webhook_allow_private);
+        assert!(c.http.metrics_addr.is_none());
     }
 
     #[test]

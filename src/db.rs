@@ -53,7 +53,7 @@ fn unreachable(target: &str, err: &sqlx::Error) -> DbSetupError {
 
 /// Opens the pool, creating the database first if it does not exist yet.
 pub async fn connect(config: &Config) -> Result<PgPool, DbSetupError> {
-    let url = config.database_url.expose_secret();
+    let url = config.database.url.expose_secret();
     let options =
         PgConnectOptions::from_str(url).map_err(|e| DbSetupError::InvalidUrl(e.to_string()))?;
     let target = describe(&options);
@@ -63,7 +63,7 @@ pub async fn connect(config: &Config) -> Result<PgPool, DbSetupError> {
         .map_err(|e| unreachable(&target, &e))?;
 
     PgPoolOptions::new()
-        .max_connections(config.database_max_connections)
+        .max_connections(config.database.max_connections)
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(options)
         .await
@@ -88,7 +88,7 @@ pub async fn migrate(pool: &PgPool, config: &Config) -> Result<(), DbSetupError>
         .run(pool)
         .await
         .map_err(|e| DbSetupError::Migration {
-            target: PgConnectOptions::from_str(config.database_url.expose_secret())
+            target: PgConnectOptions::from_str(config.database.url.expose_secret())
                 .map(|o| describe(&o))
                 .unwrap_or_default(),
             cause: e.to_string(),

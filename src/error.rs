@@ -95,7 +95,8 @@ impl AppError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Database(err) if is_unavailable(err) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(err) if wraps_unavailable(err) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(err) if is_unstorable_text(err) => StatusCode::BAD_REQUEST,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -131,11 +132,13 @@ impl AppError {
                     retry_after.as_secs().max(1)
                 ),
             ),
-            Self::Database(sqlx::Error::PoolTimedOut) => Problem::new(
-                status,
-                "unavailable",
-                "The service is overloaded; retry shortly.",
-            ),
+            Self::Database(_) | Self::Internal(_) if status == StatusCode::SERVICE_UNAVAILABLE => {
+                Problem::new(
+                    status,
+                    "unavailable",
+                    "The service cannot reach its database right now; retry shortly.",
+                )
+            }
             Self::Database(err) if is_unstorable_text(err) => Problem::new(
                 status,
                 "bad-request",
@@ -145,6 +148,36 @@ impl AppError {
             other => Problem::new(status, Problem::type_for_status(status), other.to_string()),
         }
     }
+}
+
+/// How long a client is asked to wait when the database cannot be reached or is saturated.
+pub const UNAVAILABLE_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// The database cannot be reached, or is saturated: the connection was refused, reset or
+/// could not be set up (TLS), the pool is closed or had no free connection in time, or the
+/// server is shutting down, starting or out of connections. Retrying later helps; the
+/// request itself was fine.
+fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // 08: connection exceptions; 53300 too many connections; 57P01..57P03 the
+            // server is shutting down, crashed, or not yet accepting connections.
+            code.starts_with("08") || matches!(&*code, "53300" | "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    }
+}
+
+/// An internal error whose cause is an unreachable database (`.context(...)` wraps it).
+fn wraps_unavailable(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|cause| cause.downcast_ref::<sqlx::Error>())
+        .any(is_unavailable)
 }
 
 /// Postgres refuses some text a request can carry (a NUL byte in a query parameter or a
@@ -177,6 +210,14 @@ impl IntoResponse for AppError {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            Self::ServiceUnavailable(_) | Self::Database(_) | Self::Internal(_)
+                if status == StatusCode::SERVICE_UNAVAILABLE =>
+            {
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(UNAVAILABLE_RETRY_AFTER.as_secs()),
+                );
             }
             _ => {}
         }

@@ -5,6 +5,12 @@
 //! concurrent retry's insert waits on that row until the first transaction ends, then finds
 //! the stored answer (or, if the first rolled back, claims the key itself). No lock is held
 //! in memory, so this holds across replicas.
+//!
+//! A key belongs to the client that sent it ([`scope_for`]: the kind of request and the
+//! client's network), so nobody else can replay another visitor's answer. What is stored
+//! as the answer is only what a replay needs — never a secret such as a booking's manage
+//! token — and the person is named only by a hash of their address, so that a privacy
+//! erasure finds and deletes the record.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -14,6 +20,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 
 use crate::error::{AppError, Result};
+use crate::rate_limit::client_key;
 
 pub const HEADER: &str = "idempotency-key";
 pub const MAX_KEY_LEN: usize = 255;
@@ -51,6 +58,14 @@ pub enum Claim<T> {
     Proceed,
     /// The same request was answered before: send this again.
     Replay { status: u16, body: T },
+}
+
+/// The scope of a key: the kind of request and the client (its IP, or IPv6 /64).
+pub fn scope_for(kind: &str, ip: Option<std::net::IpAddr>) -> String {
+    match ip {
+        Some(ip) => format!("{kind}@{}", client_key(ip)),
+        None => kind.to_owned(),
+    }
 }
 
 pub fn request_hash<B: Serialize>(body: &B) -> Vec<u8> {
@@ -108,28 +123,57 @@ pub async fn claim<T: DeserializeOwned>(
     }
 }
 
-/// Stores the answer for `key`, in the same transaction as the work.
+/// Stores the answer for `key`, in the same transaction as the work. `body` is what a
+/// replay needs (no secrets); `email` is the person the request was about, kept hashed.
 pub async fn complete<T: Serialize>(
     conn: &mut PgConnection,
     scope: &str,
     key: Option<&str>,
     status: u16,
     body: &T,
+    email: &str,
 ) -> Result<()> {
     let Some(key) = key else {
         return Ok(());
     };
     let response = serde_json::to_value(body).map_err(anyhow::Error::from)?;
     sqlx::query!(
-        "update idempotency_keys set status = $3, response = $4 where scope = $1 and key = $2",
+        "update idempotency_keys set status = $3, response = $4, email_hash = $5 where scope = $1 and key = $2",
         scope,
         key,
         i16::try_from(status).unwrap_or(200),
-        response
+        response,
+        email_hash(email)
     )
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The hash a record names its person by (as erasure computes it).
+pub fn email_hash(email: &str) -> Vec<u8> {
+    Sha256::digest(email.trim().to_lowercase().as_bytes()).to_vec()
+}
+
+/// Deletes the records about `email` (privacy erasure); returns how many.
+pub async fn erase(conn: &mut PgConnection, email: &str) -> Result<u64> {
+    Ok(sqlx::query!(
+        "delete from idempotency_keys where email_hash = $1",
+        email_hash(email)
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// How many records name `email` (privacy export).
+pub async fn count_for(conn: &mut PgConnection, email: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar!(
+        r#"select count(*) as "n!" from idempotency_keys where email_hash = $1"#,
+        email_hash(email)
+    )
+    .fetch_one(conn)
+    .await?)
 }
 
 /// Keys are kept for a day; retries come within minutes.

@@ -24,6 +24,7 @@ pub mod idempotency;
 pub mod leads;
 pub mod newsletter;
 pub mod ops;
+pub mod outbound;
 pub mod outbox;
 pub mod privacy;
 pub mod rate_limit;

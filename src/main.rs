@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use frontdesk::config::{Config, VARIABLES};
+use frontdesk::config::{self, Config, Entry};
 
 mod commands;
 
@@ -45,7 +45,14 @@ enum Command {
         posts: usize,
     },
     /// Print the effective configuration, secrets redacted.
-    Config,
+    Config {
+        /// Print .env.example instead: every variable with its default.
+        #[arg(long, conflicts_with = "markdown")]
+        env_example: bool,
+        /// Print the README's configuration table instead.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Exit 0 if the local server answers /health/ready with 200 (a container HEALTHCHECK).
     Healthcheck,
 }
@@ -70,6 +77,13 @@ enum AdminCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Config {
+        env_example,
+        markdown,
+    }) = &cli.command
+    {
+        return print_config(*env_example, *markdown);
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => {
@@ -77,7 +91,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    frontdesk::telemetry::init_logging(config.log_format);
+    frontdesk::telemetry::init_logging(config.log.format);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -102,10 +116,7 @@ fn main() -> ExitCode {
                         password_stdin: _,
                     },
             } => commands::create_admin(config, &email, &role, name.as_deref()).await,
-            Command::Config => {
-                print_config(&config);
-                Ok(())
-            }
+            Command::Config { .. } => Ok(()),
             Command::Healthcheck => commands::healthcheck(&config).await,
             Command::SeedDemo { posts } => commands::seed_demo(config, posts).await,
         }
@@ -119,8 +130,29 @@ fn main() -> ExitCode {
     }
 }
 
-fn print_config(config: &Config) {
-    for ((name, value), variable) in config.redacted().into_iter().zip(VARIABLES) {
-        println!("{name}={value}    # {}", variable.help);
+/// `frontdesk config`: the effective values (secrets redacted), or the generated files.
+fn print_config(env_example: bool, markdown: bool) -> ExitCode {
+    if env_example {
+        print!("{}", config::env_example());
+        return ExitCode::SUCCESS;
+    }
+    if markdown {
+        print!("{}", config::markdown_table());
+        return ExitCode::SUCCESS;
+    }
+    match config::describe(|name| std::env::var(name).ok()) {
+        Ok(entries) => {
+            for entry in entries {
+                match entry {
+                    Entry::Section(title) => println!("\n# {title}"),
+                    Entry::Var(var, value) => println!("{}={value}    # {}", var.name, var.help),
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("frontdesk: {err}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -1,45 +1,87 @@
-//! Signed values for links in emails (unsubscribe): HMAC-SHA256 with SIGNING_SECRET, so a
-//! link works on every replica and cannot be forged for another address.
+//! Signed values for links in emails (unsubscribe): HMAC-SHA256, so a link works on every
+//! replica and cannot be forged for another address.
+//!
+//! The key is SIGNING_SECRET when it is set. Otherwise it is a random secret made on the
+//! first start and kept in the database (table `app_secrets`), so every replica shares it,
+//! it survives restarts, and `cargo run` needs no configuration. There is no built-in
+//! fallback key: a key anyone could read in the source would let anyone forge links.
+
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
-use secrecy::ExposeSecret;
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
+use sqlx::PgPool;
 
-use crate::config::Config;
-
-/// Used when SIGNING_SECRET is not set (development); `serve` warns about it.
-const DEVELOPMENT_SECRET: &str = "frontdesk development signing secret: set SIGNING_SECRET";
-
-fn mac(config: &Config, purpose: &str, value: &str) -> Hmac<Sha256> {
-    let secret = config.signing_secret.expose_secret();
-    let key = if secret.is_empty() {
-        DEVELOPMENT_SECRET
-    } else {
-        secret
-    };
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(purpose.as_bytes());
-    mac.update(b":");
-    mac.update(value.as_bytes());
-    mac
+/// Signs and verifies values with the service's link-signing key.
+#[derive(Clone)]
+pub struct Signer {
+    key: Arc<[u8]>,
 }
 
-pub fn sign(config: &Config, purpose: &str, value: &str) -> String {
-    URL_SAFE_NO_PAD.encode(mac(config, purpose, value).finalize().into_bytes())
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Signer(..)")
+    }
 }
 
-/// Constant-time check of a signature made by [`sign`].
-pub fn verify(config: &Config, purpose: &str, value: &str, signature: &str) -> bool {
-    URL_SAFE_NO_PAD
-        .decode(signature)
-        .is_ok_and(|bytes| mac(config, purpose, value).verify_slice(&bytes).is_ok())
-}
+const STORED_KEY: &str = "link_signing";
 
-pub fn uses_development_secret(config: &Config) -> bool {
-    config.signing_secret.expose_secret().is_empty()
+impl Signer {
+    pub fn from_key(key: &[u8]) -> Self {
+        Self { key: key.into() }
+    }
+
+    /// SIGNING_SECRET, or else the key kept in the database (made on first use; the insert
+    /// is idempotent, so replicas starting together agree on one key).
+    pub async fn load(db: &PgPool, configured: Option<&SecretString>) -> anyhow::Result<Self> {
+        if let Some(secret) = configured {
+            return Ok(Self::from_key(secret.expose_secret().as_bytes()));
+        }
+        let mut fresh = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut fresh);
+        let key: Vec<u8> = sqlx::query_scalar!(
+            r#"
+            with made as (
+                insert into app_secrets (name, value) values ($1, $2)
+                on conflict (name) do nothing
+                returning value
+            )
+            select value as "value!" from made
+            union all
+            select value from app_secrets where name = $1
+            limit 1
+            "#,
+            STORED_KEY,
+            &fresh[..]
+        )
+        .fetch_one(db)
+        .await?;
+        Ok(Self::from_key(&key))
+    }
+
+    fn mac(&self, purpose: &str, value: &str) -> Hmac<Sha256> {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
+        mac.update(purpose.as_bytes());
+        mac.update(b":");
+        mac.update(value.as_bytes());
+        mac
+    }
+
+    pub fn sign(&self, purpose: &str, value: &str) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac(purpose, value).finalize().into_bytes())
+    }
+
+    /// Constant-time check of a signature made by [`Signer::sign`].
+    pub fn verify(&self, purpose: &str, value: &str, signature: &str) -> bool {
+        URL_SAFE_NO_PAD
+            .decode(signature)
+            .is_ok_and(|bytes| self.mac(purpose, value).verify_slice(&bytes).is_ok())
+    }
 }
 
 #[cfg(test)]
@@ -47,17 +89,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn signatures_verify_only_for_their_value_and_purpose() {
-        let config = Config::with_database_url("postgres://x");
-        let sig = sign(&config, "unsubscribe", "ada@example.com");
-        assert!(verify(&config, "unsubscribe", "ada@example.com", &sig));
-        assert!(!verify(&config, "unsubscribe", "eve@example.com", &sig));
-        assert!(!verify(&config, "confirm", "ada@example.com", &sig));
-        assert!(!verify(
-            &config,
-            "unsubscribe",
-            "ada@example.com",
-            "garbage!"
-        ));
+    fn signatures_verify_only_for_their_value_purpose_and_key() {
+        let signer = Signer::from_key(b"a key of some length");
+        let sig = signer.sign("unsubscribe", "ada@example.com");
+        assert!(signer.verify("unsubscribe", "ada@example.com", &sig));
+        assert!(!signer.verify("unsubscribe", "eve@example.com", &sig));
+        assert!(!signer.verify("confirm", "ada@example.com", &sig));
+        assert!(!signer.verify("unsubscribe", "ada@example.com", "garbage!"));
+        let other = Signer::from_key(b"another key");
+        assert!(!other.verify("unsubscribe", "ada@example.com", &sig));
     }
 }

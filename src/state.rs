@@ -13,6 +13,7 @@ use crate::assistant::Assistant;
 use crate::blog::model::SharesEntry;
 use crate::cache::ContentCache;
 use crate::config::Config;
+use crate::signing::Signer;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
@@ -23,6 +24,8 @@ pub struct Shared {
     /// Cancelled when the process starts shutting down; readiness then answers 503.
     pub shutdown: CancellationToken,
     pub metrics: PrometheusHandle,
+    /// Signs links in emails, with the key every replica shares.
+    pub signer: Signer,
     /// Published content, shared by public reads; see [`crate::cache`].
     pub cache: Arc<ContentCache>,
     /// Share counts per post, briefly cached: a burst of reads does not re-count each time.
@@ -40,14 +43,21 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(db: PgPool, config: Config) -> Self {
-        let cache = Arc::new(ContentCache::new(config.content_cache_bytes));
+    /// The state of a serving process; reads (or makes) the shared link-signing key.
+    pub async fn new(db: PgPool, config: Config) -> anyhow::Result<Self> {
+        let signer = Signer::load(&db, config.signing_secret.as_ref()).await?;
+        Ok(Self::with_signer(db, config, signer))
+    }
+
+    pub fn with_signer(db: PgPool, config: Config, signer: Signer) -> Self {
+        let cache = Arc::new(ContentCache::new(config.content.cache_bytes));
         let assistant = Assistant::from_config(&config);
         Self(Arc::new(Shared {
             db,
             config,
             shutdown: CancellationToken::new(),
             metrics: crate::telemetry::metrics_handle(),
+            signer,
             cache,
             share_counts: moka::sync::Cache::builder()
                 .max_capacity(10_000)
@@ -64,12 +74,13 @@ impl AppState {
         let deliverer = crate::outbox::worker::Deliverer::new(self.db.clone(), &self.config)?;
         tokio::spawn(crate::outbox::worker::run(
             deliverer,
-            self.config.outbox_workers,
-            self.config.outbox_poll,
+            self.config.outbox.workers,
+            self.config.outbox.poll,
             self.shutdown.clone(),
         ));
         tokio::spawn(crate::outbox::worker::housekeeping(
             self.db.clone(),
+            self.config.retention.days,
             self.shutdown.clone(),
         ));
         tokio::spawn(
@@ -80,7 +91,7 @@ impl AppState {
         tokio::spawn(crate::blog::scheduler::run(
             self.db.clone(),
             self.cache.clone(),
-            self.config.scheduler_interval,
+            self.config.content.scheduler_interval,
             self.shutdown.clone(),
         ));
         Ok(())

@@ -36,18 +36,19 @@ impl Validator {
         }
     }
 
-    /// A required text: trimmed, not empty, at most `max` characters.
+    /// A required single-line text (a name, a title): trimmed, not empty, at most `max`
+    /// characters, no control characters.
     pub fn required_text(&mut self, field: &str, value: &str, max: usize) -> String {
         let value = value.trim();
         if value.is_empty() {
             self.error(field, "required", format!("{field} is required"));
         } else {
-            self.check_length(field, value, max);
+            self.check(field, value, max, Lines::One);
         }
         value.to_owned()
     }
 
-    /// An optional text: trimmed; empty becomes `None`; at most `max` characters.
+    /// An optional single-line text: trimmed; empty becomes `None`.
     pub fn optional_text(
         &mut self,
         field: &str,
@@ -55,24 +56,71 @@ impl Validator {
         max: usize,
     ) -> Option<String> {
         let value = value.map(str::trim).filter(|v| !v.is_empty())?;
-        self.check_length(field, value, max);
+        self.check(field, value, max, Lines::One);
         Some(value.to_owned())
     }
 
-    /// A text that may be empty: trimmed, at most `max` characters.
+    /// A single-line text that may be empty.
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
         let value = value.trim();
-        self.check_length(field, value, max);
+        self.check(field, value, max, Lines::One);
         value.to_owned()
     }
 
-    fn check_length(&mut self, field: &str, value: &str, max: usize) {
+    /// A required text of several lines (a message, notes, a body): line breaks and tabs
+    /// are kept, every line break becomes `\n`, other control characters are refused.
+    pub fn required_multiline(&mut self, field: &str, value: &str, max: usize) -> String {
+        let value = normalize_line_breaks(value.trim());
+        if value.is_empty() {
+            self.error(field, "required", format!("{field} is required"));
+        } else {
+            self.check(field, &value, max, Lines::Many);
+        }
+        value
+    }
+
+    /// A text of several lines that may be empty.
+    pub fn multiline(&mut self, field: &str, value: &str, max: usize) -> String {
+        let value = normalize_line_breaks(value.trim());
+        self.check(field, &value, max, Lines::Many);
+        value
+    }
+
+    /// An optional text of several lines; empty becomes `None`.
+    pub fn optional_multiline(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+    ) -> Option<String> {
+        let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+        Some(self.multiline(field, value, max))
+    }
+
+    fn check(&mut self, field: &str, value: &str, max: usize, lines: Lines) {
         // Postgres text cannot hold NUL, and no form has a use for it.
         if value.contains('\0') {
             self.error(
                 field,
                 "invalid_character",
                 format!("{field} must not contain NUL characters"),
+            );
+        } else if let Some(c) = value.chars().find(|c| !lines.allows(*c)) {
+            // A line break in a name or title would end a header or an iCalendar line of
+            // what we send with it.
+            self.error(
+                field,
+                "invalid_character",
+                match lines {
+                    Lines::One => format!(
+                        "{field} must be one line without control characters (found U+{:04X})",
+                        u32::from(c)
+                    ),
+                    Lines::Many => format!(
+                        "{field} must not contain control characters other than line breaks and tabs (found U+{:04X})",
+                        u32::from(c)
+                    ),
+                },
             );
         }
         let len = value.chars().count();
@@ -85,18 +133,44 @@ impl Validator {
         }
     }
 
-    pub fn email(&mut self, field: &str, value: &str) -> String {
+    /// One of `choices`, named in the message; `value` is trimmed.
+    pub fn choice(&mut self, field: &str, value: &str, choices: &[&str]) -> String {
         let value = value.trim();
         if value.is_empty() {
-            self.error(field, "required", format!("{field} is required"));
-        } else if !is_valid_email(value) {
             self.error(
                 field,
-                "invalid_email",
-                format!("{field} must be an email address like name@example.com"),
+                "required",
+                format!("{field} is required: one of {}", choices.join(", ")),
+            );
+        } else if !choices.contains(&value) {
+            self.error(
+                field,
+                "invalid_choice",
+                format!("{field} must be one of {}", choices.join(", ")),
             );
         }
-        value.to_lowercase()
+        value.to_owned()
+    }
+
+    /// An email address: only a plain `name@example.com` (no display name, quoting,
+    /// comments or domain literal), returned in its canonical form (lowercase).
+    pub fn email(&mut self, field: &str, value: &str) -> String {
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            self.error(field, "required", format!("{field} is required"));
+            return String::new();
+        }
+        match parse_email(trimmed) {
+            Ok(email) => email,
+            Err(NotAnEmail) => {
+                self.error(
+                    field,
+                    "invalid_email",
+                    format!("{field} must be an email address like name@example.com (the address alone, no name or brackets)"),
+                );
+                trimmed.to_lowercase()
+            }
+        }
     }
 
     /// An absolute http(s) URL.
@@ -159,13 +233,63 @@ impl Validator {
 
 pub const MAX_SLUG_LEN: usize = 80;
 
+/// Which characters a text may hold.
+#[derive(Clone, Copy)]
+enum Lines {
+    One,
+    Many,
+}
+
+impl Lines {
+    fn allows(self, c: char) -> bool {
+        let line_break = c == '\n' || c == '\t';
+        let forbidden = c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}');
+        match self {
+            Self::One => !forbidden,
+            Self::Many => !forbidden || line_break,
+        }
+    }
+}
+
+/// `\r\n`, a lone `\r` and Unicode line separators all become `\n`.
+fn normalize_line_breaks(value: &str) -> String {
+    value
+        .replace("\r\n", "\n")
+        .replace(['\r', '\u{2028}', '\u{2029}', '\u{85}'], "\n")
+}
+
+/// The value is not a plain email address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotAnEmail;
+
+/// An email address as frontdesk stores and compares it everywhere: a plain addr-spec
+/// (`local@domain`, the domain with a top-level part), lowercased. Display names
+/// (`Eve <eve@example.com>`), quoted local parts, comments and domain literals are refused:
+/// the address must be the same string in the database, the mailer and an erasure request.
+pub fn parse_email(value: &str) -> Result<String, NotAnEmail> {
+    const SPECIALS: &[char] = &['(', ')', '<', '>', '[', ']', ':', ';', '\\', ',', '"'];
+    let plain = value.len() <= 254
+        && value.matches('@').count() == 1
+        && !value
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || SPECIALS.contains(&c));
+    if !plain {
+        return Err(NotAnEmail);
+    }
+    let options = email_address::Options::default()
+        .with_required_tld()
+        .without_display_text()
+        .without_domain_literal();
+    match EmailAddress::parse_with_options(value, options) {
+        Ok(parsed) if parsed.email() == value && !parsed.local_part().is_empty() => {
+            Ok(value.to_lowercase())
+        }
+        _ => Err(NotAnEmail),
+    }
+}
+
 pub fn is_valid_email(value: &str) -> bool {
-    value.len() <= 254
-        && EmailAddress::parse_with_options(
-            value,
-            email_address::Options::default().with_required_tld(),
-        )
-        .is_ok()
+    parse_email(value).is_ok()
 }
 
 pub fn is_valid_slug(value: &str) -> bool {
@@ -238,6 +362,60 @@ mod tests {
             fields,
             [("a", "invalid_character"), ("b", "invalid_character")]
         );
+    }
+
+    #[test]
+    fn only_a_plain_address_is_an_email() {
+        for bad in [
+            "Eve <victim@example.org>",
+            "<victim@example.org>",
+            "\"eve\"@example.org",
+            "\"a b\"@example.org",
+            "eve@[127.0.0.1]",
+            "eve(comment)@example.org",
+            "eve@example.org (Eve)",
+            "a@b@example.org",
+            "eve @example.org",
+            "eve@example.org\r\nBcc: x@example.org",
+            "a,b@example.org",
+            ".eve@example.org",
+            "eve..x@example.org",
+            "@example.org",
+            "eve@",
+        ] {
+            assert!(parse_email(bad).is_err(), "{bad:?} should be refused");
+        }
+        for good in [
+            "ada@example.com",
+            "Ada.Lovelace+tag@Example.COM",
+            "o'brien@example.ie",
+        ] {
+            assert_eq!(parse_email(good), Ok(good.to_lowercase()), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn single_line_texts_refuse_line_breaks_and_multiline_texts_normalize_them() {
+        let mut v = Validator::new();
+        v.required_text("first_name", "Ada\r\nEND:VEVENT", 100);
+        v.optional_text("company", Some("A\u{2028}B"), 100);
+        v.text("title", "tab\there", 100);
+        let notes = v.multiline("notes", "one\rtwo\r\nthree\n\tfour", 100);
+        v.multiline("message", "bell\u{7}", 100);
+        let Err(AppError::Validation(errors)) = v.finish() else {
+            panic!("expected errors");
+        };
+        let fields: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        assert_eq!(
+            fields,
+            [
+                ("first_name", "invalid_character"),
+                ("company", "invalid_character"),
+                ("title", "invalid_character"),
+                ("message", "invalid_character"),
+            ]
+        );
+        assert_eq!(notes, "one\ntwo\nthree\n\tfour");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::validation::Validator;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_admins, create_admin))
-        .routes(routes!(get_admin, update_admin, delete_admin))
+        .routes(routes!(get_admin_user, update_admin, delete_admin))
 }
 
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -124,7 +124,7 @@ async fn create_admin(
         (status = 404, description = "No such admin", body = Problem),
     )
 )]
-async fn get_admin(
+async fn get_admin_user(
     _auth: Authorized<perm::UsersManage>,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,

@@ -211,9 +211,16 @@ pub async fn delete(db: &PgPool, actor: AuditActor<'_>, id: Uuid) -> Result<()> 
     let mut tx = db.begin().await?;
     let current = lock_owners_and_get(&mut tx, id).await?;
     ensure_another_owner(&mut tx, &current).await?;
+    // A host's bookings keep their host: such an admin is deactivated, not deleted.
     sqlx::query!("delete from admin_users where id = $1", id)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .on_constraint("bookings_host_id_fkey", || {
+            AppError::conflict(
+                "host-has-bookings",
+                "This admin is a host with bookings; deactivate them instead (PATCH with \"active\": false).",
+            )
+        })?;
     audit::record(
         &mut tx,
         actor,

@@ -47,7 +47,11 @@ impl NewApiToken {
         for (i, scope) in scopes.iter().enumerate() {
             let field = format!("scopes[{i}]");
             match Permission::parse(scope) {
-                Some(p) if p.grantable_to_api_tokens() => parsed.push(p),
+                Some(p) if p.grantable_to_api_tokens() => {
+                    if !parsed.contains(&p) {
+                        parsed.push(p);
+                    }
+                }
                 Some(_) => v.error(
                     &field,
                     "not_grantable",
@@ -73,7 +77,6 @@ impl NewApiToken {
             }
         }
         v.finish()?;
-        parsed.dedup();
         Ok(Self {
             name,
             scopes: parsed,

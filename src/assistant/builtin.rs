@@ -633,7 +633,7 @@ async fn book(
             vec![Part::BookingCreated {
                 start: created.booking.start,
                 host: created.booking.host_name,
-                manage_url: Some(created.manage_url),
+                manage_url: created.manage_url,
             }],
         )),
         Err(err) if matches!(&err, crate::error::AppError::Conflict { .. }) => {

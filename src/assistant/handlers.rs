@@ -79,10 +79,10 @@ async fn send_message(
     Json(request): Json<MessageRequest>,
 ) -> Result<Response> {
     let mut v = Validator::new();
-    let text = v.required_text(
+    let text = v.required_multiline(
         "text",
         &request.text,
-        state.config.assistant_max_message_chars,
+        state.config.assistant.max_message_chars,
     );
     let time_zone = zone(&mut v, request.time_zone.as_deref());
     v.finish()?;
@@ -158,9 +158,17 @@ fn error_body(err: &AppError) -> serde_json::Value {
 /// The conversation so far.
 #[utoipa::path(get, path = "/v1/assistant/conversations/{id}", tag = "assistant",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = History), (status = 404, body = Problem)))]
-async fn history(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Json<History>> {
-    Ok(Json(service::history(&state.db, id, false).await?))
+    responses((status = 200, body = History), (status = 404, body = Problem),
+              (status = 429, description = "Too many reads from this address", body = Problem)))]
+async fn history(
+    State(state): State<AppState>,
+    ip: Option<Extension<ClientIp>>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<History>> {
+    let ip = ip.map(|Extension(ClientIp(ip))| ip);
+    Ok(Json(
+        service::public_history(&state.db, &state.config, ip, id).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -36,6 +36,22 @@ pub const MAX_ROUNDS: usize = 4;
 
 /// The longest line of a streamed answer taken (one chunk is far shorter).
 const MAX_LINE_BYTES: usize = 1 << 20;
+/// The most of one answer read, whole or streamed: far more than any reply needs.
+const MAX_ANSWER_BYTES: usize = 4 << 20;
+
+/// The body, or an error once it passes `max` bytes (nothing past that is read).
+async fn read_bounded(response: reqwest::Response, max: usize) -> anyhow::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.context("the answer broke off")?;
+        if body.len() + chunk.len() > max {
+            bail!("the answer is longer than {max} bytes");
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
 
 fn tool(name: &str, description: &str, parameters: Value) -> Value {
     json!({ "type": "function", "function": { "name": name, "description": description, "parameters": parameters } })
@@ -319,10 +335,9 @@ async fn complete(
     }
     match tokens {
         None => {
-            let value: Value = response
-                .json()
-                .await
-                .context("the model's answer is not JSON")?;
+            let body = read_bounded(response, MAX_ANSWER_BYTES).await?;
+            let value: Value =
+                serde_json::from_slice(&body).context("the model's answer is not JSON")?;
             parse_message(&value)
         }
         Some(tokens) => read_stream(response, tokens).await,
@@ -382,8 +397,13 @@ async fn read_stream(
     let mut buffer: Vec<u8> = Vec::new();
     let mut stream = response.bytes_stream();
     let mut done = false;
+    let mut total = 0usize;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.context("the stream broke off")?;
+        total += chunk.len();
+        if total > MAX_ANSWER_BYTES {
+            bail!("the streamed answer is longer than {MAX_ANSWER_BYTES} bytes");
+        }
         buffer.extend_from_slice(&chunk);
         if buffer.len() > MAX_LINE_BYTES {
             bail!("the stream sent a line longer than {MAX_LINE_BYTES} bytes");
@@ -609,7 +629,7 @@ async fn book_call(ctx: &Ctx, args: &Value, zone: Tz, parts: &mut Vec<Part>) -> 
     parts.push(Part::BookingCreated {
         start: created.booking.start,
         host: created.booking.host_name,
-        manage_url: Some(created.manage_url),
+        manage_url: created.manage_url,
     });
     Ok(booked)
 }

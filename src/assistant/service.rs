@@ -33,16 +33,18 @@ pub struct Assistant {
 impl Assistant {
     /// The model is used when ASSISTANT_LLM_URL is set.
     pub fn from_config(config: &Config) -> Self {
-        let llm = config.assistant_llm_url.as_ref().map(|url| llm::LlmConfig {
+        let llm = config.assistant.llm_url.as_ref().map(|url| llm::LlmConfig {
             url: url.clone(),
-            model: config.assistant_llm_model.clone(),
-            key: config.assistant_llm_key.clone(),
-            timeout: config.assistant_llm_timeout,
+            model: config.assistant.llm_model.clone(),
+            key: config.assistant.llm_key.clone(),
+            timeout: config.assistant.llm_timeout,
         });
         Self {
             llm,
+            // A redirect could send the API key's request elsewhere: none are followed.
             http: reqwest::Client::builder()
                 .user_agent(concat!("frontdesk/", env!("CARGO_PKG_VERSION")))
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap_or_default(),
         }
@@ -59,7 +61,7 @@ pub async fn start(
     time_zone: Option<String>,
 ) -> Result<Started> {
     let id = Uuid::now_v7();
-    let ttl = chrono::Duration::from_std(app.config.assistant_ttl).map_err(anyhow::Error::from)?;
+    let ttl = chrono::Duration::from_std(app.config.assistant.ttl).map_err(anyhow::Error::from)?;
     let expires_at = Utc::now() + ttl;
     let state = State {
         time_zone,
@@ -92,10 +94,7 @@ pub async fn start(
 }
 
 fn ip_limit(app: &AppState) -> Limit {
-    Limit {
-        max: app.config.assistant_rate_limit,
-        window: app.config.assistant_rate_window,
-    }
+    app.config.assistant.rate_limit
 }
 
 async fn save_message(
@@ -177,8 +176,8 @@ pub async fn begin(app: &AppState, ip: Option<IpAddr>, conversation: Uuid) -> Re
 /// Per conversation (whatever address it comes from) and per client IP.
 async fn check_limits(app: &AppState, ip: Option<IpAddr>, conversation: Uuid) -> Result<()> {
     let per_conversation = Limit {
-        max: app.config.assistant_messages_per_minute,
-        window: app.config.assistant_message_window,
+        max: app.config.assistant.messages_per_minute,
+        window: app.config.assistant.message_window,
     };
     rate_limit::hit_bucket(
         &app.db,
@@ -194,7 +193,7 @@ async fn check_limits(app: &AppState, ip: Option<IpAddr>, conversation: Uuid) ->
 /// time to answer.
 pub fn model_deadline(config: &Config) -> Duration {
     let rounds = u32::try_from(llm::MAX_ROUNDS).unwrap_or(u32::MAX);
-    (config.assistant_llm_timeout * rounds).min(config.request_timeout * 2 / 3)
+    (config.assistant.llm_timeout * rounds).min(config.http.request_timeout * 2 / 3)
 }
 
 /// Answers the visitor's message. With `tokens`, the reply's text is also sent as it is made.
@@ -396,7 +395,21 @@ async fn history_pairs(db: &PgPool, conversation: Uuid) -> Result<Vec<(String, S
     .collect())
 }
 
-/// The conversation's messages, for the widget (only while it has not expired).
+/// What the widget reads back: the conversation while it has not expired, counted against
+/// the client's read limit (the id is the only key to it, so guessing must be slow).
+pub async fn public_history(
+    db: &PgPool,
+    config: &Config,
+    ip: Option<IpAddr>,
+    conversation: Uuid,
+) -> Result<History> {
+    crate::rate_limit::Guard::new("assistant-read", ip, config.assistant.read_limit)
+        .hit(db)
+        .await?;
+    history(db, conversation, false).await
+}
+
+/// The conversation's messages (expired ones too when `include_expired`, for admins).
 pub async fn history(db: &PgPool, conversation: Uuid, include_expired: bool) -> Result<History> {
     let head = sqlx::query!(
         "select id, created_at, expires_at from assistant_conversations where id = $1 and ($2 or expires_at > now())",

@@ -15,7 +15,6 @@ use crate::error::{AppError, Result};
 use crate::idempotency::request_hash;
 use crate::leads::model::{ConsultationRequest, LeadReceipt, NewLead, PlanRequest, Utm};
 use crate::leads::service::{self as leads, Submission};
-use crate::rate_limit::Limit;
 use crate::scheduling::bookings::{self, BookingSubmission};
 use crate::scheduling::model::{BookingCreated, BookingRequest};
 use crate::state::AppState;
@@ -243,10 +242,7 @@ async fn capture(ctx: &Ctx, lead: NewLead, kind: &str, hash: Vec<u8>) -> Result<
                 hex(&hash)
             )),
             request_hash: hash,
-            rate_limit: Limit {
-                max: ctx.app.config.form_rate_limit,
-                window: ctx.app.config.form_rate_window,
-            },
+            rate_limit: ctx.app.config.leads.form_limit,
         },
     )
     .await?;

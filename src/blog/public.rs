@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -19,7 +20,9 @@ use crate::cache::{Cached, public_json, public_json_optional};
 use crate::error::{AppError, Problem, Result};
 use crate::http::conditional::{PUBLIC_CACHE_CONTROL, Preconditions, not_modified};
 use crate::http::extract::{Json, Path, Query};
+use crate::http::middleware::ClientIp;
 use crate::http::pagination::{Page, PageParams};
+use crate::rate_limit::Guard;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -240,9 +243,11 @@ pub struct ShareRequest {
     params(("slug" = String, Path)),
     request_body = ShareRequest,
     responses((status = 204, description = "Counted"),
-              (status = 404, body = Problem), (status = 422, body = Problem)))]
+              (status = 404, body = Problem), (status = 422, body = Problem),
+              (status = 429, description = "Too many shares from this address", body = Problem)))]
 async fn share_post(
     State(state): State<AppState>,
+    ip: Option<Extension<ClientIp>>,
     Path(slug): Path<String>,
     Json(request): Json<ShareRequest>,
 ) -> Result<StatusCode> {
@@ -264,7 +269,11 @@ async fn share_post(
         },
         _ => return Err(no_such_post(&slug)),
     };
-    let shard = rand::thread_rng().gen_range(0..state.config.share_counter_shards);
+    let ip = ip.map(|Extension(ClientIp(ip))| ip);
+    Guard::new("share", ip, state.config.content.share_limit)
+        .hit(&state.db)
+        .await?;
+    let shard = rand::thread_rng().gen_range(0..state.config.content.share_counter_shards);
     super::shares::record(&state.db, post_id, network, shard).await?;
     // This replica shows the new count at once; others within the counts' short TTL.
     state.share_counts.invalidate(&post_id);

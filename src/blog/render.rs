@@ -2,8 +2,8 @@
 //! plain text for search and excerpts, word count and reading time. Runs when a post is
 //! saved, never when it is read.
 
-use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,7 @@ use crate::validation::slugify;
 pub struct TocEntry {
     /// The heading's anchor: link to `#id`.
     pub id: String,
+    /// The heading's text, HTML-escaped (`<` as `&lt;`…): safe to insert as HTML.
     pub text: String,
     pub level: u8,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -48,12 +49,18 @@ pub fn render(markdown: &str) -> Rendered {
     let mut events: Vec<Event> = Parser::new_ext(markdown, options).collect();
 
     let headings = assign_heading_ids(&mut events);
+    let footnotes = prefix_footnote_ids(&mut events);
     let (prose, search_text) = plain_text(&events);
     let lead = lead_text(&events);
 
     let mut raw_html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut raw_html, events.into_iter());
-    let html = SANITIZER.clean(&raw_html).to_string();
+    let own_ids: HashSet<String> = headings
+        .iter()
+        .map(|h| h.id.clone())
+        .chain(footnotes)
+        .collect();
+    let html = sanitizer(own_ids).clean(&raw_html).to_string();
 
     let word_count = i32::try_from(prose.split_whitespace().count()).unwrap_or(i32::MAX);
     Rendered {
@@ -114,6 +121,22 @@ fn heading_text(events: &[Event]) -> String {
     text.trim().to_owned()
 }
 
+/// Footnote anchors get a `fn-` prefix (`[^note]` → `#fn-note`): the names are the author's,
+/// and a bare `id="main"` could collide with the page's own elements.
+fn prefix_footnote_ids(events: &mut [Event]) -> Vec<String> {
+    let mut ids = Vec::new();
+    for event in events.iter_mut() {
+        let name = match event {
+            Event::FootnoteReference(name) | Event::Start(Tag::FootnoteDefinition(name)) => name,
+            _ => continue,
+        };
+        let id = format!("fn-{}", slugify(name));
+        *name = CowStr::from(id.clone());
+        ids.push(id);
+    }
+    ids
+}
+
 fn unique_id(seen: &mut HashMap<String, usize>, text: &str) -> String {
     let mut base = slugify(text);
     if base.is_empty() {
@@ -134,7 +157,7 @@ fn table_of_contents(headings: Vec<Heading>) -> Vec<TocEntry> {
     for heading in headings {
         let entry = |level| TocEntry {
             id: heading.id.clone(),
-            text: heading.text.clone(),
+            text: escape_html(&heading.text),
             level,
             children: Vec::new(),
         };
@@ -248,9 +271,28 @@ pub fn excerpt(prose: &str, max: usize) -> String {
     format!("{cut}…")
 }
 
+/// Text as HTML: the five characters that could start markup or end an attribute escaped.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Markdown may contain raw HTML; whatever it holds, only safe markup comes out: no scripts,
-/// no event handlers, no `javascript:` URLs. Heading ids and `language-*` code classes stay.
-static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+/// no event handlers, no `javascript:` URLs. `language-*` code classes stay, and so do the
+/// ids this renderer made (headings, footnotes); an `id` the author wrote in raw HTML is
+/// dropped, so that it cannot collide with the page around the post.
+fn sanitizer(own_ids: HashSet<String>) -> ammonia::Builder<'static> {
+    let own_ids = Arc::new(own_ids);
     let mut builder = ammonia::Builder::default();
     builder
         .add_tag_attributes("h1", &["id"])
@@ -262,17 +304,20 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .add_tag_attributes("code", &["class"])
         .add_tag_attributes("sup", &["id"])
         .add_tag_attributes("div", &["id", "class"])
-        .attribute_filter(|element, attribute, value| match (element, attribute) {
-            ("code", "class") => value
-                .split_whitespace()
-                .all(|c| c.starts_with("language-"))
-                .then_some(value.into()),
-            ("div", "class") => (value == "footnote-definition").then_some(value.into()),
-            _ => Some(value.into()),
-        })
+        .attribute_filter(
+            move |element, attribute, value| match (element, attribute) {
+                ("code", "class") => value
+                    .split_whitespace()
+                    .all(|c| c.starts_with("language-"))
+                    .then_some(value.into()),
+                ("div", "class") => (value == "footnote-definition").then_some(value.into()),
+                (_, "id") => own_ids.contains(value).then_some(value.into()),
+                _ => Some(value.into()),
+            },
+        )
         .link_rel(Some("noopener noreferrer"));
     builder
-});
+}
 
 #[cfg(test)]
 mod tests {
@@ -294,6 +339,28 @@ mod tests {
         let children: Vec<_> = r.toc[0].children.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(children, ["memory-safety", "speed"]);
         assert!(r.toc[1].children.is_empty(), "h4 is not in the TOC");
+    }
+
+    #[test]
+    fn toc_text_is_escaped_and_authors_ids_cannot_collide_with_the_page() {
+        let r = render(
+            "## \\<img src=x onerror=alert(1)\\> & more\n\n<div id=\"login\">x</div>\n\n<h2 id=\"main\">Raw</h2>\n\nA note[^main].\n\n[^main]: The note.\n",
+        );
+        assert_eq!(
+            r.toc[0].text, "&lt;img src=x onerror=alert(1)&gt; &amp; more",
+            "{:?}",
+            r.toc
+        );
+        assert!(!r.html.contains("id=\"login\""), "{}", r.html);
+        assert!(!r.html.contains("id=\"main\""), "{}", r.html);
+        assert!(r.html.contains("id=\"fn-main\""), "{}", r.html);
+        assert!(r.html.contains("href=\"#fn-main\""), "{}", r.html);
+        assert!(
+            r.html
+                .contains("<h2 id=\"img-src-x-onerror-alert-1-more\">"),
+            "{}",
+            r.html
+        );
     }
 
     #[test]

@@ -18,7 +18,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_public))
         .routes(routes!(get_public))
         .routes(routes!(list_admin, create_offering))
-        .routes(routes!(get_admin, replace_offering, delete_offering))
+        .routes(routes!(
+            admin_get_service,
+            replace_offering,
+            delete_offering
+        ))
 }
 
 /// Published services, in display order.
@@ -118,7 +122,7 @@ async fn create_offering(
         (status = 404, description = "No such service", body = Problem),
     )
 )]
-async fn get_admin(
+async fn admin_get_service(
     _auth: Authorized<perm::CatalogueWrite>,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,

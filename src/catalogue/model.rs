@@ -109,8 +109,8 @@ impl OfferingInput {
                 generated
             }
         };
-        let summary = v.required_text("summary", &self.summary, 300);
-        let body = v.text("body", &self.body, MAX_BODY_CHARS);
+        let summary = v.required_multiline("summary", &self.summary, 300);
+        let body = v.multiline("body", &self.body, MAX_BODY_CHARS);
         let icon = v.optional_text("icon", self.icon.as_deref(), 200);
         let display_order = v.range_i32("display_order", self.display_order, -10_000, 10_000);
         v.finish()?;

@@ -48,7 +48,7 @@ fn has_json_content_type(headers: &axum::http::HeaderMap) -> bool {
 fn body_rejection(rejection: &BytesRejection, state: &AppState) -> AppError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         AppError::PayloadTooLarge {
-            limit: state.config.body_limit_bytes,
+            limit: state.config.http.body_limit_bytes,
         }
     } else {
         AppError::BadRequest("The request body could not be read.".into())

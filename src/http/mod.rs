@@ -6,9 +6,9 @@ pub mod extract;
 pub mod middleware;
 mod observe;
 pub mod pagination;
+pub mod server;
 
 use std::future::Future;
-use std::net::SocketAddr;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -91,26 +91,33 @@ pub fn openapi() -> OpenApiDoc {
 /// The whole application: routes and middleware. Tests drive exactly this router.
 pub fn build_router(state: AppState) -> Router {
     let (routes, openapi) = api_routes().split_for_parts();
-    let routes = routes.merge(crate::ops::docs_router(openapi));
-    with_middleware(routes, state)
+    let config = state.config.clone();
+    let app = routes
+        .with_state(state)
+        .merge(crate::ops::docs_router(openapi));
+    layered(app, &config)
 }
 
 /// Wraps routes in the middleware stack: request id, client IP, tracing, problem+json errors
 /// and metrics (`observe`); CORS; compression; panics; timeouts; the body limit.
 pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
-    let config = &state.config;
+    let config = state.config.clone();
+    layered(routes.with_state(state), &config)
+}
+
+fn layered(app: Router, config: &crate::config::Config) -> Router {
     // Listed outermost first: a request passes through them top to bottom.
     let layers = ServiceBuilder::new()
-        .layer(ObserveLayer::new(&config.trusted_proxies))
-        .layer(cors(&config.cors_allowed_origins))
+        .layer(ObserveLayer::new(&config.http.trusted_proxies))
+        .layer(cors(&config.http.cors_allowed_origins))
         .layer(CompressionLayer::new())
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
-            config.request_timeout,
+            config.http.request_timeout,
         ))
-        .layer(DefaultBodyLimit::max(config.body_limit_bytes));
-    routes.layer(layers).with_state(state)
+        .layer(DefaultBodyLimit::max(config.http.body_limit_bytes));
+    app.layer(layers)
 }
 
 fn cors(origins: &[axum::http::HeaderValue]) -> CorsLayer {
@@ -138,9 +145,9 @@ fn cors(origins: &[axum::http::HeaderValue]) -> CorsLayer {
         .max_age(std::time::Duration::from_secs(600))
 }
 
-/// Serves until `shutdown` completes. Then readiness answers 503 at once; after
-/// SHUTDOWN_DELAY_SECS (time for a load balancer to notice) new connections are refused and
-/// in-flight requests get SHUTDOWN_GRACE_SECS to finish.
+/// Serves until `shutdown` completes, then drains (see [`server`]): readiness answers 503
+/// and responses ask for the connection to be closed; after SHUTDOWN_DELAY_SECS new
+/// connections are refused and in-flight requests get SHUTDOWN_GRACE_SECS to finish.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -156,31 +163,35 @@ pub async fn serve_router(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let delay = state.config.shutdown_delay;
-    let grace = state.config.shutdown_grace;
-    let not_ready = state.shutdown.clone();
-    let stop_accepting = CancellationToken::new();
-    let app = router.into_make_service_with_connect_info::<SocketAddr>();
+    let http = &state.config.http;
+    let options = server::ServeOptions {
+        header_read_timeout: http.header_read_timeout,
+        max_connections: http.max_connections,
+        delay: http.shutdown_delay,
+        grace: http.shutdown_grace,
+    };
+    server::serve(listener, router, options, state.shutdown.clone(), shutdown).await
+}
 
-    let stop = stop_accepting.clone();
-    tokio::spawn(async move {
-        shutdown.await;
-        tracing::info!("shutting down: readiness now answers 503");
-        not_ready.cancel();
-        tokio::time::sleep(delay).await;
-        tracing::info!("refusing new connections; finishing requests in flight");
-        stop.cancel();
-    });
-
-    let server =
-        axum::serve(listener, app).with_graceful_shutdown(stop_accepting.clone().cancelled_owned());
-    tokio::select! {
-        result = server => result,
-        () = async { stop_accepting.cancelled().await; tokio::time::sleep(grace).await } => {
-            tracing::warn!(grace_secs = grace.as_secs(), "grace period over; stopping with requests still in flight");
-            Ok(())
-        }
-    }
+/// Serves /metrics on its own listener (METRICS_ADDR), so that it is never exposed with the
+/// API by accident; it stops when the state shuts down.
+pub async fn serve_metrics(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    let router = crate::ops::metrics_router(state.clone());
+    let options = server::ServeOptions {
+        header_read_timeout: state.config.http.header_read_timeout,
+        max_connections: 64,
+        delay: std::time::Duration::ZERO,
+        grace: std::time::Duration::from_secs(1),
+    };
+    let stop = state.shutdown.clone();
+    server::serve(
+        listener,
+        router,
+        options,
+        CancellationToken::new(),
+        async move { stop.cancelled().await },
+    )
+    .await
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

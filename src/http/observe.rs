@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Request};
-use axum::http::{HeaderValue, Method};
+use axum::http::{HeaderValue, Method, header};
 use axum::response::Response;
 use ipnet::IpNet;
 use pin_project_lite::pin_project;
@@ -94,11 +94,27 @@ where
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
-        let forwarded = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
-        let ip = client_ip(peer, forwarded, &self.trusted_proxies);
+        // Only a trusted proxy's headers are read at all; every X-Forwarded-For line counts
+        // (a proxy may append its own line instead of extending the client's).
+        let ip = if self.trusted_proxies.is_empty() {
+            peer
+        } else {
+            let mut lines = req.headers().get_all("x-forwarded-for").iter();
+            match (lines.next(), lines.next()) {
+                (None, _) => peer,
+                (Some(one), None) => client_ip(peer, one.to_str().ok(), &self.trusted_proxies),
+                (Some(_), Some(_)) => {
+                    let joined = req
+                        .headers()
+                        .get_all("x-forwarded-for")
+                        .iter()
+                        .filter_map(|v| v.to_str().ok())
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    client_ip(peer, Some(&joined), &self.trusted_proxies)
+                }
+            }
+        };
         req.extensions_mut().insert(ClientIp(ip));
 
         let method = req.method().clone();
@@ -161,9 +177,13 @@ where
             Err(err) => return Poll::Ready(Err(err)),
         };
         let mut response = render_problem(Some(this.request_id.clone()), response);
-        response
-            .headers_mut()
-            .insert(REQUEST_ID, this.request_id.clone());
+        let headers = response.headers_mut();
+        headers.insert(REQUEST_ID, this.request_id.clone());
+        // Only what a handler marked cacheable may be kept: admin answers, bookings and
+        // conversations carry personal data, and no intermediary should store them.
+        if !headers.contains_key(header::CACHE_CONTROL) {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
 
         let status = response.status();
         let elapsed = this.started.elapsed();
@@ -172,7 +192,11 @@ where
             this.span
                 .record("latency_ms", elapsed.as_secs_f64() * 1000.0);
             this.span.in_scope(|| {
-                if status.is_server_error() {
+                if status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
+                    // Draining, timeouts, an unreachable database: a state, logged once
+                    // by what caused it.
+                    tracing::warn!("request completed");
+                } else if status.is_server_error() {
                     tracing::error!("request completed");
                 } else {
                     tracing::info!("request completed");

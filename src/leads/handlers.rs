@@ -33,10 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 fn form_limit(state: &AppState) -> Limit {
-    Limit {
-        max: state.config.form_rate_limit,
-        window: state.config.form_rate_window,
-    }
+    state.config.leads.form_limit
 }
 
 async fn capture(
@@ -253,7 +250,7 @@ async fn update_lead(
     let note = update
         .note
         .as_ref()
-        .map(|note| v.required_text("note", note, 5_000));
+        .map(|note| v.required_multiline("note", note, 5_000));
     if status.is_none() && update.assignee_id.is_none() && note.is_none() && v.is_valid() {
         v.error(
             "body",

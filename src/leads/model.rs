@@ -262,24 +262,6 @@ fn utm(v: &mut Validator, utm: &Utm) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn choice(v: &mut Validator, field: &str, value: &str, choices: &[&str]) -> String {
-    let value = value.trim();
-    if value.is_empty() {
-        v.error(
-            field,
-            "required",
-            format!("{field} is required: one of {}", choices.join(", ")),
-        );
-    } else if !choices.contains(&value) {
-        v.error(
-            field,
-            "invalid_choice",
-            format!("{field} must be one of {}", choices.join(", ")),
-        );
-    }
-    value.to_owned()
-}
-
 fn honeypot(website: Option<&str>) -> bool {
     website.is_some_and(|w| !w.trim().is_empty())
 }
@@ -295,7 +277,7 @@ impl ConsultationRequest {
             crate::site::model::check_phone(&mut v, "phone", phone);
         }
         let company = v.optional_text("company", self.company.as_deref(), 200);
-        let message = v.required_text("message", &self.message, MAX_MESSAGE);
+        let message = v.required_multiline("message", &self.message, MAX_MESSAGE);
         let services = self
             .service
             .as_deref()
@@ -335,7 +317,7 @@ impl PlanRequest {
         let name = v.required_text("name", &self.name, 200);
         let email = v.email("email", &self.email);
         let company = v.required_text("company", &self.company, 200);
-        let project_type = choice(&mut v, "project_type", &self.project_type, PROJECT_TYPES);
+        let project_type = v.choice("project_type", &self.project_type, PROJECT_TYPES);
         if self.services.len() > 10 {
             v.error("services", "too_many", "services may list at most 10");
         }
@@ -346,9 +328,9 @@ impl PlanRequest {
                 services.push(slug);
             }
         }
-        let budget_range = choice(&mut v, "budget_range", &self.budget_range, BUDGET_RANGES);
-        let timeline = choice(&mut v, "timeline", &self.timeline, TIMELINES);
-        let description = v.required_text("description", &self.description, MAX_DESCRIPTION);
+        let budget_range = v.choice("budget_range", &self.budget_range, BUDGET_RANGES);
+        let timeline = v.choice("timeline", &self.timeline, TIMELINES);
+        let description = v.required_multiline("description", &self.description, MAX_DESCRIPTION);
         let consent_text_version =
             consent(&mut v, self.consent, self.consent_text_version.as_deref());
         let source_page = v.optional_text("source_page", self.source_page.as_deref(), 500);

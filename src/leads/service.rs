@@ -57,7 +57,7 @@ async fn capture_guarded(
     lead: NewLead,
     submission: &Submission<'_>,
 ) -> Result<LeadReceipt> {
-    let scope = format!("lead:{}", lead.kind.as_str());
+    let scope = idempotency::scope_for(&format!("lead:{}", lead.kind.as_str()), submission.ip);
     let mut tx = db.begin().await?;
     rate_limit::hit(
         &mut *tx,
@@ -77,8 +77,17 @@ async fn capture_guarded(
         return Ok(body);
     }
     let context = context(&mut tx, config, &lead).await?;
+    let email = lead.email.clone();
     let receipt = write_captured(&mut tx, config, &context, lead, submission.ip).await?;
-    idempotency::complete(&mut tx, &scope, submission.idempotency_key, 201, &receipt).await?;
+    idempotency::complete(
+        &mut tx,
+        &scope,
+        submission.idempotency_key,
+        201,
+        &receipt,
+        &email,
+    )
+    .await?;
     tx.commit().await?;
     Ok(receipt)
 }
@@ -97,7 +106,7 @@ async fn write_captured(
     if !spam {
         notifications(&mut jobs, context, &stored)?;
     }
-    write_lead(conn, &stored, ip, spam, &jobs, config.outbox_max_attempts).await?;
+    write_lead(conn, &stored, ip, spam, &jobs, config.outbox.max_attempts).await?;
     Ok(LeadReceipt {
         reference: stored.reference,
         kind: stored.kind,
@@ -155,7 +164,7 @@ async fn context(
     }
     Ok(CaptureContext {
         firm: row.firm_name.unwrap_or_else(|| "frontdesk".to_owned()),
-        team: config.team_email.clone().or(row.contact_email),
+        team: config.mail.team_email.clone().or(row.contact_email),
         endpoints: row.endpoints,
         reference: reference(Utc::now(), row.number),
     })
@@ -506,7 +515,7 @@ pub async fn update(
             &mut tx,
             "lead.status_changed",
             &data,
-            config.outbox_max_attempts,
+            config.outbox.max_attempts,
         )
         .await?;
     }

@@ -13,7 +13,7 @@ use crate::http::extract::{Json, Query};
 use crate::http::middleware::ClientIp;
 use crate::http::pagination::{Page, PageParams};
 use crate::leads::model::DEFAULT_CONSENT_VERSION;
-use crate::rate_limit::{self, Limit};
+use crate::rate_limit;
 use crate::state::AppState;
 use crate::validation::Validator;
 
@@ -76,10 +76,7 @@ async fn subscribe(
         )
         .unwrap_or_else(|| DEFAULT_CONSENT_VERSION.to_owned());
     v.finish()?;
-    let limit = Limit {
-        max: state.config.form_rate_limit,
-        window: state.config.form_rate_window,
-    };
+    let limit = state.config.leads.form_limit;
     rate_limit::hit(
         &state.db,
         "newsletter",
@@ -87,7 +84,7 @@ async fn subscribe(
         limit,
     )
     .await?;
-    service::subscribe(&state.db, &state.config, &email, &version).await?;
+    service::subscribe(&state.db, &state.config, &state.signer, &email, &version).await?;
     Ok((StatusCode::ACCEPTED, Json(ACCEPTED)))
 }
 
@@ -172,7 +169,7 @@ async fn unsubscribe_page(
     Query(query): Query<UnsubscribeQuery>,
 ) -> Result<Json<Status>> {
     let (email, sig) = query.parts()?;
-    let subscribed = service::is_subscribed(&state.db, &state.config, &email, sig).await?;
+    let subscribed = service::is_subscribed(&state.db, &state.signer, &email, sig).await?;
     Ok(Json(Status {
         status: if subscribed {
             "subscribed"
@@ -191,7 +188,7 @@ async fn unsubscribe(
     Query(query): Query<UnsubscribeQuery>,
 ) -> Result<Json<Status>> {
     let (email, sig) = query.parts()?;
-    service::unsubscribe(&state.db, &state.config, &email, sig).await?;
+    service::unsubscribe(&state.db, &state.signer, &email, sig).await?;
     Ok(Json(Status {
         status: "unsubscribed",
     }))

@@ -13,24 +13,26 @@ use crate::config::Config;
 use crate::error::{AppError, Result};
 use crate::http::pagination::{Page, PageParams};
 use crate::outbox::{self, Email};
-use crate::signing;
+use crate::signing::Signer;
+
+const UNSUBSCRIBE: &str = "unsubscribe";
 
 /// A confirmation link works for a week.
 pub const CONFIRM_TTL_DAYS: i64 = 7;
 /// At most one confirmation email per address this often, however often the form is sent.
 pub const RESEND_AFTER_MINUTES: i64 = 5;
 
-pub fn unsubscribe_url(config: &Config, email: &str) -> String {
+pub fn unsubscribe_url(config: &Config, signer: &Signer, email: &str) -> String {
     let mut url = url::Url::parse(&format!(
         "{}/v1/newsletter/unsubscribe",
-        config.public_api_url
+        config.http.public_api_url
     ))
     .unwrap_or_else(|_| {
         url::Url::parse("http://localhost/v1/newsletter/unsubscribe").expect("a valid URL")
     });
     url.query_pairs_mut()
         .append_pair("email", email)
-        .append_pair("sig", &signing::sign(config, "unsubscribe", email));
+        .append_pair("sig", &signer.sign(UNSUBSCRIBE, email));
     url.to_string()
 }
 
@@ -39,6 +41,7 @@ pub fn unsubscribe_url(config: &Config, email: &str) -> String {
 pub async fn subscribe(
     db: &PgPool,
     config: &Config,
+    signer: &Signer,
     email: &str,
     consent_version: &str,
 ) -> Result<()> {
@@ -79,8 +82,9 @@ pub async fn subscribe(
         )
         .execute(&mut *tx)
         .await?;
-        let email_job = confirmation_email(config, &firm_name(&mut tx).await?, email, &token);
-        outbox::enqueue_email(&mut tx, &email_job, config.outbox_max_attempts).await?;
+        let email_job =
+            confirmation_email(config, signer, &firm_name(&mut tx).await?, email, &token);
+        outbox::enqueue_email(&mut tx, &email_job, config.outbox.max_attempts).await?;
     }
     tx.commit().await?;
     crate::outbox::wake();
@@ -94,10 +98,16 @@ async fn firm_name(conn: &mut PgConnection) -> Result<String> {
         .unwrap_or_else(|| "frontdesk".to_owned()))
 }
 
-fn confirmation_email(config: &Config, firm: &str, email: &str, token: &str) -> Email {
+fn confirmation_email(
+    config: &Config,
+    signer: &Signer,
+    firm: &str,
+    email: &str,
+    token: &str,
+) -> Email {
     let confirm = format!(
         "{}/v1/newsletter/confirm?token={token}",
-        config.public_api_url
+        config.http.public_api_url
     );
     Email {
         to: email.to_owned(),
@@ -108,7 +118,7 @@ fn confirmation_email(config: &Config, firm: &str, email: &str, token: &str) -> 
              If it was not you, ignore this email: you will not hear from us again.\n\n— {firm}\n"
         ),
         purpose: "newsletter_confirmation".into(),
-        unsubscribe_url: Some(unsubscribe_url(config, email)),
+        unsubscribe_url: Some(unsubscribe_url(config, signer, email)),
         attachment: None,
     }
 }
@@ -139,7 +149,7 @@ pub async fn confirm(db: &PgPool, config: &Config, token: &str) -> Result<()> {
         &mut tx,
         "newsletter.confirmed",
         &serde_json::json!({ "email": email }),
-        config.outbox_max_attempts,
+        config.outbox.max_attempts,
     )
     .await?;
     tx.commit().await?;
@@ -150,11 +160,11 @@ pub async fn confirm(db: &PgPool, config: &Config, token: &str) -> Result<()> {
 /// Takes `email` off the list, if the signature is ours. True when it was on it.
 pub async fn unsubscribe(
     db: &PgPool,
-    config: &Config,
+    signer: &Signer,
     email: &str,
     signature: &str,
 ) -> Result<bool> {
-    if !signing::verify(config, "unsubscribe", email, signature) {
+    if !signer.verify(UNSUBSCRIBE, email, signature) {
         return Err(AppError::not_found("This unsubscribe link is not valid."));
     }
     let changed = sqlx::query!(
@@ -172,11 +182,11 @@ pub async fn unsubscribe(
 /// Whether a signed link's address is on the list (for the unsubscribe page).
 pub async fn is_subscribed(
     db: &PgPool,
-    config: &Config,
+    signer: &Signer,
     email: &str,
     signature: &str,
 ) -> Result<bool> {
-    if !signing::verify(config, "unsubscribe", email, signature) {
+    if !signer.verify(UNSUBSCRIBE, email, signature) {
         return Err(AppError::not_found("This unsubscribe link is not valid."));
     }
     Ok(sqlx::query_scalar!(

@@ -10,7 +10,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa::openapi::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use utoipa_scalar::{Scalar, Servable};
 
 use crate::http::extract::Json;
 use crate::state::AppState;
@@ -19,11 +18,18 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(live))
         .routes(routes!(ready))
-        .routes(routes!(metrics))
 }
 
-/// /openapi.json and /docs, built from the finished document.
-pub fn docs_router(openapi: OpenApi) -> Router<AppState> {
+/// /metrics alone, for its own listener (METRICS_ADDR).
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+/// /openapi.json and /docs (Swagger UI, its files served from the binary), built from the
+/// finished document.
+pub fn docs_router(openapi: OpenApi) -> Router {
     let json: Arc<str> = openapi.to_json().unwrap_or_default().into();
     Router::new()
         .route(
@@ -38,7 +44,13 @@ pub fn docs_router(openapi: OpenApi) -> Router<AppState> {
                 }
             }),
         )
-        .merge(Scalar::with_url("/docs", openapi))
+        .merge(swagger_ui_dist::generate_routes(
+            swagger_ui_dist::ApiDefinition {
+                uri_prefix: "/docs",
+                api_definition: swagger_ui_dist::OpenApiSource::Uri("/openapi.json"),
+                title: Some("frontdesk API"),
+            },
+        ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -103,10 +115,7 @@ async fn ready(State(state): State<AppState>) -> Response {
 }
 
 /// Prometheus metrics: requests by route and status, latency histogram, pool connections.
-#[utoipa::path(
-    get, path = "/metrics", tag = "ops",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"))
-)]
+/// Served on METRICS_ADDR, not with the API.
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let pool = &state.db;
     metrics::gauge!("db_pool_connections", "state" => "open").set(f64::from(pool.size()));

@@ -3,4 +3,4 @@
 
 mod handlers;
 
-pub use handlers::{docs_router, router};
+pub use handlers::{docs_router, metrics_router, router};

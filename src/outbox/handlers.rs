@@ -162,8 +162,12 @@ async fn create_webhook(
     State(state): State<AppState>,
     Json(input): Json<EndpointInput>,
 ) -> Result<(StatusCode, Json<CreatedEndpoint>)> {
-    let (endpoint, secret) =
-        webhooks::create(&state.db, (&principal).into(), input.validate()?).await?;
+    let (endpoint, secret) = webhooks::create(
+        &state.db,
+        (&principal).into(),
+        input.validate(state.config.outbox.webhook_allow_private)?,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedEndpoint { endpoint, secret }),
@@ -195,7 +199,13 @@ async fn replace_webhook(
     Json(input): Json<EndpointInput>,
 ) -> Result<Json<Endpoint>> {
     Ok(Json(
-        webhooks::replace(&state.db, (&principal).into(), id, input.validate()?).await?,
+        webhooks::replace(
+            &state.db,
+            (&principal).into(),
+            id,
+            input.validate(state.config.outbox.webhook_allow_private)?,
+        )
+        .await?,
     ))
 }
 

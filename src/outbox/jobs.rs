@@ -343,6 +343,18 @@ pub async fn retry(conn: &mut PgConnection, id: Uuid) -> Result<()> {
     Ok(())
 }
 
+/// Drops delivered jobs (and their delivery logs) done more than `days` ago: the emails
+/// they carried are personal data, kept only as long as RETENTION_DAYS says.
+pub async fn purge_done(db: &PgPool, days: u32) -> Result<u64> {
+    Ok(sqlx::query!(
+        "delete from outbox_jobs where status = 'done' and done_at < now() - make_interval(days => $1)",
+        i32::try_from(days).unwrap_or(i32::MAX)
+    )
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,7 +23,7 @@ pub enum Mailer {
 
 impl Mailer {
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
-        let Some(url) = &config.smtp_url else {
+        let Some(url) = &config.mail.smtp_url else {
             return Ok(Self::Keep);
         };
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
@@ -31,7 +31,8 @@ impl Mailer {
             .timeout(Some(std::time::Duration::from_secs(20)))
             .build();
         let from = config
-            .mail_from
+            .mail
+            .from
             .parse()
             .context("MAIL_FROM is not a mailbox")?;
         Ok(Self::Smtp {

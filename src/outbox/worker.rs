@@ -26,6 +26,7 @@ pub struct Deliverer {
     http: reqwest::Client,
     retry_base: Duration,
     webhook_timeout: Duration,
+    webhook_allow_private: bool,
 }
 
 impl Deliverer {
@@ -33,12 +34,13 @@ impl Deliverer {
         Ok(Self {
             db,
             mailer: Mailer::from_config(config)?,
-            http: reqwest::Client::builder()
-                .user_agent(concat!("frontdesk/", env!("CARGO_PKG_VERSION")))
-                .redirect(reqwest::redirect::Policy::none())
-                .build()?,
-            retry_base: config.outbox_retry_base,
-            webhook_timeout: config.webhook_timeout,
+            http: crate::outbound::client(
+                config.outbox.webhook_allow_private,
+                config.outbox.webhook_timeout,
+            )?,
+            retry_base: config.outbox.retry_base,
+            webhook_timeout: config.outbox.webhook_timeout,
+            webhook_allow_private: config.outbox.webhook_allow_private,
         })
     }
 
@@ -69,8 +71,14 @@ impl Deliverer {
                 self.mailer.deliver(job.id, &email).await
             }
             "webhook" => {
-                let delivered =
-                    webhooks::deliver(&self.db, &self.http, job, self.webhook_timeout).await?;
+                let delivered = webhooks::deliver(
+                    &self.db,
+                    &self.http,
+                    job,
+                    self.webhook_timeout,
+                    self.webhook_allow_private,
+                )
+                .await?;
                 Ok(if delivered { "http" } else { "skipped" })
             }
             other => anyhow::bail!("unknown job kind {other}"),
@@ -121,22 +129,58 @@ pub async fn run(
     }
 }
 
-/// Drops what is only kept for a while: idempotency keys and rate-limit windows.
-pub async fn housekeeping(db: PgPool, shutdown: CancellationToken) {
+/// Drops what is only kept for a while: idempotency keys, rate-limit windows, expired
+/// conversations and sessions, old login failures, and — after RETENTION_DAYS — delivered
+/// jobs, delivery logs and old bookings. Every replica runs it; the deletes are idempotent.
+pub async fn housekeeping(db: PgPool, retention_days: u32, shutdown: CancellationToken) {
     let mut ticker = tokio::time::interval(Duration::from_secs(300));
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
             _ = ticker.tick() => {}
         }
-        if let Err(err) = crate::idempotency::forget_old(&db).await {
-            tracing::warn!(error = %err, "could not drop old idempotency keys");
-        }
-        if let Err(err) = crate::rate_limit::forget_old(&db).await {
-            tracing::warn!(error = %err, "could not drop old rate-limit windows");
-        }
-        if let Err(err) = crate::assistant::service::forget_old(&db).await {
-            tracing::warn!(error = %err, "could not drop expired assistant conversations");
+        run_housekeeping(&db, retention_days).await;
+    }
+}
+
+/// One round of housekeeping; what fails is logged and tried again next round.
+pub async fn run_housekeeping(db: &PgPool, retention_days: u32) {
+    let outcomes = [
+        ("idempotency keys", crate::idempotency::forget_old(db).await),
+        (
+            "rate-limit windows",
+            crate::rate_limit::forget_old(db).await,
+        ),
+        (
+            "expired assistant conversations",
+            crate::assistant::service::forget_old(db).await,
+        ),
+        (
+            "old sessions",
+            crate::auth::service::purge_sessions(db).await,
+        ),
+        (
+            "old login failures",
+            crate::auth::service::forget_old_failures(db).await,
+        ),
+        (
+            "delivered outbox jobs",
+            jobs::purge_done(db, retention_days).await,
+        ),
+        (
+            "webhook delivery logs",
+            webhooks::purge_deliveries(db, retention_days).await,
+        ),
+        (
+            "old bookings",
+            crate::scheduling::bookings::purge(db, retention_days).await,
+        ),
+    ];
+    for (what, outcome) in outcomes {
+        match outcome {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "housekeeping: {what}"),
+            Err(err) => tracing::warn!(error = %err, "housekeeping could not remove {what}"),
         }
     }
 }

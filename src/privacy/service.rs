@@ -37,6 +37,9 @@ pub struct PersonalData {
     /// Assistant conversations that led to their leads or bookings or mention the address.
     #[schema(value_type = Vec<Object>)]
     pub conversations: Vec<serde_json::Value>,
+    /// Records of their form submissions kept for a day so that a retried request is
+    /// answered once (they hold only a reference or an id).
+    pub idempotency_records: i64,
 }
 
 pub async fn export(db: &PgPool, email: &str) -> Result<PersonalData> {
@@ -111,8 +114,11 @@ pub async fn export(db: &PgPool, email: &str) -> Result<PersonalData> {
     )
     .fetch_all(db)
     .await?;
+    let idempotency_records =
+        crate::idempotency::count_for(&mut *db.acquire().await?, email).await?;
     Ok(PersonalData {
         email: email.to_owned(),
+        idempotency_records,
         leads: records,
         newsletter,
         emails,
@@ -199,6 +205,7 @@ pub async fn erase(db: &PgPool, actor: AuditActor<'_>, email: &str) -> Result<Er
         .execute(&mut *tx)
         .await?
         .rows_affected();
+    let retries = crate::idempotency::erase(&mut tx, email).await?;
     let counts: BTreeMap<String, i64> = [
         ("leads", leads),
         ("newsletter_subscriptions", subscriptions),
@@ -206,6 +213,7 @@ pub async fn erase(db: &PgPool, actor: AuditActor<'_>, email: &str) -> Result<Er
         ("webhook_deliveries", webhooks),
         ("bookings", bookings),
         ("assistant_conversations", conversations),
+        ("idempotency_records", retries),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), i64::try_from(v).unwrap_or(i64::MAX)))

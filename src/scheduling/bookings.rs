@@ -16,12 +16,13 @@ use super::model::{AdminBooking, BookingCreated, BookingView, SlotView, Slots, V
 use super::setup::{self, calendars};
 use super::slots::{self, Slot};
 use crate::audit::{self, AuditActor, AuditEvent};
-use crate::auth::credentials::{new_token, token_hash};
+use crate::auth::credentials::{email_hash, new_token, token_hash};
 use crate::config::Config;
 use crate::error::{AppError, ConstraintExt, Result};
 use crate::http::pagination::{Page, PageParams};
 use crate::idempotency::{self, Claim};
 use crate::outbox::{self, Attachment, Email};
+use crate::rate_limit::{self, Guard, Limit};
 
 fn slot_taken() -> AppError {
     AppError::conflict(
@@ -183,8 +184,13 @@ pub async fn book(
     for (host, zone) in candidates {
         let mut tx = db.begin().await?;
         if let Claim::Replay { body, .. } = claim_key(&mut tx, &submission).await? {
-            return Ok(body);
+            return replayed(&mut tx, body.booking_id).await;
         }
+        // Counted with the booking, in its transaction: only a booking made counts.
+        Guard::new("booking", submission.ip, config.scheduling.booking_limit)
+            .hit(&mut *tx)
+            .await?;
+        per_email_cap(&mut tx, config, &request.email).await?;
         let day = slots::host_date(zone, request.start);
         lock_host_day(&mut tx, host, day).await?;
         if !under_cap(&mut tx, &call_type, host, zone, day).await? {
@@ -217,10 +223,11 @@ pub async fn book(
                 tell(&mut tx, config, id, Change::Booked).await?;
                 idempotency::complete(
                     &mut tx,
-                    "booking",
+                    &key_scope(&submission),
                     submission.idempotency_key,
                     201,
-                    &created,
+                    &Replay { booking_id: id },
+                    &request.email,
                 )
                 .await?;
                 tx.commit().await?;
@@ -239,17 +246,49 @@ pub async fn book(
     }
 }
 
+/// However many addresses a visitor books from, one email address gets at most
+/// BOOKINGS_PER_EMAIL_PER_DAY calls a day (each sends that address mail).
+async fn per_email_cap(conn: &mut PgConnection, config: &Config, email: &str) -> Result<()> {
+    let limit = Limit {
+        max: config.scheduling.bookings_per_email_per_day,
+        window: std::time::Duration::from_secs(24 * 3600),
+    };
+    let bucket = format!("booking-email:{}", hex::encode(email_hash(email)));
+    rate_limit::hit_bucket(conn, &bucket, limit).await
+}
+
+/// What a retried booking request is answered from: the booking's id, never its manage
+/// token (which is only in the first answer and the confirmation email).
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct Replay {
+    booking_id: Uuid,
+}
+
+fn key_scope(submission: &BookingSubmission<'_>) -> String {
+    idempotency::scope_for("booking", submission.ip)
+}
+
 async fn claim_key(
     conn: &mut PgConnection,
     submission: &BookingSubmission<'_>,
-) -> Result<Claim<BookingCreated>> {
+) -> Result<Claim<Replay>> {
     idempotency::claim(
         conn,
-        "booking",
+        &key_scope(submission),
         submission.idempotency_key,
         &submission.request_hash,
     )
     .await
+}
+
+/// The booking as a replay shows it: as it stands now, without the manage link.
+async fn replayed(conn: &mut PgConnection, id: Uuid) -> Result<BookingCreated> {
+    Ok(BookingCreated {
+        booking: load(conn, id).await?.view,
+        manage_token: None,
+        manage_url: None,
+        invite_url: None,
+    })
 }
 
 /// The stored answer to this request's idempotency key, if it was answered before. The
@@ -263,11 +302,12 @@ async fn earlier_answer(
     }
     let mut tx = db.begin().await?;
     let claim = claim_key(&mut tx, submission).await?;
-    tx.rollback().await?;
-    Ok(match claim {
-        Claim::Replay { body, .. } => Some(body),
+    let answer = match claim {
+        Claim::Replay { body, .. } => Some(replayed(&mut tx, body.booking_id).await?),
         Claim::Proceed => None,
-    })
+    };
+    tx.rollback().await?;
+    Ok(answer)
 }
 
 async fn insert_booking(
@@ -375,7 +415,7 @@ async fn load(conn: impl sqlx::PgExecutor<'_>, id: Uuid) -> Result<Loaded> {
 }
 
 fn manage_url(config: &Config, token: &str) -> String {
-    format!("{}/v1/bookings/{token}", config.public_api_url)
+    format!("{}/v1/bookings/{token}", config.http.public_api_url)
 }
 
 async fn created(
@@ -387,9 +427,9 @@ async fn created(
     let loaded = load(&mut *conn, id).await?;
     Ok(BookingCreated {
         booking: loaded.view,
-        manage_token: token.to_owned(),
-        manage_url: manage_url(config, token),
-        invite_url: format!("{}/invite.ics", manage_url(config, token)),
+        manage_token: Some(token.to_owned()),
+        manage_url: Some(manage_url(config, token)),
+        invite_url: Some(format!("{}/invite.ics", manage_url(config, token))),
     })
 }
 
@@ -498,9 +538,9 @@ async fn tell(conn: &mut PgConnection, config: &Config, id: Uuid, change: Change
             attachment: Some(attachment),
         },
     ];
-    outbox::enqueue_emails(conn, &emails, config.outbox_max_attempts).await?;
+    outbox::enqueue_emails(conn, &emails, config.outbox.max_attempts).await?;
     let data = serde_json::to_value(v).map_err(anyhow::Error::from)?;
-    outbox::enqueue_event(conn, event, &data, config.outbox_max_attempts).await?;
+    outbox::enqueue_event(conn, event, &data, config.outbox.max_attempts).await?;
     Ok(())
 }
 
@@ -532,8 +572,12 @@ pub async fn cancel(
     id: Uuid,
     by: &str,
     reason: Option<&str>,
+    guard: Option<Guard>,
 ) -> Result<BookingView> {
     let mut tx = db.begin().await?;
+    if let Some(guard) = guard {
+        guard.hit(&mut *tx).await?;
+    }
     let updated = sqlx::query!(
         r#"update bookings set status = 'cancelled', cancelled_at = now(), cancelled_by = $2,
                   cancel_reason = $3, ical_sequence = ical_sequence + 1, updated_at = now()
@@ -560,14 +604,17 @@ pub async fn cancel(
     Ok(load(db, id).await?.view)
 }
 
+/// A visitor cancels from their link; counted against the client's booking-change limit.
 pub async fn cancel_by_token(
     db: &PgPool,
     config: &Config,
     token: &str,
     reason: Option<&str>,
+    ip: Option<IpAddr>,
 ) -> Result<BookingView> {
     let id = id_for_token(db, token).await?;
-    cancel(db, config, id, "visitor", reason).await
+    let guard = Guard::new("booking-change", ip, config.scheduling.change_limit);
+    cancel(db, config, id, "visitor", reason, Some(guard)).await
 }
 
 /// Moves a booking to another free start; its UID stays, its SEQUENCE goes up. The host
@@ -577,7 +624,9 @@ pub async fn reschedule(
     config: &Config,
     token: &str,
     start: DateTime<Utc>,
+    ip: Option<IpAddr>,
 ) -> Result<BookingView> {
+    let guard = Guard::new("booking-change", ip, config.scheduling.change_limit);
     let id = id_for_token(db, token).await?;
     let mut conn = db.acquire().await?;
     let current = sqlx::query!(
@@ -598,6 +647,7 @@ pub async fn reschedule(
     candidates.sort_by_key(|(host, _)| *host != current.host_id);
     for (host, zone) in candidates {
         let mut tx = db.begin().await?;
+        guard.hit(&mut *tx).await?;
         let day = slots::host_date(zone, start);
         lock_host_day(&mut tx, host, day).await?;
         if !under_cap(&mut tx, &call_type, host, zone, day).await? {
@@ -717,7 +767,7 @@ pub async fn cancel_as_host(
     reason: Option<&str>,
 ) -> Result<BookingView> {
     let label = format!("host:{}", actor.label());
-    let view = cancel(db, config, id, &label, reason).await?;
+    let view = cancel(db, config, id, &label, reason, None).await?;
     let mut conn = db.acquire().await?;
     audit::record(
         &mut conn,
@@ -754,6 +804,19 @@ pub async fn host_feed(db: &PgPool, token: &str) -> Result<String> {
         &format!("{} — calls", host.display_name),
         &invites,
     ))
+}
+
+/// Drops bookings cancelled, or ended, more than `days` ago (their leads stay).
+pub async fn purge(db: &PgPool, days: u32) -> Result<u64> {
+    Ok(sqlx::query!(
+        r#"delete from bookings
+           where ends_at < now() - make_interval(days => $1)
+              or (status = 'cancelled' and cancelled_at < now() - make_interval(days => $1))"#,
+        i32::try_from(days).unwrap_or(i32::MAX)
+    )
+    .execute(db)
+    .await?
+    .rows_affected())
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -201,21 +201,24 @@ async fn get_booking(
 #[utoipa::path(post, path = "/v1/bookings/{token}/cancel", tag = "scheduling",
     params(("token" = String, Path)), request_body = CancelRequest,
     responses((status = 200, body = BookingView), (status = 404, body = Problem),
-              (status = 409, description = "Already cancelled", body = Problem)))]
+              (status = 409, description = "Already cancelled", body = Problem),
+              (status = 429, body = Problem)))]
 async fn cancel_booking(
     State(state): State<AppState>,
+    ip: Option<Extension<ClientIp>>,
     Path(token): Path<String>,
     Json(request): Json<CancelRequest>,
 ) -> Result<Json<BookingView>> {
     let reason = cancel_reason(&request)?;
+    let ip = ip.map(|Extension(ClientIp(ip))| ip);
     Ok(Json(
-        bookings::cancel_by_token(&state.db, &state.config, &token, reason.as_deref()).await?,
+        bookings::cancel_by_token(&state.db, &state.config, &token, reason.as_deref(), ip).await?,
     ))
 }
 
 fn cancel_reason(request: &CancelRequest) -> Result<Option<String>> {
     let mut v = Validator::new();
-    let reason = v.optional_text("reason", request.reason.as_deref(), 500);
+    let reason = v.optional_multiline("reason", request.reason.as_deref(), 500);
     v.finish()?;
     Ok(reason)
 }
@@ -225,9 +228,10 @@ fn cancel_reason(request: &CancelRequest) -> Result<Option<String>> {
     params(("token" = String, Path)), request_body = RescheduleRequest,
     responses((status = 200, body = BookingView), (status = 404, body = Problem),
               (status = 409, description = "The new slot is taken, or the booking is cancelled", body = Problem),
-              (status = 422, body = Problem)))]
+              (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn reschedule_booking(
     State(state): State<AppState>,
+    ip: Option<Extension<ClientIp>>,
     Path(token): Path<String>,
     Json(request): Json<RescheduleRequest>,
 ) -> Result<Json<BookingView>> {
@@ -236,7 +240,14 @@ async fn reschedule_booking(
     v.finish()?;
     let start = start.unwrap_or_default();
     Ok(Json(
-        bookings::reschedule(&state.db, &state.config, &token, start).await?,
+        bookings::reschedule(
+            &state.db,
+            &state.config,
+            &token,
+            start,
+            ip.map(|Extension(ClientIp(ip))| ip),
+        )
+        .await?,
     ))
 }
 
@@ -370,7 +381,7 @@ async fn admin_calendar_token(
     Path(id): Path<Uuid>,
 ) -> Result<(StatusCode, Json<CalendarToken>)> {
     let token = setup::new_calendar_token(&state.db, (&principal).into(), id).await?;
-    let url = format!("{}/v1/calendars/{token}", state.config.public_api_url);
+    let url = format!("{}/v1/calendars/{token}", state.config.http.public_api_url);
     Ok((StatusCode::CREATED, Json(CalendarToken { url })))
 }
 

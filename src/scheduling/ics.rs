@@ -18,34 +18,71 @@ pub struct Invite<'a> {
     pub attendee: (&'a str, &'a str),
 }
 
-fn person(property: &str, (name, email): (&str, &str)) -> Property {
-    Property::new(property, format!("mailto:{email}"))
-        .add_parameter("CN", name)
-        .done()
+// The icalendar crate escapes `\\ , ; \n` in TEXT values but not a carriage return, and it
+// writes parameter values and CAL-ADDRESS values as given. Whatever the stored data holds,
+// what is written here can only ever be the one event it describes: TEXT loses every
+// control character but line breaks (which the crate escapes), a CN parameter loses
+// control characters and quotes (and is quoted when it needs to be), and a `mailto:` takes
+// only a plain address.
+
+/// A TEXT value: line breaks kept (the crate escapes them), other control characters
+/// dropped.
+fn text(value: &str) -> String {
+    value
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .chars()
+        .filter(|c| *c == '\n' || *c == '\t' || !c.is_control())
+        .collect()
+}
+
+/// A parameter value (RFC 5545 3.1: paramtext or a quoted-string): no control characters
+/// and no DQUOTE; quoted when it holds `,` (the crate itself quotes `:` and `;`).
+fn param(value: &str) -> String {
+    let clean: String = value
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .collect();
+    if clean.contains(',') && !clean.contains([':', ';']) {
+        format!("\"{clean}\"")
+    } else {
+        clean
+    }
+}
+
+/// `ORGANIZER`/`ATTENDEE` with a CN, or nothing when the address is not a plain one.
+fn person(property: &str, (name, email): (&str, &str)) -> Option<Property> {
+    let email = crate::validation::parse_email(email).ok()?;
+    Some(
+        Property::new(property, format!("mailto:{email}"))
+            .add_parameter("CN", &param(name))
+            .done(),
+    )
 }
 
 fn event(invite: &Invite<'_>) -> Event {
     let mut event = Event::new();
     event
-        .uid(invite.uid)
-        .summary(&invite.summary)
-        .description(&invite.description)
+        .uid(&text(invite.uid))
+        .summary(&text(&invite.summary))
+        .description(&text(&invite.description))
         .starts(invite.start)
         .ends(invite.end)
-        .add_property("SEQUENCE", invite.sequence.to_string())
-        .append_property(person("ORGANIZER", invite.organizer))
-        .append_property(
-            Property::new("ATTENDEE", format!("mailto:{}", invite.attendee.1))
-                .add_parameter("CN", invite.attendee.0)
-                .add_parameter("ROLE", "REQ-PARTICIPANT")
-                .add_parameter("RSVP", "FALSE")
-                .done(),
-        )
-        .status(if invite.cancelled {
-            EventStatus::Cancelled
-        } else {
-            EventStatus::Confirmed
-        });
+        .add_property("SEQUENCE", invite.sequence.to_string());
+    if let Some(organizer) = person("ORGANIZER", invite.organizer) {
+        event.append_property(organizer);
+    }
+    if let Some(mut attendee) = person("ATTENDEE", invite.attendee) {
+        attendee
+            .add_parameter("ROLE", "REQ-PARTICIPANT")
+            .add_parameter("RSVP", "FALSE");
+        event.append_property(attendee.done());
+    }
+    event.status(if invite.cancelled {
+        EventStatus::Cancelled
+    } else {
+        EventStatus::Confirmed
+    });
     event.done()
 }
 
@@ -68,7 +105,7 @@ pub fn invite(invite: &Invite<'_>) -> String {
 /// A host's feed: every booking, for calendar apps to subscribe to.
 pub fn feed(name: &str, invites: &[Invite<'_>]) -> String {
     let mut calendar = Calendar::new();
-    calendar.name(name);
+    calendar.name(&text(name));
     for i in invites {
         calendar.push(event(i));
     }
@@ -109,6 +146,47 @@ mod tests {
             assert!(ics.contains(line), "{line} missing from\n{ics}");
         }
         assert!(ics.contains("DTSTAMP:"));
+    }
+
+    #[test]
+    fn hostile_names_and_notes_cannot_add_lines_or_events() {
+        let ics = invite(&Invite {
+            uid: "booking-9@frontdesk",
+            sequence: 0,
+            summary: "Call\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:evil@x".into(),
+            description: "notes\rDTSTART:19700101T000000Z\u{7}".into(),
+            start: "2026-12-07T10:00:00Z".parse().expect("time"),
+            end: "2026-12-07T10:30:00Z".parse().expect("time"),
+            cancelled: false,
+            organizer: ("Maya \"Host\"\r\nX: y", "maya@northwind.example"),
+            attendee: (
+                "Ada\r\nEND:VEVENT\r\nBEGIN:VEVENT",
+                "Eve <victim@example.org>",
+            ),
+        });
+        let lines: Vec<&str> = ics.split("\r\n").collect();
+        assert_eq!(
+            lines.iter().filter(|l| **l == "BEGIN:VEVENT").count(),
+            1,
+            "{ics}"
+        );
+        assert!(!lines.iter().any(|l| l.starts_with("UID:evil")), "{ics}");
+        assert!(
+            !lines.iter().any(|l| l.starts_with("DTSTART:1970")),
+            "{ics}"
+        );
+        assert!(!lines.iter().any(|l| l.starts_with("X:")), "{ics}");
+        assert!(!ics.contains('\u{7}'));
+        assert!(!ics.contains("ATTENDEE"), "not a plain address: {ics}");
+        assert!(
+            ics.contains("ORGANIZER;CN=Maya HostX: y:mailto:maya@northwind.example")
+                || ics.contains("ORGANIZER;CN=\"Maya HostX: y\":mailto:maya@northwind.example"),
+            "{ics}"
+        );
+        // Every physical line is a content line or a fold of one.
+        for line in ics.split("\r\n").filter(|l| !l.is_empty()) {
+            assert!(!line.contains('\r') && !line.contains('\n'), "{line:?}");
+        }
     }
 
     #[test]

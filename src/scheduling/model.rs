@@ -263,7 +263,7 @@ impl CallTypeInput {
             Some(slug) => v.slug("slug", slug),
             None => slugify(&name),
         };
-        let description = v.text("description", &self.description, 2_000);
+        let description = v.multiline("description", &self.description, 2_000);
         let duration = v.range_i32("duration_minutes", self.duration_minutes, 5, 480);
         let before = v.range_i32("buffer_before_minutes", self.buffer_before_minutes, 0, 240);
         let after = v.range_i32("buffer_after_minutes", self.buffer_after_minutes, 0, 240);
@@ -289,8 +289,12 @@ impl CallTypeInput {
             );
         }
         v.finish()?;
-        let mut host_ids = self.host_ids.clone();
-        host_ids.dedup();
+        let mut host_ids: Vec<Uuid> = Vec::with_capacity(self.host_ids.len());
+        for id in &self.host_ids {
+            if !host_ids.contains(id) {
+                host_ids.push(*id);
+            }
+        }
         Ok(ValidCallType {
             name,
             slug,
@@ -421,7 +425,7 @@ impl BookingRequest {
         let first_name = v.required_text("first_name", &self.first_name, 100);
         let last_name = v.required_text("last_name", &self.last_name, 100);
         let email = v.email("email", &self.email);
-        let notes = v.text("notes", &self.notes, 2_000);
+        let notes = v.multiline("notes", &self.notes, 2_000);
         if !self.consent {
             v.error(
                 "consent",
@@ -490,10 +494,12 @@ pub struct BookingView {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct BookingCreated {
     pub booking: BookingView,
-    /// Keep it: it is how the visitor sees, moves or cancels the booking.
-    pub manage_token: String,
-    pub manage_url: String,
-    pub invite_url: String,
+    /// Keep it: it is how the visitor sees, moves or cancels the booking. Null when this
+    /// answer replays an earlier request with the same Idempotency-Key: the link is secret,
+    /// so it is only in the first answer and in the confirmation email.
+    pub manage_token: Option<String>,
+    pub manage_url: Option<String>,
+    pub invite_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

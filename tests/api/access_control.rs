@@ -10,7 +10,6 @@ use crate::helpers::TestApp;
 pub const ALL_ROUTES: &[(&str, &str)] = &[
     ("GET", "/health/live"),
     ("GET", "/health/ready"),
-    ("GET", "/metrics"),
     ("GET", "/v1/site"),
     ("PUT", "/v1/admin/site"),
     ("GET", "/v1/services"),

@@ -515,10 +515,10 @@ async fn streams_the_reply_as_server_sent_events() {
 #[tokio::test]
 async fn bad_input_limits_and_expiry_are_clear_errors() {
     let app = demo_app_with(|c| {
-        c.assistant_messages_per_minute = 3;
+        c.assistant.messages_per_minute = 3;
         // A day-long window: no window boundary falls inside the test.
-        c.assistant_message_window = Duration::from_secs(86_400);
-        c.assistant_max_message_chars = 50;
+        c.assistant.message_window = Duration::from_secs(86_400);
+        c.assistant.max_message_chars = 50;
     })
     .await;
     let bad_zone = app
@@ -620,8 +620,8 @@ async fn bad_input_limits_and_expiry_are_clear_errors() {
 #[tokio::test]
 async fn starting_conversations_is_rate_limited_per_address() {
     let app = demo_app_with(|c| {
-        c.assistant_rate_limit = 2;
-        c.assistant_rate_window = Duration::from_secs(86_400);
+        c.assistant.rate_limit.max = 2;
+        c.assistant.rate_limit.window = Duration::from_secs(86_400);
     })
     .await;
     start(&app, None).await;
@@ -655,10 +655,10 @@ async fn llm_app(script: Vec<Scripted>) -> (TestApp, ChatProvider) {
     let provider = ChatProvider::start(script).await;
     let url = provider.url();
     let app = demo_app_with(move |c| {
-        c.assistant_llm_url = Some(url);
-        c.assistant_llm_model = "test-model".into();
-        c.assistant_llm_key = "test-key".to_owned().into();
-        c.assistant_llm_timeout = Duration::from_secs(1);
+        c.assistant.llm_url = Some(url);
+        c.assistant.llm_model = "test-model".into();
+        c.assistant.llm_key = "test-key".to_owned().into();
+        c.assistant.llm_timeout = Duration::from_secs(1);
     })
     .await;
     (app, provider)
@@ -1118,9 +1118,9 @@ async fn a_slow_model_still_leaves_time_for_an_answer() {
     .await;
     let url = provider.url();
     let app = demo_app_with(move |c| {
-        c.assistant_llm_url = Some(url);
-        c.assistant_llm_timeout = Duration::from_secs(5);
-        c.request_timeout = Duration::from_secs(3);
+        c.assistant.llm_url = Some(url);
+        c.assistant.llm_timeout = Duration::from_secs(5);
+        c.http.request_timeout = Duration::from_secs(3);
     })
     .await;
     let id = start(&app, None).await;

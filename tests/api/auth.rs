@@ -77,7 +77,7 @@ async fn missing_login_fields_are_all_listed() {
 
 #[tokio::test]
 async fn repeated_failures_are_throttled_even_for_the_right_password() {
-    let app = TestApp::spawn_with(|c| c.login_max_failures = 3).await;
+    let app = TestApp::spawn_with(|c| c.auth.login_max_failures = 3).await;
     let email = app.create_admin(Role::Owner).await;
     for _ in 0..3 {
         let response = app.login(&email, "wrong password, again").await;
@@ -107,7 +107,7 @@ async fn repeated_failures_are_throttled_even_for_the_right_password() {
 
 #[tokio::test]
 async fn a_success_clears_earlier_failures() {
-    let app = TestApp::spawn_with(|c| c.login_max_failures = 3).await;
+    let app = TestApp::spawn_with(|c| c.auth.login_max_failures = 3).await;
     let email = app.create_admin(Role::Owner).await;
     for _ in 0..2 {
         app.login(&email, "wrong password, again").await;

@@ -316,7 +316,7 @@ async fn search_ranks_highlights_and_forgives_typos() {
 
 #[tokio::test]
 async fn parallel_shares_are_all_counted() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|c| c.content.share_limit.max = 0).await;
     let editor = app.token_for(Role::Editor).await;
     blog_basics(&app, &editor).await;
     app.create("/v1/admin/posts", &editor, &post("Popular", json!({})))

@@ -72,7 +72,7 @@ fn config_prints_every_variable_with_secrets_redacted() {
         stdout.contains("DATABASE_URL=postgres://app:REDACTED@db.internal:5432/frontdesk"),
         "{stdout}"
     );
-    for variable in frontdesk::config::VARIABLES {
+    for variable in frontdesk::config::variables() {
         assert!(
             stdout.contains(&format!("{}=", variable.name)),
             "{} missing",
@@ -237,8 +237,10 @@ async fn serve_creates_the_database_and_shuts_down_cleanly_on_sigterm() {
 async fn in_flight_requests_finish_during_shutdown() {
     let app = TestApp::spawn().await;
     let mut config = Config::with_database_url("postgres://unused");
-    config.shutdown_grace = Duration::from_secs(10);
-    let state = frontdesk::AppState::new(app.db.clone(), config);
+    config.http.shutdown_grace = Duration::from_secs(10);
+    let state = frontdesk::AppState::new(app.db.clone(), config)
+        .await
+        .expect("state");
     let started = std::sync::Arc::new(tokio::sync::Notify::new());
     let routes = Router::new().route(
         "/slow",

@@ -69,7 +69,7 @@ async fn malformed_bodies_are_explained() {
 
 #[tokio::test]
 async fn bodies_over_the_limit_get_413() {
-    let app = TestApp::spawn_with(|c| c.body_limit_bytes = 1024).await;
+    let app = TestApp::spawn_with(|c| c.http.body_limit_bytes = 1024).await;
     let big = json!({ "email": "a@example.com", "password": "x".repeat(2000) });
     let response = app.post_json("/v1/auth/login", None, &big).await;
     response.assert_problem(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large");
@@ -115,7 +115,7 @@ async fn a_panicking_handler_gives_a_500_problem() {
 
 #[tokio::test]
 async fn slow_requests_are_stopped_with_503() {
-    let app = TestApp::spawn_with(|c| c.request_timeout = Duration::from_millis(200)).await;
+    let app = TestApp::spawn_with(|c| c.http.request_timeout = Duration::from_millis(200)).await;
     let router = with_test_routes(
         &app,
         Router::new().route(
@@ -133,7 +133,7 @@ async fn slow_requests_are_stopped_with_503() {
 #[tokio::test]
 async fn cors_admits_only_configured_origins() {
     let app = TestApp::spawn_with(|c| {
-        c.cors_allowed_origins = vec![crate::helpers::header_value("https://www.example.com")];
+        c.http.cors_allowed_origins = vec![crate::helpers::header_value("https://www.example.com")];
     })
     .await;
     let allowed = app
@@ -190,7 +190,7 @@ async fn responses_are_compressed_when_asked() {
 #[tokio::test]
 async fn client_ip_comes_from_forwarded_for_only_through_trusted_proxies() {
     let app =
-        TestApp::spawn_with(|c| c.trusted_proxies = vec!["10.0.0.0/8".parse().expect("cidr")])
+        TestApp::spawn_with(|c| c.http.trusted_proxies = vec!["10.0.0.0/8".parse().expect("cidr")])
             .await;
     let token = app.token_for(Role::Editor).await;
     let offering = json!({ "title": "Via proxy", "summary": "s" });

@@ -139,6 +139,8 @@ impl TestApp {
             .await
             .expect("connect to the test database");
         let mut config = Config::with_database_url("postgres://unused");
+        // The tests' webhook receivers and model servers are on loopback.
+        config.outbox.webhook_allow_private = true;
         configure(&mut config);
         let state = start_state(db.clone(), config).await;
         Self {
@@ -263,7 +265,7 @@ impl TestApp {
 
 /// A state with its background work running and its cache listening, as in `serve`.
 async fn start_state(db: PgPool, config: Config) -> AppState {
-    let state = AppState::new(db, config);
+    let state = AppState::new(db, config).await.expect("state");
     state.start_background().expect("background work starts");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !state.cache.is_listening() {

@@ -28,7 +28,7 @@ async fn submit(app: &TestApp, path: &str, body: &Value) -> String {
 
 #[tokio::test]
 async fn the_inbox_filters_and_pages() {
-    let app = TestApp::spawn_with(|c| c.form_rate_limit = 100).await;
+    let app = TestApp::spawn_with(|c| c.leads.form_limit.max = 100).await;
     let sales = app.token_for(Role::Sales).await;
     let first = submit(&app, "/v1/consultations", &consultation()).await;
     let second = submit(&app, "/v1/plan-requests", &plan()).await;
@@ -201,7 +201,7 @@ async fn leads_export_as_csv_without_formulas() {
 
 #[tokio::test]
 async fn a_person_can_be_exported_and_erased_everywhere() {
-    let app = TestApp::spawn_with(|c| c.form_rate_limit = 100).await;
+    let app = TestApp::spawn_with(|c| c.leads.form_limit.max = 100).await;
     crate::leads::with_site(&app).await;
     submit(&app, "/v1/consultations", &consultation()).await;
     submit(&app, "/v1/consultations", &consultation()).await;

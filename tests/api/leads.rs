@@ -59,8 +59,8 @@ fn is_reference(reference: &str) -> bool {
 async fn a_consultation_is_received_stored_and_announced_by_email() {
     let smtp = SmtpServer::start().await;
     let app = TestApp::spawn_with(|c| {
-        c.smtp_url = Some(smtp.url().into());
-        c.outbox_poll = Duration::from_millis(50);
+        c.mail.smtp_url = Some(smtp.url().into());
+        c.outbox.poll = Duration::from_millis(50);
     })
     .await;
     with_site(&app).await;
@@ -120,7 +120,7 @@ async fn a_consultation_is_received_stored_and_announced_by_email() {
 #[tokio::test]
 async fn without_a_key_or_rate_limit_the_lead_and_its_jobs_are_written_together() {
     // The short path: no rate limit, no Idempotency-Key, so no explicit transaction.
-    let app = TestApp::spawn_with(|c| c.form_rate_limit = 0).await;
+    let app = TestApp::spawn_with(|c| c.leads.form_limit.max = 0).await;
     with_site(&app).await;
     add_endpoint(&app, "http://127.0.0.1:9/hook").await;
     let mut unknown = consultation();
@@ -169,7 +169,7 @@ async fn without_a_key_or_rate_limit_the_lead_and_its_jobs_are_written_together(
 
 #[tokio::test]
 async fn without_smtp_mail_is_kept_for_admins_to_read() {
-    let app = TestApp::spawn_with(|c| c.outbox_poll = Duration::from_millis(50)).await;
+    let app = TestApp::spawn_with(|c| c.outbox.poll = Duration::from_millis(50)).await;
     with_site(&app).await;
     app.post_json("/v1/plan-requests", None, &plan()).await;
     let sales = app.token_for(Role::Sales).await;
@@ -247,7 +247,7 @@ async fn every_invalid_field_is_listed() {
 
 #[tokio::test]
 async fn fifty_concurrent_retries_with_one_key_make_one_lead() {
-    let app = TestApp::spawn_with(|c| c.form_rate_limit = 1000).await;
+    let app = TestApp::spawn_with(|c| c.leads.form_limit.max = 1000).await;
     let mut tasks = Vec::new();
     for _ in 0..50 {
         let router = app.router.clone();
@@ -288,16 +288,31 @@ async fn fifty_concurrent_retries_with_one_key_make_one_lead() {
     other["message"] = json!("Something else entirely.");
     let reused = app
         .req(Method::POST, "/v1/consultations")
+        .peer("198.51.100.1:50001")
         .header("idempotency-key", "4b1f0c9e-retry-once")
         .json(&other)
         .send()
         .await;
     assert_eq!(reused.field_errors(), ["Idempotency-Key"]);
+    // Another client with the same key and body is not given the first client's answer:
+    // keys belong to the client that sent them.
+    let stranger = app
+        .req(Method::POST, "/v1/consultations")
+        .peer("203.0.113.50:40000")
+        .header("idempotency-key", "4b1f0c9e-retry-once")
+        .json(&consultation())
+        .send()
+        .await;
+    assert_eq!(stranger.status, StatusCode::CREATED, "{}", stranger.text());
+    assert!(
+        !references.contains(stranger.json()["reference"].as_str().expect("ref")),
+        "a stranger must not replay another client's answer"
+    );
     // Without a key, each request is a new lead.
     app.post_json("/v1/consultations", None, &consultation())
         .await;
     let leads: i64 = app.count("leads").await;
-    assert_eq!(leads, 2);
+    assert_eq!(leads, 3);
 }
 
 #[tokio::test]
@@ -322,7 +337,7 @@ async fn the_honeypot_answers_like_success_stores_spam_and_tells_nobody() {
 
 #[tokio::test]
 async fn each_client_ip_is_rate_limited() {
-    let app = TestApp::spawn_with(|c| c.form_rate_limit = 3).await;
+    let app = TestApp::spawn_with(|c| c.leads.form_limit.max = 3).await;
     for _ in 0..3 {
         let ok = app
             .req(Method::POST, "/v1/consultations")
@@ -388,10 +403,10 @@ async fn add_endpoint(app: &TestApp, url: &str) -> String {
 async fn webhooks_are_signed_and_survive_the_receiver_being_down_for_a_while() {
     let addr = crate::fixtures::unused_addr();
     let app = TestApp::spawn_with(|c| {
-        c.outbox_poll = Duration::from_millis(50);
-        c.outbox_retry_base = Duration::from_millis(100);
-        c.outbox_max_attempts = 50;
-        c.form_rate_limit = 100;
+        c.outbox.poll = Duration::from_millis(50);
+        c.outbox.retry_base = Duration::from_millis(100);
+        c.outbox.max_attempts = 50;
+        c.leads.form_limit.max = 100;
     })
     .await;
     let endpoint = add_endpoint(&app, &format!("http://{addr}/hook")).await;
@@ -457,9 +472,9 @@ async fn a_job_that_keeps_failing_is_parked_and_can_be_retried() {
         .failing
         .store(true, std::sync::atomic::Ordering::SeqCst);
     let app = TestApp::spawn_with(|c| {
-        c.outbox_poll = Duration::from_millis(50);
-        c.outbox_retry_base = Duration::from_millis(50);
-        c.outbox_max_attempts = 3;
+        c.outbox.poll = Duration::from_millis(50);
+        c.outbox.retry_base = Duration::from_millis(50);
+        c.outbox.max_attempts = 3;
     })
     .await;
     add_endpoint(&app, &receiver.url()).await;

@@ -18,4 +18,5 @@ mod leads;
 mod newsletter;
 mod ops;
 mod scheduling;
+mod security;
 mod site;

@@ -34,9 +34,9 @@ fn link_in(mail: &str, path: &str) -> String {
 async fn double_opt_in_confirm_unsubscribe_and_come_back() {
     let smtp = SmtpServer::start().await;
     let app = TestApp::spawn_with(|c| {
-        c.smtp_url = Some(smtp.url().into());
-        c.outbox_poll = Duration::from_millis(50);
-        c.public_api_url = "https://api.northwind.example".into();
+        c.mail.smtp_url = Some(smtp.url().into());
+        c.outbox.poll = Duration::from_millis(50);
+        c.http.public_api_url = "https://api.northwind.example".into();
     })
     .await;
     let first = subscribe(&app, "Reader@Example.com").await;
@@ -156,7 +156,7 @@ async fn signup_needs_an_address_and_consent() {
 
 #[tokio::test]
 async fn a_burst_of_signups_sends_one_confirmation() {
-    let app = TestApp::spawn_with(|c| c.form_rate_limit = 100).await;
+    let app = TestApp::spawn_with(|c| c.leads.form_limit.max = 100).await;
     for _ in 0..5 {
         subscribe(&app, "eager@example.com").await;
     }

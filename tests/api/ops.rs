@@ -49,7 +49,15 @@ async fn metrics_count_requests_by_route_and_status_and_show_the_pool() {
     let app = TestApp::spawn().await;
     app.get("/v1/services").await;
     app.get("/v1/services/no-such-thing").await;
-    let metrics = app.get("/metrics").await;
+    // Not on the API's listener: only on METRICS_ADDR's.
+    app.get("/metrics")
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not-found");
+    let request = axum::http::Request::get("/metrics")
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let metrics =
+        crate::helpers::send_to(frontdesk::ops::metrics_router(app.state.clone()), request).await;
     assert_eq!(metrics.status, StatusCode::OK);
     assert!(
         metrics
@@ -99,6 +107,16 @@ async fn openapi_describes_every_route() {
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
     assert_eq!(described, expected);
+    // Operation ids name operations uniquely (client generators and validators need it).
+    let mut ids = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            let id = operation["operationId"].as_str().expect("operationId");
+            if let Some(other) = ids.insert(id.to_owned(), format!("{method} {path}")) {
+                panic!("operationId {id} is used by {other} and by {method} {path}");
+            }
+        }
+    }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
@@ -112,5 +130,14 @@ async fn interactive_docs_are_served() {
         docs.header("content-type")
             .is_some_and(|ct| ct.starts_with("text/html"))
     );
-    assert!(docs.text().contains("/v1/services"));
+    let html = docs.text();
+    assert!(html.contains("/openapi.json"), "{html}");
+    // Everything the page loads comes from this server: no CDN.
+    assert!(
+        !html.contains("https://") && !html.contains("//cdn"),
+        "{html}"
+    );
+    let bundle = app.get("/docs/swagger-ui-bundle.js").await;
+    assert_eq!(bundle.status, StatusCode::OK);
+    assert!(bundle.body.len() > 100_000, "the UI's script is served");
 }

@@ -15,7 +15,7 @@ use crate::helpers::{TestApp, TestResponse};
 
 /// An admin made a host, working around the clock every day (so slots exist whenever the
 /// test runs), in `zone`.
-async fn host(app: &TestApp, token: &str, zone: &str) -> Uuid {
+pub(crate) async fn host(app: &TestApp, token: &str, zone: &str) -> Uuid {
     let email = app.create_admin(Role::Sales).await;
     let id: Uuid = sqlx::query_scalar("select id from admin_users where email = $1")
         .bind(&email)
@@ -36,7 +36,13 @@ async fn host(app: &TestApp, token: &str, zone: &str) -> Uuid {
     id
 }
 
-async fn call_type(app: &TestApp, token: &str, slug: &str, hosts: &[Uuid], extra: Value) -> Value {
+pub(crate) async fn call_type(
+    app: &TestApp,
+    token: &str,
+    slug: &str,
+    hosts: &[Uuid],
+    extra: Value,
+) -> Value {
     let mut body = json!({
         "name": slug, "slug": slug, "duration_minutes": 30, "slot_step_minutes": 30,
         "min_notice_minutes": 60, "horizon_days": 14, "host_ids": hosts
@@ -47,7 +53,7 @@ async fn call_type(app: &TestApp, token: &str, slug: &str, hosts: &[Uuid], extra
     app.create("/v1/admin/call-types", token, &body).await
 }
 
-async fn slots(app: &TestApp, slug: &str, query: &str) -> Vec<Value> {
+pub(crate) async fn slots(app: &TestApp, slug: &str, query: &str) -> Vec<Value> {
     let response = app
         .get(&format!("/v1/call-types/{slug}/slots?{query}"))
         .await;
@@ -55,7 +61,7 @@ async fn slots(app: &TestApp, slug: &str, query: &str) -> Vec<Value> {
     response.json()["slots"].as_array().expect("slots").clone()
 }
 
-fn booking(slug: &str, start: &str, email: &str) -> Value {
+pub(crate) fn booking(slug: &str, start: &str, email: &str) -> Value {
     json!({
         "call_type": slug, "start": start, "time_zone": "America/New_York",
         "first_name": "Ada", "last_name": "Lovelace", "email": email,
@@ -63,12 +69,12 @@ fn booking(slug: &str, start: &str, email: &str) -> Value {
     })
 }
 
-async fn book(app: &TestApp, slug: &str, start: &str, email: &str) -> TestResponse {
+pub(crate) async fn book(app: &TestApp, slug: &str, start: &str, email: &str) -> TestResponse {
     app.post_json("/v1/bookings", None, &booking(slug, start, email))
         .await
 }
 
-fn utc_starts(slots: &[Value]) -> Vec<String> {
+pub(crate) fn utc_starts(slots: &[Value]) -> Vec<String> {
     slots
         .iter()
         .map(|s| s["start_utc"].as_str().expect("start").to_owned())
@@ -140,7 +146,7 @@ async fn slots_are_shown_in_the_visitors_zone_and_bad_input_is_422() {
 
 #[tokio::test]
 async fn a_booking_is_managed_by_its_token_with_one_invite_uid() {
-    let app = TestApp::spawn_with(|c| c.outbox_poll = Duration::from_millis(50)).await;
+    let app = TestApp::spawn_with(|c| c.outbox.poll = Duration::from_millis(50)).await;
     let owner = app.owner_token().await;
     let host = host(&app, &owner, "Europe/London").await;
     call_type(&app, &owner, "intro", &[host], json!({})).await;
@@ -284,7 +290,7 @@ async fn a_booking_is_managed_by_its_token_with_one_invite_uid() {
 
 #[tokio::test]
 async fn a_hundred_visitors_racing_for_one_slot_get_one_booking() {
-    let app = TestApp::spawn_with(|c| c.form_rate_limit = 0).await;
+    let app = TestApp::spawn_with(|c| c.leads.form_limit.max = 0).await;
     let owner = app.owner_token().await;
     let host = host(&app, &owner, "Europe/London").await;
     call_type(&app, &owner, "intro", &[host], json!({})).await;
@@ -449,7 +455,8 @@ async fn slots_go_to_the_host_with_fewest_calls_and_honour_buffers_and_caps() {
 #[tokio::test]
 async fn hosts_set_up_calls_see_bookings_cancel_and_subscribe() {
     let app =
-        TestApp::spawn_with(|c| c.public_api_url = "https://api.northwind.example".into()).await;
+        TestApp::spawn_with(|c| c.http.public_api_url = "https://api.northwind.example".into())
+            .await;
     let sales = app.token_for(Role::Sales).await;
     let owner = app.owner_token().await;
     let bad_host = app

@@ -18,8 +18,8 @@ use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_posts, create_post))
-        .routes(routes!(get_post, replace_post, delete_post))
+        .routes(routes!(admin_list_posts, create_post))
+        .routes(routes!(admin_get_post, replace_post, delete_post))
         .routes(routes!(preview_post))
         .routes(routes!(list_revisions))
         .routes(routes!(get_revision))
@@ -38,7 +38,7 @@ pub struct StatusQuery {
     params(StatusQuery, PageParams),
     responses((status = 200, body = Page<AdminPostSummary>), (status = 401, body = Problem),
               (status = 403, body = Problem), (status = 422, body = Problem)))]
-async fn list_posts(
+async fn admin_list_posts(
     _auth: Authorized<perm::ContentWrite>,
     State(state): State<AppState>,
     Query(query): Query<StatusQuery>,
@@ -79,7 +79,7 @@ async fn create_post(
     params(("id" = Uuid, Path)),
     responses((status = 200, body = AdminPost), (status = 401, body = Problem), (status = 403, body = Problem),
               (status = 404, body = Problem)))]
-async fn get_post(
+async fn admin_get_post(
     _auth: Authorized<perm::ContentWrite>,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,

@@ -71,8 +71,8 @@ impl PostInput {
         let mut v = Validator::new();
         let title = v.required_text("title", &self.title, 200);
         let slug = slug_of(&mut v, self.slug.as_deref(), &title);
-        let excerpt = v.optional_text("excerpt", self.excerpt.as_deref(), 500);
-        let body = v.text("body", &self.body, MAX_BODY_CHARS);
+        let excerpt = v.optional_multiline("excerpt", self.excerpt.as_deref(), 500);
+        let body = v.multiline("body", &self.body, MAX_BODY_CHARS);
         if body.is_empty() {
             v.error("body", "required", "body is required (markdown)");
         }

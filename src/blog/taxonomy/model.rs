@@ -103,7 +103,7 @@ fn validate_term(
             generated
         }
     };
-    let description = v.text(description_field, description, 5_000);
+    let description = v.multiline(description_field, description, 5_000);
     ValidTerm {
         name,
         slug,
