@@ -68,9 +68,11 @@ pub async fn create_admin(
 pub async fn seed_demo(config: Config, posts: usize) -> anyhow::Result<()> {
     let pool = db::connect(&config).await?;
     db::migrate(&pool, &config).await?;
+    let started = std::time::Instant::now();
     let report = frontdesk::demo::seed(&pool, posts).await?;
     println!(
-        "seeded the demo site: the site profile, {} services, {} authors, {} tags, {} series, {} posts ({} published), 2 hosts and {} call types",
+        "seeded the demo site in {:.1} s: the site profile, {} services, {} authors, {} tags, {} series, {} posts ({} published), 2 hosts and {} call types",
+        started.elapsed().as_secs_f64(),
         report.services,
         report.authors,
         report.tags,
@@ -78,6 +80,11 @@ pub async fn seed_demo(config: Config, posts: usize) -> anyhow::Result<()> {
         report.posts,
         report.published,
         report.call_types
+    );
+    let (emails, password) = &report.sign_in;
+    println!(
+        "demo hosts (sales admins) sign in with POST /v1/auth/login as {} and the password {password} (shown once)",
+        emails.join(" or ")
     );
     Ok(())
 }

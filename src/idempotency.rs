@@ -150,30 +150,49 @@ pub async fn complete<T: Serialize>(
     Ok(())
 }
 
-/// The hash a record names its person by (as erasure computes it).
-pub fn email_hash(email: &str) -> Vec<u8> {
+/// The hash a record names its person by (as [`crate::personal_data::Subject`] has it).
+fn email_hash(email: &str) -> Vec<u8> {
     Sha256::digest(email.trim().to_lowercase().as_bytes()).to_vec()
 }
 
-/// Deletes the records about `email` (privacy erasure); returns how many.
-pub async fn erase(conn: &mut PgConnection, email: &str) -> Result<u64> {
-    Ok(sqlx::query!(
+#[derive(Serialize)]
+struct Record {
+    scope: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+    response: Option<serde_json::Value>,
+}
+
+/// The records about a person (privacy export).
+pub async fn export(
+    conn: &mut PgConnection,
+    subject: &crate::personal_data::Subject,
+) -> Result<Vec<crate::personal_data::Found>> {
+    let rows = sqlx::query_as!(
+        Record,
+        "select scope, created_at, response from idempotency_keys where email_hash = $1 order by created_at",
+        subject.email_hash
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(vec![crate::personal_data::Found::of(
+        "idempotency_records",
+        &rows,
+    )?])
+}
+
+/// Deletes the records about a person (privacy erasure).
+pub async fn erase(
+    conn: &mut PgConnection,
+    subject: &crate::personal_data::Subject,
+) -> Result<Vec<crate::personal_data::Removed>> {
+    let n = sqlx::query!(
         "delete from idempotency_keys where email_hash = $1",
-        email_hash(email)
+        subject.email_hash
     )
     .execute(conn)
     .await?
-    .rows_affected())
-}
-
-/// How many records name `email` (privacy export).
-pub async fn count_for(conn: &mut PgConnection, email: &str) -> Result<i64> {
-    Ok(sqlx::query_scalar!(
-        r#"select count(*) as "n!" from idempotency_keys where email_hash = $1"#,
-        email_hash(email)
-    )
-    .fetch_one(conn)
-    .await?)
+    .rows_affected();
+    Ok(vec![("idempotency_records", n)])
 }
 
 /// Keys are kept for a day; retries come within minutes.

@@ -26,6 +26,7 @@ pub mod newsletter;
 pub mod ops;
 pub mod outbound;
 pub mod outbox;
+pub mod personal_data;
 pub mod privacy;
 pub mod rate_limit;
 pub mod scheduling;

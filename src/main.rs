@@ -38,11 +38,13 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// Fill an empty database with a demo site: profile, services, authors, tags, series, posts.
+    /// Fill a database without content (admin users are fine) with a demo site: profile,
+    /// services, authors, tags, series, posts, hosts and call types.
     SeedDemo {
-        /// Total posts; above the demo's 20, numbered variations are added (for benchmarks).
-        #[arg(long, default_value_t = 20)]
-        posts: usize,
+        /// Total posts, 1 to 100000: up to 20 of the demo's own; above, numbered copies of
+        /// its published posts are added in bulk (for benchmarks).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        posts: u32,
     },
     /// Print the effective configuration, secrets redacted.
     Config {
@@ -118,7 +120,7 @@ fn main() -> ExitCode {
             } => commands::create_admin(config, &email, &role, name.as_deref()).await,
             Command::Config { .. } => Ok(()),
             Command::Healthcheck => commands::healthcheck(&config).await,
-            Command::SeedDemo { posts } => commands::seed_demo(config, posts).await,
+            Command::SeedDemo { posts } => commands::seed_demo(config, posts as usize).await,
         }
     });
     match outcome {

@@ -128,6 +128,33 @@ pub async fn hit_bucket(db: impl PgExecutor<'_>, bucket: &str, limit: Limit) -> 
     Ok(())
 }
 
+/// A window of a bucket, for a privacy export of a bucket named after a person.
+#[derive(Debug, serde::Serialize)]
+pub struct Window {
+    pub window_start: DateTime<Utc>,
+    pub hits: i32,
+}
+
+pub async fn windows_of(db: impl PgExecutor<'_>, bucket: &str) -> Result<Vec<Window>> {
+    Ok(sqlx::query_as!(
+        Window,
+        "select window_start, hits from rate_limit_counters where bucket = $1 order by window_start",
+        bucket
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Forgets a bucket's counts (a privacy erasure of a bucket named after a person).
+pub async fn forget_bucket(db: impl PgExecutor<'_>, bucket: &str) -> Result<u64> {
+    Ok(
+        sqlx::query!("delete from rate_limit_counters where bucket = $1", bucket)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
+}
+
 /// Drops counters of windows long past.
 pub async fn forget_old(db: &PgPool) -> Result<u64> {
     Ok(sqlx::query!(

@@ -10,6 +10,7 @@ use crate::auth::credentials::check_password;
 use crate::auth::{Authorized, perm};
 use crate::error::{Problem, Result};
 use crate::http::extract::{Json, Path};
+use crate::http::pagination::Page;
 use crate::state::AppState;
 use crate::validation::Validator;
 
@@ -72,7 +73,7 @@ impl UpdateAdminRequest {
     get, path = "/v1/admin/users", tag = "admin",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Every admin user", body = Vec<AdminUser>),
+        (status = 200, description = "Every admin user", body = Page<AdminUser>),
         (status = 401, description = "No valid token", body = Problem),
         (status = 403, description = "Needs `users:manage` (owners)", body = Problem),
     )
@@ -80,8 +81,8 @@ impl UpdateAdminRequest {
 async fn list_admins(
     _auth: Authorized<perm::UsersManage>,
     State(state): State<AppState>,
-) -> Result<Json<Vec<AdminUser>>> {
-    Ok(Json(service::list(&state.db).await?))
+) -> Result<Json<Page<AdminUser>>> {
+    Ok(Json(Page::all(service::list(&state.db).await?)))
 }
 
 /// Creates an admin user.

@@ -9,6 +9,7 @@ use super::service::{self, ApiToken, NewApiToken};
 use crate::auth::{Authorized, perm};
 use crate::error::{Problem, Result};
 use crate::http::extract::{Json, Path};
+use crate::http::pagination::Page;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -42,7 +43,7 @@ pub struct CreatedToken {
     get, path = "/v1/admin/api-tokens", tag = "admin",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The tokens, newest first", body = Vec<ApiToken>),
+        (status = 200, description = "The tokens, newest first", body = Page<ApiToken>),
         (status = 401, description = "No valid token", body = Problem),
         (status = 403, description = "Needs `tokens:manage` (owners)", body = Problem),
     )
@@ -50,8 +51,8 @@ pub struct CreatedToken {
 async fn list_tokens(
     _auth: Authorized<perm::TokensManage>,
     State(state): State<AppState>,
-) -> Result<Json<Vec<ApiToken>>> {
-    Ok(Json(service::list(&state.db).await?))
+) -> Result<Json<Page<ApiToken>>> {
+    Ok(Json(Page::all(service::list(&state.db).await?)))
 }
 
 /// Creates an API token; the response holds its secret, once.

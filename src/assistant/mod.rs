@@ -9,6 +9,7 @@ pub mod builtin;
 pub mod handlers;
 pub mod llm;
 pub mod model;
+pub mod personal_data;
 pub mod service;
 pub mod tools;
 pub mod understand;

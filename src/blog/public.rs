@@ -197,7 +197,7 @@ pub struct RelatedQuery {
 /// Posts related to this one: same series first, then shared tags, then similar text.
 #[utoipa::path(get, path = "/v1/posts/{slug}/related", tag = "blog",
     params(("slug" = String, Path), RelatedQuery),
-    responses((status = 200, body = Vec<PostSummary>), (status = 304, description = "Not modified"),
+    responses((status = 200, body = Page<PostSummary>), (status = 304, description = "Not modified"),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn related_posts(
     State(state): State<AppState>,
@@ -221,9 +221,9 @@ async fn related_posts(
         &format!("related:{slug}:{limit}"),
         &headers,
         || async {
-            Ok(Some(
+            Ok(Some(Page::all(
                 reading::related(&state.db, page.post_id, limit).await?,
-            ))
+            )))
         },
     )
     .await?

@@ -39,6 +39,9 @@ pub struct SearchResults {
     /// Set when the query found nothing and a corrected one did.
     pub corrected_query: Option<String>,
     pub items: Vec<SearchHit>,
+    /// Always null: the best `limit` matches are the answer (the same list shape as
+    /// every other list).
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -109,6 +112,7 @@ pub async fn find(state: &AppState, q: &str, limit: i64) -> Result<SearchResults
             query: q.to_owned(),
             corrected_query: None,
             items,
+            next_cursor: None,
         });
     }
     let lexicon = lexicon(state).await?;
@@ -119,6 +123,7 @@ pub async fn find(state: &AppState, q: &str, limit: i64) -> Result<SearchResults
                 query: q.to_owned(),
                 corrected_query: Some(corrected),
                 items,
+                next_cursor: None,
             });
         }
     }
@@ -126,6 +131,7 @@ pub async fn find(state: &AppState, q: &str, limit: i64) -> Result<SearchResults
         query: q.to_owned(),
         corrected_query: None,
         items: Vec::new(),
+        next_cursor: None,
     })
 }
 

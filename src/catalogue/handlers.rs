@@ -11,6 +11,7 @@ use crate::cache::{public_json, public_json_optional};
 use crate::error::{AppError, Problem, Result};
 use crate::http::conditional::Preconditions;
 use crate::http::extract::{Json, Path};
+use crate::http::pagination::Page;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -29,7 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     get, path = "/v1/services", tag = "services",
     responses(
-        (status = 200, description = "The published services", body = Vec<PublicOffering>,
+        (status = 200, description = "The published services", body = Page<PublicOffering>,
          headers(("etag" = String), ("cache-control" = String))),
         (status = 304, description = "Unchanged since the ETag sent in If-None-Match"),
     )
@@ -37,10 +38,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn list_public(State(state): State<AppState>, headers: Preconditions) -> Result<Response> {
     public_json(&state, "services", &headers, || async {
         let offerings = service::list_published(&state.db).await?;
-        Ok(offerings
-            .into_iter()
-            .map(PublicOffering::from)
-            .collect::<Vec<_>>())
+        Ok(Page::all(
+            offerings
+                .into_iter()
+                .map(PublicOffering::from)
+                .collect::<Vec<_>>(),
+        ))
     })
     .await
 }
@@ -75,7 +78,7 @@ async fn get_public(
     get, path = "/v1/admin/services", tag = "admin",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "All services", body = Vec<Offering>),
+        (status = 200, description = "All services", body = Page<Offering>),
         (status = 401, description = "No valid token", body = Problem),
         (status = 403, description = "Needs `catalogue:write` (editors, owners)", body = Problem),
     )
@@ -83,8 +86,8 @@ async fn get_public(
 async fn list_admin(
     _auth: Authorized<perm::CatalogueWrite>,
     State(state): State<AppState>,
-) -> Result<Json<Vec<Offering>>> {
-    Ok(Json(service::list_all(&state.db).await?))
+) -> Result<Json<Page<Offering>>> {
+    Ok(Json(Page::all(service::list_all(&state.db).await?)))
 }
 
 /// Adds a service.

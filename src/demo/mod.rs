@@ -23,12 +23,22 @@ pub struct SeedReport {
     pub posts: usize,
     pub published: usize,
     pub call_types: usize,
+    /// The demo hosts' sign-in: their emails and the password made for them.
+    pub sign_in: (Vec<String>, String),
 }
 
-/// Seeds an empty database. `total_posts` above the demo's own twenty adds generated
-/// variations of them (for benchmarks).
+/// The most posts `seed-demo --posts N` makes.
+pub const MAX_POSTS: usize = 100_000;
+
+/// Seeds a database with no content yet (admin users may exist). `total_posts` (1 to
+/// [`MAX_POSTS`]) up to the demo's own twenty takes that many of them; above, numbered
+/// copies of the published ones are added in bulk (for benchmarks).
 pub async fn seed(db: &PgPool, total_posts: usize) -> anyhow::Result<SeedReport> {
-    ensure_empty(db).await?;
+    anyhow::ensure!(
+        (1..=MAX_POSTS).contains(&total_posts),
+        "--posts must be between 1 and {MAX_POSTS}"
+    );
+    ensure_no_content(db).await?;
     let mut report = SeedReport::default();
     seed_site(db).await?;
     report.services = seed_services(db).await?;
@@ -36,31 +46,61 @@ pub async fn seed(db: &PgPool, total_posts: usize) -> anyhow::Result<SeedReport>
     report.tags = seed_tags(db).await?;
     report.series = seed_series(db).await?;
     let demo = parse_posts(POSTS)?;
-    for post in &demo {
-        create_post(db, post, None).await?;
+    let mut templates = Vec::new();
+    for post in demo.iter().take(total_posts) {
+        let id = create_post(db, post).await?;
         report.posts += 1;
-        report.published += usize::from(post.status == "published");
+        if post.status == "published" {
+            report.published += 1;
+            templates.push(id);
+        }
     }
-    report.call_types = seed_scheduling(db).await?;
-    let published: Vec<&DemoPost> = demo.iter().filter(|p| p.status == "published").collect();
-    for i in 0..total_posts.saturating_sub(demo.len()) {
-        create_post(db, published[i % published.len()], Some(i + 1)).await?;
-        report.posts += 1;
-        report.published += 1;
+    let (call_types, sign_in) = seed_scheduling(db).await?;
+    report.call_types = call_types;
+    report.sign_in = sign_in;
+    let copies = total_posts.saturating_sub(demo.len());
+    if copies > 0 && !templates.is_empty() {
+        report.posts += copy_posts(db, &templates, copies).await?;
+        report.published += copies;
     }
     Ok(report)
 }
 
-async fn ensure_empty(db: &PgPool) -> anyhow::Result<()> {
+/// `copies` numbered copies of the published demo posts, in turn, published an hour apart
+/// going back from now, in batches of a few thousand rows.
+async fn copy_posts(db: &PgPool, templates: &[uuid::Uuid], copies: usize) -> anyhow::Result<usize> {
+    let now = Utc::now();
+    let mut per_template: Vec<Vec<(uuid::Uuid, i64, chrono::DateTime<Utc>)>> =
+        vec![Vec::new(); templates.len()];
+    for i in 0..copies {
+        let n = i64::try_from(i + 1)?;
+        per_template[i % templates.len()].push((uuid::Uuid::now_v7(), n, now - Duration::hours(n)));
+    }
+    let mut made = 0;
+    for (template, copies) in templates.iter().zip(per_template) {
+        for batch in copies.chunks(5_000) {
+            made += posts::copy_published(db, *template, batch)
+                .await
+                .map_err(err)?;
+        }
+    }
+    Ok(usize::try_from(made)?)
+}
+
+/// Seeding needs a database without content: admin users (made with `admin create`) are
+/// fine, anything the demo would add is not.
+async fn ensure_no_content(db: &PgPool) -> anyhow::Result<()> {
     let existing = sqlx::query_scalar!(
         r#"select (select count(*) from posts) + (select count(*) from catalogue_services)
-                + (select count(*) from site_profile) + (select count(*) from authors) as "count!""#
+                + (select count(*) from site_profile) + (select count(*) from authors)
+                + (select count(*) from tags) + (select count(*) from call_types)
+                + (select count(*) from hosts) + (select count(*) from leads) as "count!""#
     )
     .fetch_one(db)
     .await?;
     anyhow::ensure!(
         existing == 0,
-        "the database already has content; seed-demo only fills an empty one (use a new DATABASE_URL)"
+        "the database already has content; seed-demo only fills one without content (admin users are fine): use a new DATABASE_URL"
     );
     Ok(())
 }
@@ -257,8 +297,9 @@ async fn seed_series(db: &PgPool) -> anyhow::Result<usize> {
     Ok(series.len())
 }
 
-/// Two hosts in different zones, with working hours, and two call types they take.
-async fn seed_scheduling(db: &PgPool) -> anyhow::Result<usize> {
+/// Two hosts in different zones, with working hours, and two call types they take. The
+/// hosts are sales admins sharing one random password, returned to be printed once.
+async fn seed_scheduling(db: &PgPool) -> anyhow::Result<(usize, (Vec<String>, String))> {
     use crate::scheduling::model::{CallTypeInput, HostInput, HoursInput};
     use crate::scheduling::setup;
 
@@ -277,9 +318,10 @@ async fn seed_scheduling(db: &PgPool) -> anyhow::Result<usize> {
         ),
     ];
     let mut host_ids = Vec::new();
+    let mut emails = Vec::new();
+    let password = crate::auth::credentials::new_token("demo-");
     for (name, email, zone, hours) in hosts {
-        // Hosts are admins; these log in only after an owner sets them a password.
-        let password = crate::auth::credentials::new_token("demo_");
+        emails.push(email.to_owned());
         let admin = crate::admin_users::service::NewAdmin::validate(
             email,
             Some(name),
@@ -357,7 +399,7 @@ async fn seed_scheduling(db: &PgPool) -> anyhow::Result<usize> {
             .await
             .map_err(err)?;
     }
-    Ok(call_types.len())
+    Ok((call_types.len(), (emails, password)))
 }
 
 /// A post of posts.md.
@@ -424,23 +466,15 @@ fn parse_post(chunk: &str) -> anyhow::Result<DemoPost> {
     Ok(post)
 }
 
-/// Creates a demo post; `copy` makes a numbered variation of it outside any series.
-async fn create_post(db: &PgPool, post: &DemoPost, copy: Option<usize>) -> anyhow::Result<()> {
+/// Creates a demo post through the same service as the API.
+async fn create_post(db: &PgPool, post: &DemoPost) -> anyhow::Result<uuid::Uuid> {
     let now = Utc::now();
-    let (slug, title, series, part) = match copy {
-        Some(n) => (
-            format!("{}-{n}", post.slug),
-            format!("{} (#{n})", post.title),
-            None,
-            None,
-        ),
-        None => (
-            post.slug.clone(),
-            post.title.clone(),
-            post.series.clone(),
-            post.part,
-        ),
-    };
+    let (slug, title, series, part) = (
+        post.slug.clone(),
+        post.title.clone(),
+        post.series.clone(),
+        post.part,
+    );
     let scheduled_at = (post.status == "scheduled").then(|| now + Duration::days(-post.days_ago));
     let input = PostInput {
         title,
@@ -461,7 +495,7 @@ async fn create_post(db: &PgPool, post: &DemoPost, copy: Option<usize>) -> anyho
         .map_err(err)?;
     if post.status == "published" {
         // Spread publication dates so lists, feeds and the sitemap look lived-in.
-        let hours = post.days_ago * 24 + i64::try_from(copy.unwrap_or(0))? * 7;
+        let hours = post.days_ago * 24;
         sqlx::query!(
             "update posts set published_at = $2, updated_at = $2 where id = $1",
             created.id,
@@ -470,7 +504,7 @@ async fn create_post(db: &PgPool, post: &DemoPost, copy: Option<usize>) -> anyho
         .execute(db)
         .await?;
     }
-    Ok(())
+    Ok(created.id)
 }
 
 #[cfg(test)]

@@ -67,6 +67,15 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// A whole list in one page (lists that are short by nature: services, call types,
+    /// users...): the same shape as any other list, with no next page.
+    pub fn all(items: Vec<T>) -> Self {
+        Self {
+            items,
+            next_cursor: None,
+        }
+    }
+
     /// Builds a page from up to `limit + 1` rows: the extra row only tells that more exist.
     pub fn from_rows<K: Serialize>(mut rows: Vec<T>, limit: u32, key: impl Fn(&T) -> K) -> Self {
         let limit = limit as usize;

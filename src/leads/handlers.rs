@@ -9,7 +9,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::model::{
-    ConsultationRequest, Lead, LeadKind, LeadReceipt, LeadStatus, LeadUpdate, LeadWithTimeline,
+    ConsultationRequest, Lead, LeadKind, LeadReceipt, LeadStatus, LeadUpdate, LeadWithEvents,
     NewLead, PlanRequest,
 };
 use super::service::{self, Change, LeadFilter, Submission};
@@ -163,6 +163,7 @@ impl LeadQuery {
             from,
             to,
             text,
+            ids: None,
         })
     }
 }
@@ -211,23 +212,23 @@ async fn export_leads(
     Ok(response)
 }
 
-/// One lead with its timeline.
+/// One lead with its events.
 #[utoipa::path(get, path = "/v1/admin/leads/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = LeadWithTimeline), (status = 401, body = Problem), (status = 403, body = Problem),
+    responses((status = 200, body = LeadWithEvents), (status = 401, body = Problem), (status = 403, body = Problem),
               (status = 404, body = Problem)))]
 async fn get_lead(
     _auth: Authorized<perm::LeadsRead>,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> Result<Json<LeadWithTimeline>> {
+) -> Result<Json<LeadWithEvents>> {
     Ok(Json(service::get(&state.db, id).await?))
 }
 
 /// Moves a lead along the pipeline, assigns it, or adds a note.
 #[utoipa::path(patch, path = "/v1/admin/leads/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = LeadUpdate,
-    responses((status = 200, body = LeadWithTimeline), (status = 401, body = Problem), (status = 403, body = Problem),
+    responses((status = 200, body = LeadWithEvents), (status = 401, body = Problem), (status = 403, body = Problem),
               (status = 404, body = Problem), (status = 409, description = "Not a possible status change", body = Problem),
               (status = 422, body = Problem)))]
 async fn update_lead(
@@ -235,7 +236,7 @@ async fn update_lead(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
     Json(update): Json<LeadUpdate>,
-) -> Result<Json<LeadWithTimeline>> {
+) -> Result<Json<LeadWithEvents>> {
     let mut v = Validator::new();
     let status = update.status.as_deref().and_then(|s| {
         LeadStatus::parse(s.trim()).or_else(|| {

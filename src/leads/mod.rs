@@ -5,6 +5,7 @@
 mod export;
 mod handlers;
 pub mod model;
+pub mod personal_data;
 pub mod service;
 
 pub use export::defuse;

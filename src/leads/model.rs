@@ -407,10 +407,11 @@ pub struct LeadEvent {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct LeadWithTimeline {
+pub struct LeadWithEvents {
     #[serde(flatten)]
     pub lead: Lead,
-    pub timeline: Vec<LeadEvent>,
+    /// What happened to the lead, oldest first (`timeline` is the plan's own field).
+    pub events: Vec<LeadEvent>,
 }
 
 /// `Some(None)` when the field is present and null (unassign), `None` when absent.
@@ -430,7 +431,7 @@ pub struct LeadUpdate {
     #[serde(deserialize_with = "present")]
     #[schema(value_type = Option<Uuid>)]
     pub assignee_id: Option<Option<Uuid>>,
-    /// A note added to the timeline.
+    /// A note added to the lead's events.
     pub note: Option<String>,
 }
 

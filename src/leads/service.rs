@@ -7,7 +7,7 @@ use sqlx::types::ipnetwork::IpNetwork;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::model::{Lead, LeadEvent, LeadKind, LeadReceipt, LeadStatus, LeadWithTimeline, NewLead};
+use super::model::{Lead, LeadEvent, LeadKind, LeadReceipt, LeadStatus, LeadWithEvents, NewLead};
 use crate::audit::AuditActor;
 use crate::config::Config;
 use crate::error::{AppError, FieldError, Result};
@@ -44,7 +44,9 @@ pub async fn capture(
     } else {
         let mut conn = db.acquire().await?;
         let context = context(&mut conn, config, &lead).await?;
-        write_captured(&mut conn, config, &context, lead, submission.ip).await?
+        write_captured(&mut conn, config, &context, lead, submission.ip)
+            .await?
+            .0
     };
     crate::outbox::wake();
     Ok(receipt)
@@ -78,7 +80,7 @@ async fn capture_guarded(
     }
     let context = context(&mut tx, config, &lead).await?;
     let email = lead.email.clone();
-    let receipt = write_captured(&mut tx, config, &context, lead, submission.ip).await?;
+    let (receipt, _) = write_captured(&mut tx, config, &context, lead, submission.ip).await?;
     idempotency::complete(
         &mut tx,
         &scope,
@@ -92,14 +94,15 @@ async fn capture_guarded(
     Ok(receipt)
 }
 
-/// Builds the stored lead and its notifications, then writes them in one statement.
+/// Builds the stored lead and its notifications, then writes them in one statement;
+/// returns the visitor's receipt and the lead's id.
 async fn write_captured(
     conn: &mut PgConnection,
     config: &Config,
     context: &CaptureContext,
     lead: NewLead,
     ip: Option<IpAddr>,
-) -> Result<LeadReceipt> {
+) -> Result<(LeadReceipt, Uuid)> {
     let spam = lead.spam;
     let stored = record(lead, context.reference.clone(), spam)?;
     let mut jobs = NewJobs::default();
@@ -107,11 +110,14 @@ async fn write_captured(
         notifications(&mut jobs, context, &stored)?;
     }
     write_lead(conn, &stored, ip, spam, &jobs, config.outbox.max_attempts).await?;
-    Ok(LeadReceipt {
-        reference: stored.reference,
-        kind: stored.kind,
-        received_at: stored.created_at,
-    })
+    Ok((
+        LeadReceipt {
+            reference: stored.reference,
+            kind: stored.kind,
+            received_at: stored.created_at,
+        },
+        stored.id,
+    ))
 }
 
 /// What a capture needs to know besides the lead: the firm's name, the team's address, the
@@ -176,14 +182,6 @@ const LEAD_CREATED: &str = "lead.created";
 /// refused request) are harmless. Past a million it simply grows a digit.
 fn reference(now: DateTime<Utc>, number: i64) -> String {
     format!("FD-{}-{number:06}", now.year())
-}
-
-/// The next reference, for a lead not made by [`capture`].
-async fn next_reference(conn: &mut PgConnection) -> Result<String> {
-    let number = sqlx::query_scalar!(r#"select nextval('lead_reference_seq') as "number!""#)
-        .fetch_one(conn)
-        .await?;
-    Ok(reference(Utc::now(), number))
 }
 
 /// The lead as it will be stored. Times are cut to microseconds, as Postgres keeps them,
@@ -303,9 +301,14 @@ async fn add_event(
     Ok(())
 }
 
-/// The mails and webhooks a new lead causes.
+/// The mails and webhooks a new lead causes, whatever made it (a form, the assistant, a
+/// booking): the team is told and `lead.created` goes to every subscribed endpoint. The
+/// visitor gets a confirmation, except for a booked call, whose booking confirmation (with
+/// its invite) already is one.
 fn notifications(jobs: &mut NewJobs, context: &CaptureContext, lead: &Lead) -> Result<()> {
-    jobs.email(&confirmation(&context.firm, lead))?;
+    if lead.kind != LeadKind::Call {
+        jobs.email(&confirmation(&context.firm, lead))?;
+    }
     if let Some(team) = &context.team {
         jobs.email(&team_notification(team, lead))?;
     }
@@ -384,6 +387,8 @@ pub struct LeadFilter {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub text: Option<String>,
+    /// Only these leads.
+    pub ids: Option<Vec<Uuid>>,
 }
 
 /// Leads, newest first, filtered; `limit` rows after the cursor.
@@ -399,8 +404,9 @@ pub async fn all(db: &PgPool, filter: &LeadFilter, max: i64) -> Result<Vec<Lead>
     query_leads(db, filter, None, max).await
 }
 
+/// The one query that reads leads, whatever picks them.
 async fn query_leads(
-    db: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     filter: &LeadFilter,
     after: Option<Uuid>,
     limit: i64,
@@ -419,6 +425,7 @@ async fn query_leads(
           and ($4::timestamptz is null or created_at >= $4)
           and ($5::timestamptz is null or created_at < $5)
           and ($6::text is null or search @@ websearch_to_tsquery('simple', $6))
+          and ($8::uuid[] is null or id = any($8))
         order by id desc
         limit $7
         "#,
@@ -428,7 +435,8 @@ async fn query_leads(
         filter.from,
         filter.to,
         filter.text,
-        limit
+        limit,
+        filter.ids.as_deref()
     )
     .fetch_all(db)
     .await?)
@@ -438,33 +446,53 @@ fn not_found(id: Uuid) -> AppError {
     AppError::not_found(format!("No lead has id {id}."))
 }
 
-pub async fn get(db: &PgPool, id: Uuid) -> Result<LeadWithTimeline> {
-    let lead = fetch(db, id).await?;
-    let timeline = sqlx::query_as!(
-        LeadEvent,
-        "select id, occurred_at, actor_label, kind, details from lead_events where lead_id = $1 order by id",
-        id
-    )
-    .fetch_all(db)
-    .await?;
-    Ok(LeadWithTimeline { lead, timeline })
+pub async fn get(db: &PgPool, id: Uuid) -> Result<LeadWithEvents> {
+    let mut conn = db.acquire().await?;
+    with_events(&mut conn, vec![id])
+        .await?
+        .pop()
+        .ok_or_else(|| not_found(id))
 }
 
-async fn fetch(db: impl sqlx::PgExecutor<'_>, id: Uuid) -> Result<Lead> {
-    sqlx::query_as!(
-        Lead,
-        r#"
-        select id, reference, kind as "kind: LeadKind", status as "status: LeadStatus", name,
-               first_name, last_name, email, phone, company, message, services, project_type,
-               budget_range, timeline, consent_text_version, consented_at, source_page, utm,
-               assignee_id, created_at, updated_at
-        from leads where id = $1
-        "#,
-        id
+/// These leads (oldest first) with their events.
+pub(super) async fn with_events(
+    conn: &mut PgConnection,
+    ids: Vec<Uuid>,
+) -> Result<Vec<LeadWithEvents>> {
+    let filter = LeadFilter {
+        ids: Some(ids.clone()),
+        ..LeadFilter::default()
+    };
+    let mut leads = query_leads(&mut *conn, &filter, None, i64::MAX).await?;
+    leads.reverse();
+    let mut events = sqlx::query!(
+        "select lead_id, id, occurred_at, actor_label, kind, details from lead_events where lead_id = any($1) order by id",
+        &ids
     )
-    .fetch_optional(db)
-    .await?
-    .ok_or_else(|| not_found(id))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(leads
+        .into_iter()
+        .map(|lead| {
+            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut events)
+                .into_iter()
+                .partition(|e| e.lead_id == lead.id);
+            events = rest;
+            LeadWithEvents {
+                lead,
+                events: mine
+                    .into_iter()
+                    .map(|e| LeadEvent {
+                        id: e.id,
+                        occurred_at: e.occurred_at,
+                        actor_label: e.actor_label,
+                        kind: e.kind,
+                        details: e.details,
+                    })
+                    .collect(),
+            }
+        })
+        .collect())
 }
 
 /// A validated change to a lead.
@@ -480,7 +508,7 @@ pub async fn update(
     actor: AuditActor<'_>,
     id: Uuid,
     change: Change,
-) -> Result<LeadWithTimeline> {
+) -> Result<LeadWithEvents> {
     let label = actor.label();
     let mut tx = db.begin().await?;
     let current = sqlx::query!(
@@ -600,9 +628,14 @@ pub struct CallLead<'a> {
     pub ip: Option<IpAddr>,
 }
 
-/// A booking makes the visitor a lead of kind `call`, or adds to the open one they have.
-/// Runs in the booking's transaction.
-pub async fn record_call(conn: &mut PgConnection, call: &CallLead<'_>) -> Result<Uuid> {
+/// A booking makes the visitor a lead of kind `call` — through the same path as every
+/// other lead, notifications included — or adds to the open one they have. Runs in the
+/// booking's transaction.
+pub async fn record_call(
+    conn: &mut PgConnection,
+    config: &Config,
+    call: &CallLead<'_>,
+) -> Result<Uuid> {
     let open = sqlx::query_scalar!(
         r#"select id from leads where email = $1 and kind = 'call'
            and status not in ('won', 'lost', 'spam') order by id desc limit 1"#,
@@ -636,11 +669,10 @@ pub async fn record_call(conn: &mut PgConnection, call: &CallLead<'_>) -> Result
         utm: Default::default(),
         spam: false,
     };
-    let stored = record(lead, next_reference(conn).await?, false)?;
-    // Its notifications are the booking's.
-    write_lead(conn, &stored, call.ip, false, &NewJobs::default(), 0).await?;
-    add_event(conn, stored.id, "visitor", "booking_created", details).await?;
-    Ok(stored.id)
+    let context = context(conn, config, &lead).await?;
+    let (_, id) = write_captured(conn, config, &context, lead, call.ip).await?;
+    add_event(conn, id, "visitor", "booking_created", details).await?;
+    Ok(id)
 }
 
 /// Adds a booking change to a lead's timeline.

@@ -144,12 +144,12 @@ pub struct CreatedEndpoint {
 
 /// Webhook endpoints.
 #[utoipa::path(get, path = "/v1/admin/webhooks", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Endpoint>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = Page<Endpoint>), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn list_webhooks(
     _auth: Authorized<perm::WebhooksManage>,
     State(state): State<AppState>,
-) -> Result<Json<Vec<Endpoint>>> {
-    Ok(Json(webhooks::list(&state.db).await?))
+) -> Result<Json<Page<Endpoint>>> {
+    Ok(Json(Page::all(webhooks::list(&state.db).await?)))
 }
 
 /// Adds a webhook endpoint; the answer holds its signing secret, once.
@@ -226,12 +226,12 @@ async fn delete_webhook(
 /// The last 100 delivery attempts to an endpoint, newest first.
 #[utoipa::path(get, path = "/v1/admin/webhooks/{id}/deliveries", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<DeliveryLog>), (status = 401, body = Problem), (status = 403, body = Problem),
+    responses((status = 200, body = Page<DeliveryLog>), (status = 401, body = Problem), (status = 403, body = Problem),
               (status = 404, body = Problem)))]
 async fn webhook_deliveries(
     _auth: Authorized<perm::WebhooksManage>,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> Result<Json<Vec<DeliveryLog>>> {
-    Ok(Json(webhooks::deliveries(&state.db, id).await?))
+) -> Result<Json<Page<DeliveryLog>>> {
+    Ok(Json(Page::all(webhooks::deliveries(&state.db, id).await?)))
 }

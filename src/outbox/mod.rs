@@ -5,6 +5,7 @@
 mod handlers;
 pub mod jobs;
 pub mod mailer;
+pub mod personal_data;
 pub mod webhooks;
 pub mod worker;
 

@@ -5,3 +5,4 @@ mod handlers;
 pub mod service;
 
 pub use handlers::router;
+pub use service::{Coverage, TABLES};

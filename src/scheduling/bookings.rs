@@ -200,6 +200,7 @@ pub async fn book(
             Ok((id, token)) => {
                 let lead_id = crate::leads::service::record_call(
                     &mut tx,
+                    config,
                     &crate::leads::service::CallLead {
                         first_name: &request.first_name,
                         last_name: &request.last_name,
@@ -253,8 +254,12 @@ async fn per_email_cap(conn: &mut PgConnection, config: &Config, email: &str) ->
         max: config.scheduling.bookings_per_email_per_day,
         window: std::time::Duration::from_secs(24 * 3600),
     };
-    let bucket = format!("booking-email:{}", hex::encode(email_hash(email)));
-    rate_limit::hit_bucket(conn, &bucket, limit).await
+    rate_limit::hit_bucket(conn, &email_cap_bucket(&email_hash(email)), limit).await
+}
+
+/// The bucket counting one address's bookings, named by the address's hash.
+pub(crate) fn email_cap_bucket(email_hash: &[u8]) -> String {
+    format!("booking-email:{}", hex::encode(email_hash))
 }
 
 /// What a retried booking request is answered from: the booking's id, never its manage

@@ -56,7 +56,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Active call types.
 #[utoipa::path(get, path = "/v1/call-types", tag = "scheduling",
-    responses((status = 200, body = Vec<PublicCallType>), (status = 304, description = "Not modified")))]
+    responses((status = 200, body = Page<PublicCallType>), (status = 304, description = "Not modified")))]
 async fn list_call_types(
     State(state): State<AppState>,
     headers: Preconditions,
@@ -69,7 +69,7 @@ async fn list_call_types(
             public.push(p);
         }
     }
-    Ok(crate::http::conditional::Cacheable::json(&public)?.respond(&headers))
+    Ok(crate::http::conditional::Cacheable::json(&Page::all(public))?.respond(&headers))
 }
 
 /// One active call type.
@@ -290,12 +290,12 @@ async fn host_calendar(
 
 /// Hosts with their hours and overrides.
 #[utoipa::path(get, path = "/v1/admin/hosts", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Host>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = Page<Host>), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn admin_hosts(
     _auth: Authorized<perm::SchedulingManage>,
     State(state): State<AppState>,
-) -> Result<Json<Vec<Host>>> {
-    Ok(Json(setup::list_hosts(&state.db).await?))
+) -> Result<Json<Page<Host>>> {
+    Ok(Json(Page::all(setup::list_hosts(&state.db).await?)))
 }
 
 /// One host.
@@ -389,12 +389,14 @@ async fn admin_calendar_token(
 
 /// Every call type.
 #[utoipa::path(get, path = "/v1/admin/call-types", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, body = Vec<CallType>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = Page<CallType>), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn admin_call_types(
     _auth: Authorized<perm::SchedulingManage>,
     State(state): State<AppState>,
-) -> Result<Json<Vec<CallType>>> {
-    Ok(Json(setup::list_call_types(&state.db, false).await?))
+) -> Result<Json<Page<CallType>>> {
+    Ok(Json(Page::all(
+        setup::list_call_types(&state.db, false).await?,
+    )))
 }
 
 /// Adds a call type.

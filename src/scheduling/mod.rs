@@ -5,6 +5,7 @@ pub mod bookings;
 mod handlers;
 pub mod ics;
 pub mod model;
+pub mod personal_data;
 pub mod setup;
 pub mod slots;
 

@@ -26,7 +26,7 @@ async fn a_token_is_shown_once_works_within_its_scopes_and_stops_when_revoked() 
         !listed.text().contains(&secret),
         "the secret is never shown again"
     );
-    assert_eq!(listed.json()[0]["name"], "CMS sync");
+    assert_eq!(listed.json()["items"][0]["name"], "CMS sync");
 
     // Within scope: works. Outside: 403.
     let write = app
@@ -46,7 +46,7 @@ async fn a_token_is_shown_once_works_within_its_scopes_and_stops_when_revoked() 
 
     // Its use is recorded, and writes are audited under its name.
     let last_used =
-        app.get_as("/v1/admin/api-tokens", &owner).await.json()[0]["last_used_at"].clone();
+        app.get_as("/v1/admin/api-tokens", &owner).await.json()["items"][0]["last_used_at"].clone();
     assert!(last_used.is_string(), "{last_used}");
     let audit = app
         .get_as("/v1/admin/audit?action=service.create", &owner)

@@ -16,7 +16,7 @@ use crate::helpers::{TestApp, TestResponse};
 
 async fn demo_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let app = TestApp::spawn_with(configure).await;
-    frontdesk::demo::seed(&app.db, 0)
+    frontdesk::demo::seed(&app.db, 20)
         .await
         .expect("seed the demo site");
     app
@@ -362,7 +362,12 @@ async fn a_quote_conversation_sends_a_real_plan_request() {
         .get_as("/v1/admin/privacy/export?email=ana@example.com", &owner)
         .await
         .json();
-    assert_eq!(export["conversations"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        export["records"]["assistant_conversations"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
     let erased = app
         .post_json(
             "/v1/admin/privacy/erase",

@@ -516,7 +516,8 @@ async fn every_kind_of_admin_write_reaches_every_replica() {
     let other = app.replica().await;
 
     let id_of = |list: &Value, slug: &str| -> String {
-        list.as_array()
+        list["items"]
+            .as_array()
             .expect("list")
             .iter()
             .find(|x| x["slug"] == slug)
@@ -589,7 +590,7 @@ async fn every_kind_of_admin_write_reaches_every_replica() {
             "/v1/admin/services".to_owned(),
             json!({ "title": "Fresh", "summary": "New", "published": true }),
             "/v1/services",
-            |v| v.as_array().is_some_and(|a| a.len() == 1),
+            |v| v["items"].as_array().is_some_and(|a| a.len() == 1),
         ),
         (
             "new post",

@@ -184,7 +184,7 @@ async fn each_update_keeps_a_revision_that_can_be_restored() {
         .get_as(&format!("{path}/revisions"), &editor)
         .await
         .json();
-    let numbers: Vec<i64> = revisions
+    let numbers: Vec<i64> = revisions["items"]
         .as_array()
         .expect("list")
         .iter()
@@ -220,7 +220,7 @@ async fn each_update_keeps_a_revision_that_can_be_restored() {
         .get_as(&format!("{path}/revisions"), &editor)
         .await
         .json();
-    assert_eq!(revisions.as_array().map(Vec::len), Some(3));
+    assert_eq!(revisions["items"].as_array().map(Vec::len), Some(3));
     assert_eq!(
         app.get_as(&format!("{path}/revisions/9"), &editor)
             .await
@@ -418,7 +418,7 @@ async fn taxonomy_admin_rules() {
     )
     .await;
     let authors = app.get_as("/v1/admin/authors", &editor).await.json();
-    let ada = authors
+    let ada = authors["items"]
         .as_array()
         .expect("list")
         .iter()
@@ -431,7 +431,7 @@ async fn taxonomy_admin_rules() {
         .await
         .assert_problem(StatusCode::CONFLICT, "author-in-use");
     let tags = app.get_as("/v1/admin/tags", &editor).await.json();
-    let design = tags
+    let design = tags["items"]
         .as_array()
         .expect("list")
         .iter()

@@ -35,8 +35,7 @@ async fn visitors_see_published_services_in_display_order() {
     }
     let list = app.get("/v1/services").await;
     assert_eq!(list.status, StatusCode::OK);
-    let slugs: Vec<String> = list
-        .json()
+    let slugs: Vec<String> = list.json()["items"]
         .as_array()
         .expect("array")
         .iter()
@@ -66,7 +65,7 @@ async fn visitors_see_published_services_in_display_order() {
 
     let admin_list = app.get_as("/v1/admin/services", &editor).await.json();
     assert_eq!(
-        admin_list.as_array().map(Vec::len),
+        admin_list["items"].as_array().map(Vec::len),
         Some(4),
         "admins see drafts too"
     );
@@ -253,5 +252,5 @@ async fn public_reads_answer_304_and_change_their_etag_after_an_edit() {
         .send()
         .await;
     assert_eq!(after.status, StatusCode::OK);
-    assert_eq!(after.json()[0]["display_order"], 2);
+    assert_eq!(after.json()["items"][0]["display_order"], 2);
 }

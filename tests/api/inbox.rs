@@ -111,9 +111,9 @@ async fn a_lead_moves_through_the_pipeline_with_a_timeline() {
     let lead = contacted.json();
     assert_eq!(lead["status"], "contacted");
     assert_eq!(lead["assignee_id"], sales_id.to_string());
-    let kinds: Vec<&str> = lead["timeline"]
+    let kinds: Vec<&str> = lead["events"]
         .as_array()
-        .expect("timeline")
+        .expect("events")
         .iter()
         .map(|e| e["kind"].as_str().expect("kind"))
         .collect();
@@ -220,10 +220,10 @@ async fn a_person_can_be_exported_and_erased_everywhere() {
         .get_as("/v1/admin/privacy/export?email=ADA@example.com", &owner)
         .await;
     assert_eq!(export.status, StatusCode::OK, "{}", export.text());
-    let data = export.json();
+    let data = export.json()["records"].clone();
     assert_eq!(data["leads"].as_array().map(Vec::len), Some(2));
-    assert_eq!(data["leads"][0]["timeline"][0]["kind"], "created");
-    assert_eq!(data["newsletter"]["status"], "pending");
+    assert_eq!(data["leads"][0]["events"][0]["kind"], "created");
+    assert_eq!(data["newsletter_subscriptions"][0]["status"], "pending");
     assert!(
         data["emails"].as_array().expect("emails").len() >= 3,
         "2 confirmations + newsletter"
@@ -245,9 +245,10 @@ async fn a_person_can_be_exported_and_erased_everywhere() {
     let after = app
         .get_as("/v1/admin/privacy/export?email=ada@example.com", &owner)
         .await
-        .json();
+        .json()["records"]
+        .clone();
     assert_eq!(after["leads"], json!([]));
-    assert!(after["newsletter"].is_null());
+    assert_eq!(after["newsletter_subscriptions"], json!([]));
     assert_eq!(after["emails"], json!([]));
     let everything: i64 = sqlx::query_scalar(
         "select (select count(*) from leads where email = 'ada@example.com') +

@@ -146,7 +146,7 @@ async fn without_a_key_or_rate_limit_the_lead_and_its_jobs_are_written_together(
         .json();
     assert_eq!(lead["reference"], receipt["reference"]);
     assert_eq!(lead["created_at"], receipt["received_at"]);
-    assert_eq!(lead["timeline"][0]["kind"], "created");
+    assert_eq!(lead["events"][0]["kind"], "created");
     assert_eq!(app.count("outbox_jobs where kind = 'email'").await, 2);
     // The webhook carries the lead exactly as the API shows it.
     let sent: Value =
@@ -456,7 +456,7 @@ async fn webhooks_are_signed_and_survive_the_receiver_being_down_for_a_while() {
         .get_as(&format!("/v1/admin/webhooks/{endpoint}/deliveries"), &owner)
         .await
         .json();
-    let failures = log
+    let failures = log["items"]
         .as_array()
         .expect("log")
         .iter()

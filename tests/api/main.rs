@@ -10,6 +10,7 @@ mod blog_reading;
 mod blog_writing;
 mod catalogue;
 mod cli;
+mod conventions;
 mod errors;
 mod fixtures;
 mod helpers;

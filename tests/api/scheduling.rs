@@ -139,7 +139,7 @@ async fn slots_are_shown_in_the_visitors_zone_and_bad_input_is_422() {
     app.get("/v1/call-types/nope/slots")
         .await
         .assert_problem(StatusCode::NOT_FOUND, "not-found");
-    let listed = app.get("/v1/call-types").await.json();
+    let listed = app.get("/v1/call-types").await.json()["items"].clone();
     assert_eq!(listed[0]["slug"], "intro");
     assert_eq!(listed[0]["hosts"][0]["time_zone"], "Europe/London");
 }
@@ -243,7 +243,7 @@ async fn a_booking_is_managed_by_its_token_with_one_invite_uid() {
     let timeline = app
         .get_as(&format!("/v1/admin/leads/{lead}"), &owner)
         .await
-        .json()["timeline"]
+        .json()["events"]
         .clone();
     let kinds: Vec<&str> = timeline
         .as_array()

@@ -353,7 +353,7 @@ async fn only_a_plain_email_address_is_taken_and_it_is_matched_everywhere() {
         .get_as("/v1/admin/privacy/export?email=victim@example.org", &owner)
         .await
         .json();
-    assert_eq!(export["leads"].as_array().map(Vec::len), Some(1));
+    assert_eq!(export["records"]["leads"].as_array().map(Vec::len), Some(1));
 }
 
 #[tokio::test]

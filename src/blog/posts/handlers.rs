@@ -139,14 +139,14 @@ async fn preview_post(
 /// Earlier versions of a post, newest first.
 #[utoipa::path(get, path = "/v1/admin/posts/{id}/revisions", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<RevisionSummary>), (status = 401, body = Problem),
+    responses((status = 200, body = Page<RevisionSummary>), (status = 401, body = Problem),
               (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn list_revisions(
     _auth: Authorized<perm::ContentWrite>,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> Result<Json<Vec<RevisionSummary>>> {
-    Ok(Json(service::revisions(&state.db, id).await?))
+) -> Result<Json<Page<RevisionSummary>>> {
+    Ok(Json(Page::all(service::revisions(&state.db, id).await?)))
 }
 
 /// One earlier version, in the shape PUT accepts.

@@ -196,6 +196,62 @@ pub async fn create(db: &PgPool, actor: AuditActor<'_>, post: ValidPost) -> Resu
     get(db, id).await
 }
 
+/// Numbered copies of a published post (`{slug}-{n}`, "{title} (#n)"), outside any series,
+/// written in bulk from the post's stored rendering: how `seed-demo --posts N` makes a large
+/// blog quickly. Each copy is `(id, n, published_at)`.
+pub async fn copy_published(
+    db: &PgPool,
+    template: Uuid,
+    copies: &[(Uuid, i64, DateTime<Utc>)],
+) -> Result<u64> {
+    let ids: Vec<Uuid> = copies.iter().map(|c| c.0).collect();
+    let numbers: Vec<i64> = copies.iter().map(|c| c.1).collect();
+    let dates: Vec<DateTime<Utc>> = copies.iter().map(|c| c.2).collect();
+    let mut tx = db.begin().await?;
+    let made = sqlx::query!(
+        r#"
+        insert into posts (id, slug, title, excerpt, excerpt_is_generated, body_markdown,
+                           body_html, body_text, toc, word_count, reading_minutes,
+                           cover_image_url, cover_image_alt, meta_title, meta_description,
+                           status, published_at, created_at, updated_at)
+        select c.id, t.slug || '-' || c.n, t.title || ' (#' || c.n || ')', t.excerpt,
+               t.excerpt_is_generated, t.body_markdown, t.body_html, t.body_text, t.toc,
+               t.word_count, t.reading_minutes, t.cover_image_url, t.cover_image_alt,
+               t.meta_title, t.meta_description, 'published', c.at, c.at, c.at
+        from posts t, unnest($2::uuid[], $3::int8[], $4::timestamptz[]) as c(id, n, at)
+        where t.id = $1 and t.status = 'published'
+        "#,
+        template,
+        &ids,
+        &numbers,
+        &dates
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query!(
+        r#"insert into post_authors (post_id, author_id, position)
+           select c.id, a.author_id, a.position from post_authors a, unnest($2::uuid[]) as c(id)
+           where a.post_id = $1"#,
+        template,
+        &ids
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        r#"insert into post_tags (post_id, tag_id)
+           select c.id, g.tag_id from post_tags g, unnest($2::uuid[]) as c(id)
+           where g.post_id = $1"#,
+        template,
+        &ids
+    )
+    .execute(&mut *tx)
+    .await?;
+    notify_changed(&mut tx).await?;
+    tx.commit().await?;
+    Ok(made)
+}
+
 pub async fn replace(
     db: &PgPool,
     actor: AuditActor<'_>,

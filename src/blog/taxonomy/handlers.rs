@@ -13,6 +13,7 @@ use crate::cache::{public_json, public_json_optional};
 use crate::error::{AppError, Problem, Result};
 use crate::http::conditional::Preconditions;
 use crate::http::extract::{Json, Path};
+use crate::http::pagination::Page;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -34,9 +35,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Every tag, with its number of published posts.
 #[utoipa::path(get, path = "/v1/tags", tag = "blog",
-    responses((status = 200, body = Vec<PublicTag>), (status = 304, description = "Not modified")))]
+    responses((status = 200, body = Page<PublicTag>), (status = 304, description = "Not modified")))]
 async fn public_tags(State(state): State<AppState>, headers: Preconditions) -> Result<Response> {
-    public_json(&state, "tags", &headers, || service::public_tags(&state.db)).await
+    public_json(&state, "tags", &headers, || async {
+        Ok(Page::all(service::public_tags(&state.db).await?))
+    })
+    .await
 }
 
 /// One tag; its posts are at GET /v1/posts?tag={slug}.
@@ -58,10 +62,10 @@ async fn public_tag(
 
 /// Every author, with their number of published posts.
 #[utoipa::path(get, path = "/v1/authors", tag = "blog",
-    responses((status = 200, body = Vec<PublicAuthor>), (status = 304, description = "Not modified")))]
+    responses((status = 200, body = Page<PublicAuthor>), (status = 304, description = "Not modified")))]
 async fn public_authors(State(state): State<AppState>, headers: Preconditions) -> Result<Response> {
-    public_json(&state, "authors", &headers, || {
-        service::public_authors(&state.db)
+    public_json(&state, "authors", &headers, || async {
+        Ok(Page::all(service::public_authors(&state.db).await?))
     })
     .await
 }
@@ -104,12 +108,12 @@ async fn public_series(
 
 /// Every author.
 #[utoipa::path(get, path = "/v1/admin/authors", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Author>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = Page<Author>), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn list_authors(
     _auth: Authorized<perm::ContentWrite>,
     State(state): State<AppState>,
-) -> Result<Json<Vec<Author>>> {
-    Ok(Json(service::list_authors(&state.db).await?))
+) -> Result<Json<Page<Author>>> {
+    Ok(Json(Page::all(service::list_authors(&state.db).await?)))
 }
 
 /// Adds an author.
@@ -178,12 +182,12 @@ async fn delete_author(
 
 /// Every tag.
 #[utoipa::path(get, path = "/v1/admin/tags", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Tag>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = Page<Tag>), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn list_tags(
     _auth: Authorized<perm::ContentWrite>,
     State(state): State<AppState>,
-) -> Result<Json<Vec<Tag>>> {
-    Ok(Json(service::list_tags(&state.db).await?))
+) -> Result<Json<Page<Tag>>> {
+    Ok(Json(Page::all(service::list_tags(&state.db).await?)))
 }
 
 /// Adds a tag.
@@ -251,12 +255,12 @@ async fn delete_tag(
 
 /// Every series.
 #[utoipa::path(get, path = "/v1/admin/series", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Series>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = Page<Series>), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn list_series(
     _auth: Authorized<perm::ContentWrite>,
     State(state): State<AppState>,
-) -> Result<Json<Vec<Series>>> {
-    Ok(Json(service::list_series(&state.db).await?))
+) -> Result<Json<Page<Series>>> {
+    Ok(Json(Page::all(service::list_series(&state.db).await?)))
 }
 
 /// Adds a series.
