@@ -150,6 +150,12 @@ impl AppError {
     }
 }
 
+impl From<csv::Error> for AppError {
+    fn from(err: csv::Error) -> Self {
+        Self::Internal(err.into())
+    }
+}
+
 /// How long a client is asked to wait when the database cannot be reached or is saturated.
 pub const UNAVAILABLE_RETRY_AFTER: Duration = Duration::from_secs(5);
 

@@ -26,14 +26,17 @@ pub mod newsletter;
 pub mod ops;
 pub mod outbound;
 pub mod outbox;
+pub mod pagination;
 pub mod personal_data;
 pub mod privacy;
 pub mod rate_limit;
 pub mod scheduling;
 pub mod signing;
 pub mod site;
+pub mod spreadsheet;
 pub mod state;
 pub mod telemetry;
+pub mod tokens;
 pub mod validation;
 
 pub use http::{build_router, serve, shutdown_signal};

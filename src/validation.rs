@@ -4,6 +4,8 @@
 //! `validate` function walks them with a [`Validator`], which records each problem and
 //! hands back cleaned values.
 
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
 use email_address::EmailAddress;
 use url::Url;
 
@@ -133,6 +135,126 @@ impl Validator {
         }
     }
 
+    /// A phone number: 7 to 15 digits, with spaces, `-().` and a leading `+` allowed.
+    pub fn phone(&mut self, field: &str, phone: &str) {
+        let allowed = phone
+            .chars()
+            .enumerate()
+            .all(|(i, c)| c.is_ascii_digit() || " -().".contains(c) || (c == '+' && i == 0));
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        if !allowed || !(7..=15).contains(&digits) {
+            self.error(
+                field,
+                "invalid_phone",
+                format!("{field} must be a phone number of 7 to 15 digits, like +44 117 496 0000"),
+            );
+        }
+    }
+
+    /// An optional phone number, trimmed; empty becomes `None`.
+    pub fn optional_phone(&mut self, field: &str, value: Option<&str>) -> Option<String> {
+        let phone = self.optional_text(field, value, 40)?;
+        self.phone(field, &phone);
+        Some(phone)
+    }
+
+    /// The visitor's consent (`consent` must be true; `why` says what for) and the
+    /// version of the consent text they saw (`default` when not given).
+    pub fn consent(&mut self, given: bool, version: Option<&str>, why: &str) -> String {
+        if !given {
+            self.error(
+                "consent",
+                "required",
+                format!("consent must be true: {why}"),
+            );
+        }
+        self.optional_text("consent_text_version", version, 50)
+            .unwrap_or_else(|| DEFAULT_CONSENT_VERSION.to_owned())
+    }
+
+    /// A whole number within `min..=max`.
+    pub fn range<T: PartialOrd + std::fmt::Display + Copy>(
+        &mut self,
+        field: &str,
+        value: T,
+        min: T,
+        max: T,
+    ) -> T {
+        if value < min || value > max {
+            self.error(
+                field,
+                "out_of_range",
+                format!("{field} must be between {min} and {max}"),
+            );
+        }
+        value
+    }
+
+    /// An IANA time zone name (`Europe/London`).
+    pub fn zone(&mut self, field: &str, value: &str) -> Option<Tz> {
+        let value = value.trim();
+        if value.is_empty() {
+            self.error(
+                field,
+                "required",
+                format!("{field} is required: an IANA time zone like Europe/London"),
+            );
+            return None;
+        }
+        value.parse::<Tz>().ok().or_else(|| {
+            self.error(
+                field,
+                "invalid_time_zone",
+                format!("{field} must be an IANA time zone like Europe/London or America/New_York"),
+            );
+            None
+        })
+    }
+
+    /// An RFC 3339 time (any offset), in UTC.
+    pub fn instant(&mut self, field: &str, value: &str) -> Option<DateTime<Utc>> {
+        DateTime::parse_from_rfc3339(value.trim())
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+            .or_else(|| {
+                self.error(
+                    field,
+                    "invalid_time",
+                    format!("{field} must be an RFC 3339 time like 2026-12-07T10:00:00Z"),
+                );
+                None
+            })
+    }
+
+    /// A bound of a time range, given as an RFC 3339 time or as a date (`2026-12-07`) in
+    /// `zone`. A date means the start of that day, or for an `end` bound (inclusive days)
+    /// the start of the next. Empty is `None`.
+    pub fn date_or_instant(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        zone: Tz,
+        end: Bound,
+    ) -> Option<DateTime<Utc>> {
+        let value = value.map(str::trim).filter(|s| !s.is_empty())?;
+        if let Ok(day) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+            let day = match end {
+                Bound::End => day.succ_opt().unwrap_or(day),
+                Bound::Start => day,
+            };
+            return Some(start_of_day(zone, day));
+        }
+        if let Ok(at) = DateTime::parse_from_rfc3339(value) {
+            return Some(at.with_timezone(&Utc));
+        }
+        self.error(
+            field,
+            "invalid_time",
+            format!("{field} must be a date like 2026-12-07 or an RFC 3339 time like 2026-12-07T10:00:00Z"),
+        );
+        None
+    }
+
     /// One of `choices`, named in the message; `value` is trimmed.
     pub fn choice(&mut self, field: &str, value: &str, choices: &[&str]) -> String {
         let value = value.trim();
@@ -231,7 +353,31 @@ impl Validator {
     }
 }
 
+/// Which end of a range a date names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    Start,
+    /// The range includes the whole day.
+    End,
+}
+
+/// The first instant of `day` in `zone` (a day that starts in a DST gap starts when the
+/// clocks allow).
+pub fn start_of_day(zone: Tz, day: NaiveDate) -> DateTime<Utc> {
+    let mut local = day.and_time(NaiveTime::MIN);
+    for _ in 0..4 {
+        if let Some(at) = zone.from_local_datetime(&local).earliest() {
+            return at.with_timezone(&Utc);
+        }
+        local += chrono::Duration::minutes(30);
+    }
+    local.and_utc()
+}
+
 pub const MAX_SLUG_LEN: usize = 80;
+
+/// The consent text version recorded when a form does not say which one it showed.
+pub const DEFAULT_CONSENT_VERSION: &str = "default";
 
 /// Which characters a text may hold.
 #[derive(Clone, Copy)]
@@ -425,6 +571,55 @@ mod tests {
         assert!(v.is_valid());
         v.email("email", "ada@localhost");
         assert!(!v.is_valid());
+    }
+
+    #[test]
+    fn range_bounds_are_dates_in_a_zone_or_instants() {
+        let zone: Tz = "America/New_York".parse().expect("zone");
+        let mut v = Validator::new();
+        let from = v.date_or_instant("from", Some("2026-12-07"), zone, Bound::Start);
+        let to = v.date_or_instant("to", Some("2026-12-07"), zone, Bound::End);
+        let at = v.date_or_instant("at", Some("2026-12-07T10:00:00+01:00"), zone, Bound::Start);
+        assert!(v.is_valid());
+        assert_eq!(
+            from.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-12-07T05:00:00+00:00")
+        );
+        assert_eq!(
+            to.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-12-08T05:00:00+00:00")
+        );
+        assert_eq!(
+            at.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-12-07T09:00:00+00:00")
+        );
+        assert_eq!(v.date_or_instant("x", Some(""), zone, Bound::Start), None);
+        v.date_or_instant("bad", Some("next tuesday"), zone, Bound::Start);
+        v.zone("tz", "Mars/Olympus");
+        let Err(AppError::Validation(errors)) = v.finish() else {
+            panic!("expected errors");
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["bad", "tz"]);
+    }
+
+    #[test]
+    fn phones() {
+        for ok in ["+44 117 496 0000", "(555) 010-1234", "0117.496.0000"] {
+            let mut v = Validator::new();
+            v.phone("phone", ok);
+            assert!(v.is_valid(), "{ok}");
+        }
+        for bad in [
+            "12345",
+            "+1 555 CALL NOW",
+            "1+5550101234",
+            "1234567890123456",
+        ] {
+            let mut v = Validator::new();
+            v.phone("phone", bad);
+            assert!(!v.is_valid(), "{bad}");
+        }
     }
 
     #[test]

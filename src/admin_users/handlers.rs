@@ -10,7 +10,7 @@ use crate::auth::credentials::check_password;
 use crate::auth::{Authorized, perm};
 use crate::error::{Problem, Result};
 use crate::http::extract::{Json, Path};
-use crate::http::pagination::Page;
+use crate::pagination::Page;
 use crate::state::AppState;
 use crate::validation::Validator;
 

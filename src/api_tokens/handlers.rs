@@ -9,7 +9,7 @@ use super::service::{self, ApiToken, NewApiToken};
 use crate::auth::{Authorized, perm};
 use crate::error::{Problem, Result};
 use crate::http::extract::{Json, Path};
-use crate::http::pagination::Page;
+use crate::pagination::Page;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -7,9 +7,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::audit::{self, AuditEvent};
-use crate::auth::credentials::{API_TOKEN_PREFIX, new_token, token_hash};
+use crate::auth::credentials::API_TOKEN_PREFIX;
 use crate::auth::{Permission, Principal};
 use crate::error::{AppError, Result};
+use crate::tokens::{new_token, token_hash};
 use crate::validation::Validator;
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,6 +1,5 @@
 use std::convert::Infallible;
 
-use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -19,8 +18,7 @@ use crate::auth::{Authorized, perm};
 use crate::error::{AppError, Problem, Result};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::middleware::ClientIp;
-use crate::http::pagination::{Page, PageParams};
-use crate::scheduling::model::parse_zone;
+use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 use crate::validation::Validator;
 
@@ -35,7 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 fn zone(v: &mut Validator, value: Option<&str>) -> Option<String> {
     let value = value.map(str::trim).filter(|z| !z.is_empty())?;
-    parse_zone(v, "time_zone", value).map(|z| z.name().to_owned())
+    v.zone("time_zone", value).map(|z| z.name().to_owned())
 }
 
 /// Starts a conversation; the answer holds its id and the greeting.
@@ -44,13 +42,13 @@ fn zone(v: &mut Validator, value: Option<&str>) -> Option<String> {
     responses((status = 201, body = Started), (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn start(
     State(state): State<AppState>,
-    ip: Option<Extension<ClientIp>>,
+    ClientIp(ip): ClientIp,
     Json(request): Json<StartRequest>,
 ) -> Result<(StatusCode, Json<Started>)> {
     let mut v = Validator::new();
     let time_zone = zone(&mut v, request.time_zone.as_deref());
     v.finish()?;
-    let started = service::start(&state, ip.map(|Extension(ClientIp(ip))| ip), time_zone).await?;
+    let started = service::start(&state, ip, time_zone).await?;
     Ok((StatusCode::CREATED, Json(started)))
 }
 
@@ -73,7 +71,7 @@ fn wants_stream(headers: &HeaderMap) -> bool {
               (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn send_message(
     State(state): State<AppState>,
-    ip: Option<Extension<ClientIp>>,
+    ClientIp(ip): ClientIp,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
     Json(request): Json<MessageRequest>,
@@ -86,7 +84,6 @@ async fn send_message(
     );
     let time_zone = zone(&mut v, request.time_zone.as_deref());
     v.finish()?;
-    let ip = ip.map(|Extension(ClientIp(ip))| ip);
     if !wants_stream(&headers) {
         // The answer runs to its end in its own task even if the visitor goes away or the
         // request times out: what it did is saved and the conversation freed either way.
@@ -162,10 +159,9 @@ fn error_body(err: &AppError) -> serde_json::Value {
               (status = 429, description = "Too many reads from this address", body = Problem)))]
 async fn history(
     State(state): State<AppState>,
-    ip: Option<Extension<ClientIp>>,
+    ClientIp(ip): ClientIp,
     Path(id): Path<Uuid>,
 ) -> Result<Json<History>> {
-    let ip = ip.map(|Extension(ClientIp(ip))| ip);
     Ok(Json(
         service::public_history(&state.db, &state.config, ip, id).await?,
     ))

@@ -19,7 +19,7 @@ use super::model::{
 use super::tools::Ctx;
 use crate::config::Config;
 use crate::error::{AppError, Result};
-use crate::http::pagination::{Page, PageParams};
+use crate::pagination::{Page, PageParams};
 use crate::rate_limit::{self, Limit};
 use crate::state::AppState;
 

@@ -7,7 +7,7 @@ use super::service::{self, AuditEntry, AuditFilter};
 use crate::auth::{Authorized, perm};
 use crate::error::{Problem, Result};
 use crate::http::extract::{Json, Query};
-use crate::http::pagination::{Page, PageParams};
+use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 use axum::extract::State;
 

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::auth::{Actor, Principal};
 use crate::error::Result;
-use crate::http::pagination::{Page, PageParams};
+use crate::pagination::{Page, PageParams};
 
 /// Who did it, when the actor is not an authenticated request (e.g. the CLI).
 #[derive(Debug, Clone)]

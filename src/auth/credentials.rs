@@ -7,10 +7,6 @@ use tokio::sync::Semaphore;
 use argon2::password_hash::SaltString;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use crate::validation::Validator;
 
@@ -85,23 +81,6 @@ pub fn check_password(v: &mut Validator, field: &str, password: &str) {
     }
 }
 
-/// A new random token: the prefix and 256 bits, URL-safe.
-pub fn new_token(prefix: &str) -> String {
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
-}
-
-/// What is stored for a token. A fast hash is right here: the token has 256 random bits.
-pub fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
-
-/// Failed logins are counted per email without storing the typed email itself.
-pub fn email_hash(email: &str) -> Vec<u8> {
-    Sha256::digest(email.trim().to_lowercase().as_bytes()).to_vec()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,15 +103,5 @@ mod tests {
         let real = hash_password("x").expect("hash");
         let params = |h: &str| h.split('$').nth(3).map(str::to_owned);
         assert_eq!(params(&real), params(DUMMY_HASH), "same argon2 parameters");
-    }
-
-    #[test]
-    fn tokens_are_random_and_prefixed() {
-        let a = new_token(SESSION_PREFIX);
-        let b = new_token(SESSION_PREFIX);
-        assert_ne!(a, b);
-        assert!(a.starts_with("fds_"));
-        assert_eq!(a.len(), 4 + 43);
-        assert_ne!(token_hash(&a), token_hash(&b));
     }
 }

@@ -1,4 +1,3 @@
-use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -99,7 +98,7 @@ impl From<&Principal> for Me {
 )]
 async fn login(
     State(state): State<AppState>,
-    client_ip: Option<Extension<ClientIp>>,
+    ClientIp(ip): ClientIp,
     Json(body): Json<LoginRequest>,
 ) -> Result<Json<LoginResponse>> {
     let mut v = Validator::new();
@@ -111,7 +110,6 @@ async fn login(
     }
     v.finish()?;
 
-    let ip = client_ip.map(|Extension(ClientIp(ip))| ip);
     let success = service::login(&state.db, &state.config, &body.email, body.password, ip).await?;
     let principal = Principal {
         actor: success.actor,

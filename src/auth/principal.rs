@@ -225,7 +225,7 @@ impl FromRequestParts<AppState> for Principal {
         let actor = super::service::authenticate(&state.db, token)
             .await?
             .ok_or(AppError::Unauthorized)?;
-        let ip = parts.extensions.get::<ClientIp>().map(|c| c.0);
+        let ip = parts.extensions.get::<ClientIp>().and_then(|c| c.0);
         Ok(Self { actor, ip })
     }
 }

@@ -8,13 +8,12 @@ use sqlx::PgPool;
 use sqlx::types::ipnetwork::IpNetwork;
 use uuid::Uuid;
 
-use super::credentials::{
-    API_TOKEN_PREFIX, SESSION_PREFIX, email_hash, new_token, token_hash, verify_password_blocking,
-};
+use super::credentials::{API_TOKEN_PREFIX, SESSION_PREFIX, verify_password_blocking};
 use super::principal::{Actor, Permission, Role};
 use crate::config::Config;
 use crate::error::{AppError, Result};
 use crate::rate_limit::client_network;
+use crate::tokens::{email_hash, new_token, token_hash};
 
 /// Resolves a bearer token to its caller; `None` for an unknown, expired or revoked token,
 /// a session whose admin has been deactivated, or an API token whose creator is no longer

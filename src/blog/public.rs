@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use axum::Extension;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -21,7 +20,7 @@ use crate::error::{AppError, Problem, Result};
 use crate::http::conditional::{PUBLIC_CACHE_CONTROL, Preconditions, not_modified};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::middleware::ClientIp;
-use crate::http::pagination::{Page, PageParams};
+use crate::pagination::{Page, PageParams};
 use crate::rate_limit::Guard;
 use crate::state::AppState;
 
@@ -247,7 +246,7 @@ pub struct ShareRequest {
               (status = 429, description = "Too many shares from this address", body = Problem)))]
 async fn share_post(
     State(state): State<AppState>,
-    ip: Option<Extension<ClientIp>>,
+    ClientIp(ip): ClientIp,
     Path(slug): Path<String>,
     Json(request): Json<ShareRequest>,
 ) -> Result<StatusCode> {
@@ -269,7 +268,6 @@ async fn share_post(
         },
         _ => return Err(no_such_post(&slug)),
     };
-    let ip = ip.map(|Extension(ClientIp(ip))| ip);
     Guard::new("share", ip, state.config.content.share_limit)
         .hit(&state.db)
         .await?;

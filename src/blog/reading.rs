@@ -14,7 +14,7 @@ use super::model::{
 };
 use super::render::TocEntry;
 use crate::error::Result;
-use crate::http::pagination::{Page, PageParams};
+use crate::pagination::{Page, PageParams};
 
 pub enum Lookup {
     Found { id: Uuid, post: Box<PublicPost> },

@@ -319,7 +319,7 @@ async fn seed_scheduling(db: &PgPool) -> anyhow::Result<(usize, (Vec<String>, St
     ];
     let mut host_ids = Vec::new();
     let mut emails = Vec::new();
-    let password = crate::auth::credentials::new_token("demo-");
+    let password = crate::tokens::new_token("demo-");
     for (name, email, zone, hours) in hosts {
         emails.push(email.to_owned());
         let admin = crate::admin_users::service::NewAdmin::validate(

@@ -12,9 +12,25 @@ use crate::error::{PROBLEM_CONTENT_TYPE, Problem};
 
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// The IP of the visitor, as far as we can trust it.
+/// The IP of the visitor, as far as we can trust it (see [`client_ip`]); an extractor.
+/// `None` only for a request that did not come through the server (a test's own router).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<ClientIp>()
+            .copied()
+            .unwrap_or(ClientIp(None)))
+    }
+}
 
 /// Walks X-Forwarded-For from the right, skipping trusted proxies: the first address that is
 /// not one of ours was written by a proxy we trust, about the peer it saw. Anything further

@@ -5,7 +5,6 @@ pub mod conditional;
 pub mod extract;
 pub mod middleware;
 mod observe;
-pub mod pagination;
 pub mod server;
 
 use std::future::Future;
@@ -143,6 +142,22 @@ fn cors(origins: &[axum::http::HeaderValue]) -> CorsLayer {
             HeaderName::from_static(REQUEST_ID),
         ])
         .max_age(std::time::Duration::from_secs(600))
+}
+
+/// A CSV download: the body with its content type and a file name.
+pub fn csv_response(body: Vec<u8>, filename: &'static str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let disposition = format!("attachment; filename=\"{filename}\"");
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = axum::http::HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
 }
 
 /// Serves until `shutdown` completes, then drains (see [`server`]): readiness answers 503

@@ -115,7 +115,7 @@ where
                 }
             }
         };
-        req.extensions_mut().insert(ClientIp(ip));
+        req.extensions_mut().insert(ClientIp(Some(ip)));
 
         let method = req.method().clone();
         let route = req.extensions().get::<MatchedPath>().cloned();

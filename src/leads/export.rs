@@ -23,19 +23,12 @@ const COLUMNS: &[&str] = &[
     "message",
 ];
 
-/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, return) is
-/// prefixed with `'`, so an exported lead cannot run code on an admin's machine.
-pub fn defuse(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_owned(),
-    }
+pub fn to_csv(leads: &[Lead]) -> Result<Vec<u8>> {
+    crate::spreadsheet::csv(COLUMNS, leads.iter().map(row))
 }
 
-pub fn to_csv(leads: &[Lead]) -> Result<Vec<u8>> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(COLUMNS)?;
-    for lead in leads {
+fn row(lead: &Lead) -> Vec<String> {
+    {
         let utm = |key: &str| {
             lead.utm
                 .get(key)
@@ -43,7 +36,7 @@ pub fn to_csv(leads: &[Lead]) -> Result<Vec<u8>> {
                 .unwrap_or_default()
                 .to_owned()
         };
-        let record = [
+        let record: [String; 17] = [
             lead.reference.clone(),
             lead.kind.as_str().to_owned(),
             lead.status.as_str().to_owned(),
@@ -62,24 +55,6 @@ pub fn to_csv(leads: &[Lead]) -> Result<Vec<u8>> {
             utm("campaign"),
             lead.message.clone(),
         ];
-        writer.write_record(record.iter().map(|cell| defuse(cell)))?;
-    }
-    writer
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("writing CSV: {e}").into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formulas_are_defused() {
-        assert_eq!(
-            defuse("=HYPERLINK(\"http://evil\")"),
-            "'=HYPERLINK(\"http://evil\")"
-        );
-        assert_eq!(defuse("-1+1"), "'-1+1");
-        assert_eq!(defuse("Ada"), "Ada");
+        record.into()
     }
 }

@@ -1,8 +1,6 @@
-use axum::Extension;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, Utc};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -14,14 +12,14 @@ use super::model::{
 };
 use super::service::{self, Change, LeadFilter, Submission};
 use crate::auth::{Authorized, perm};
-use crate::error::{AppError, Problem, Result};
+use crate::error::{Problem, Result};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::middleware::ClientIp;
-use crate::http::pagination::{Page, PageParams};
 use crate::idempotency::{IdempotencyKey, request_hash};
+use crate::pagination::{Page, PageParams};
 use crate::rate_limit::Limit;
 use crate::state::AppState;
-use crate::validation::Validator;
+use crate::validation::{Bound, Validator};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -38,13 +36,13 @@ fn form_limit(state: &AppState) -> Limit {
 
 async fn capture(
     state: &AppState,
-    ip: Option<IpAddrExt>,
+    ip: Option<std::net::IpAddr>,
     key: IdempotencyKey,
     hash: Vec<u8>,
     lead: NewLead,
 ) -> Result<(StatusCode, Json<LeadReceipt>)> {
     let submission = Submission {
-        ip: ip.map(|Extension(ClientIp(ip))| ip),
+        ip,
         idempotency_key: key.0.as_deref(),
         request_hash: hash,
         rate_limit: form_limit(state),
@@ -52,8 +50,6 @@ async fn capture(
     let receipt = service::capture(&state.db, &state.config, lead, submission).await?;
     Ok((StatusCode::CREATED, Json(receipt)))
 }
-
-type IpAddrExt = Extension<ClientIp>;
 
 /// "Book a consultation". Send an `Idempotency-Key` to retry safely.
 #[utoipa::path(post, path = "/v1/consultations", tag = "leads",
@@ -65,7 +61,7 @@ type IpAddrExt = Extension<ClientIp>;
         (status = 429, description = "Too many submissions from this address; see Retry-After", body = Problem)))]
 async fn book_consultation(
     State(state): State<AppState>,
-    ip: Option<IpAddrExt>,
+    ClientIp(ip): ClientIp,
     key: IdempotencyKey,
     Json(request): Json<ConsultationRequest>,
 ) -> Result<(StatusCode, Json<LeadReceipt>)> {
@@ -83,7 +79,7 @@ async fn book_consultation(
         (status = 429, description = "Too many submissions from this address; see Retry-After", body = Problem)))]
 async fn request_plan(
     State(state): State<AppState>,
-    ip: Option<IpAddrExt>,
+    ClientIp(ip): ClientIp,
     key: IdempotencyKey,
     Json(request): Json<PlanRequest>,
 ) -> Result<(StatusCode, Json<LeadReceipt>)> {
@@ -104,22 +100,6 @@ pub struct LeadQuery {
     to: Option<String>,
     /// Words to find in name, email, company, reference and message.
     q: Option<String>,
-}
-
-fn parse_time(v: &mut Validator, field: &str, value: Option<&str>) -> Option<DateTime<Utc>> {
-    let value = value.map(str::trim).filter(|s| !s.is_empty())?;
-    if let Ok(at) = DateTime::parse_from_rfc3339(value) {
-        return Some(at.with_timezone(&Utc));
-    }
-    if let Ok(day) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        return day.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
-    }
-    v.error(
-        field,
-        "invalid_time",
-        format!("{field} must be a date like 2026-11-01 or an RFC 3339 time"),
-    );
-    None
 }
 
 impl LeadQuery {
@@ -153,8 +133,13 @@ impl LeadQuery {
                     None
                 })
             });
-        let from = parse_time(&mut v, "from", self.from.as_deref());
-        let to = parse_time(&mut v, "to", self.to.as_deref());
+        let from = v.date_or_instant(
+            "from",
+            self.from.as_deref(),
+            chrono_tz::Tz::UTC,
+            Bound::Start,
+        );
+        let to = v.date_or_instant("to", self.to.as_deref(), chrono_tz::Tz::UTC, Bound::Start);
         let text = v.optional_text("q", self.q.as_deref(), 200);
         v.finish()?;
         Ok(LeadFilter {
@@ -184,9 +169,6 @@ async fn list_leads(
     ))
 }
 
-/// The most rows one export holds.
-pub const EXPORT_MAX: i64 = 50_000;
-
 /// The filtered leads as CSV (same filters as the inbox).
 #[utoipa::path(get, path = "/v1/admin/leads.csv", tag = "admin", security(("bearer" = [])),
     params(LeadQuery),
@@ -197,19 +179,8 @@ async fn export_leads(
     State(state): State<AppState>,
     Query(query): Query<LeadQuery>,
 ) -> Result<Response> {
-    let leads = service::all(&state.db, &query.filter()?, EXPORT_MAX).await?;
-    let csv = super::export::to_csv(&leads)?;
-    let mut response = csv.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"leads.csv\""),
-    );
-    Ok(response)
+    let csv = service::csv(&state.db, &query.filter()?).await?;
+    Ok(crate::http::csv_response(csv, "leads.csv"))
 }
 
 /// One lead with its events.
@@ -267,10 +238,4 @@ async fn update_lead(
     };
     let lead = service::update(&state.db, &state.config, (&principal).into(), id, change).await?;
     Ok(Json(lead))
-}
-
-impl From<csv::Error> for AppError {
-    fn from(err: csv::Error) -> Self {
-        AppError::Internal(err.into())
-    }
 }

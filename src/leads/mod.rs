@@ -8,5 +8,4 @@ pub mod model;
 pub mod personal_data;
 pub mod service;
 
-pub use export::defuse;
 pub use handlers::router;

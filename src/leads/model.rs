@@ -137,7 +137,6 @@ pub const TIMELINES: &[&str] = &[
 ];
 
 pub const UTM_FIELDS: &[&str] = &["source", "medium", "campaign", "term", "content"];
-pub const DEFAULT_CONSENT_VERSION: &str = "default";
 
 /// Campaign parameters of the page the form was sent from.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
@@ -229,20 +228,11 @@ pub struct NewLead {
     pub spam: bool,
 }
 
+/// Why a form asks for consent, in its error.
+const CONSENT_WHY: &str = "we may only contact you with your agreement";
+
 pub const MAX_MESSAGE: usize = 5_000;
 pub const MAX_DESCRIPTION: usize = 10_000;
-
-fn consent(v: &mut Validator, given: bool, version: Option<&str>) -> String {
-    if !given {
-        v.error(
-            "consent",
-            "required",
-            "consent must be true: we may only contact you with your agreement",
-        );
-    }
-    v.optional_text("consent_text_version", version, 50)
-        .unwrap_or_else(|| DEFAULT_CONSENT_VERSION.to_owned())
-}
 
 fn utm(v: &mut Validator, utm: &Utm) -> BTreeMap<String, String> {
     let values = [
@@ -272,10 +262,7 @@ impl ConsultationRequest {
         let first_name = v.required_text("first_name", &self.first_name, 100);
         let last_name = v.required_text("last_name", &self.last_name, 100);
         let email = v.email("email", &self.email);
-        let phone = v.optional_text("phone", self.phone.as_deref(), 40);
-        if let Some(phone) = &phone {
-            crate::site::model::check_phone(&mut v, "phone", phone);
-        }
+        let phone = v.optional_phone("phone", self.phone.as_deref());
         let company = v.optional_text("company", self.company.as_deref(), 200);
         let message = v.required_multiline("message", &self.message, MAX_MESSAGE);
         let services = self
@@ -285,8 +272,11 @@ impl ConsultationRequest {
             .filter(|s| !s.is_empty())
             .map(|s| vec![v.slug("service", s)])
             .unwrap_or_default();
-        let consent_text_version =
-            consent(&mut v, self.consent, self.consent_text_version.as_deref());
+        let consent_text_version = v.consent(
+            self.consent,
+            self.consent_text_version.as_deref(),
+            CONSENT_WHY,
+        );
         let source_page = v.optional_text("source_page", self.source_page.as_deref(), 500);
         let utm = utm(&mut v, &self.utm);
         v.finish()?;
@@ -331,8 +321,11 @@ impl PlanRequest {
         let budget_range = v.choice("budget_range", &self.budget_range, BUDGET_RANGES);
         let timeline = v.choice("timeline", &self.timeline, TIMELINES);
         let description = v.required_multiline("description", &self.description, MAX_DESCRIPTION);
-        let consent_text_version =
-            consent(&mut v, self.consent, self.consent_text_version.as_deref());
+        let consent_text_version = v.consent(
+            self.consent,
+            self.consent_text_version.as_deref(),
+            CONSENT_WHY,
+        );
         let source_page = v.optional_text("source_page", self.source_page.as_deref(), 500);
         let utm = utm(&mut v, &self.utm);
         v.finish()?;

@@ -11,9 +11,9 @@ use super::model::{Lead, LeadEvent, LeadKind, LeadReceipt, LeadStatus, LeadWithE
 use crate::audit::AuditActor;
 use crate::config::Config;
 use crate::error::{AppError, FieldError, Result};
-use crate::http::pagination::{Page, PageParams};
 use crate::idempotency::{self, Claim};
 use crate::outbox::{self, Email, NewJobs};
+use crate::pagination::{Page, PageParams};
 use crate::rate_limit::{self, Limit};
 
 /// Who a capture request came from and how.
@@ -399,9 +399,13 @@ pub async fn list(db: &PgPool, filter: &LeadFilter, page: &PageParams) -> Result
     Ok(Page::from_rows(rows, limit, |l| l.id))
 }
 
-/// Every lead of the filter (for CSV export), newest first, at most `max`.
-pub async fn all(db: &PgPool, filter: &LeadFilter, max: i64) -> Result<Vec<Lead>> {
-    query_leads(db, filter, None, max).await
+/// The most rows one CSV export holds.
+pub const EXPORT_MAX: i64 = 50_000;
+
+/// The leads of the filter as CSV, newest first, at most [`EXPORT_MAX`].
+pub async fn csv(db: &PgPool, filter: &LeadFilter) -> Result<Vec<u8>> {
+    let leads = query_leads(db, filter, None, EXPORT_MAX).await?;
+    super::export::to_csv(&leads)
 }
 
 /// The one query that reads leads, whatever picks them.

@@ -1,7 +1,6 @@
-use axum::Extension;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -11,8 +10,7 @@ use crate::auth::{Authorized, perm};
 use crate::error::{AppError, Problem, Result};
 use crate::http::extract::{Json, Query};
 use crate::http::middleware::ClientIp;
-use crate::http::pagination::{Page, PageParams};
-use crate::leads::model::DEFAULT_CONSENT_VERSION;
+use crate::pagination::{Page, PageParams};
 use crate::rate_limit;
 use crate::state::AppState;
 use crate::validation::Validator;
@@ -56,34 +54,19 @@ const ACCEPTED: Accepted = Accepted {
               (status = 429, description = "Too many attempts from this address", body = Problem)))]
 async fn subscribe(
     State(state): State<AppState>,
-    ip: Option<Extension<ClientIp>>,
+    ClientIp(ip): ClientIp,
     Json(request): Json<SubscribeRequest>,
 ) -> Result<(StatusCode, Json<Accepted>)> {
     let mut v = Validator::new();
     let email = v.email("email", &request.email);
-    if !request.consent {
-        v.error(
-            "consent",
-            "required",
-            "consent must be true to receive the newsletter",
-        );
-    }
-    let version = v
-        .optional_text(
-            "consent_text_version",
-            request.consent_text_version.as_deref(),
-            50,
-        )
-        .unwrap_or_else(|| DEFAULT_CONSENT_VERSION.to_owned());
+    let version = v.consent(
+        request.consent,
+        request.consent_text_version.as_deref(),
+        "you agree to receive the newsletter",
+    );
     v.finish()?;
     let limit = state.config.leads.form_limit;
-    rate_limit::hit(
-        &state.db,
-        "newsletter",
-        ip.map(|Extension(ClientIp(ip))| ip),
-        limit,
-    )
-    .await?;
+    rate_limit::hit(&state.db, "newsletter", ip, limit).await?;
     service::subscribe(&state.db, &state.config, &state.signer, &email, &version).await?;
     Ok((StatusCode::ACCEPTED, Json(ACCEPTED)))
 }
@@ -241,41 +224,8 @@ async fn export_subscribers(
     State(state): State<AppState>,
     Query(query): Query<SubscriberQuery>,
 ) -> Result<Response> {
-    let subscribers = service::all(&state.db, query.status()?).await?;
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record([
-        "email",
-        "status",
-        "consent_text_version",
-        "created_at",
-        "confirmed_at",
-        "unsubscribed_at",
-    ])?;
-    let time =
-        |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
-    for s in subscribers {
-        writer.write_record([
-            crate::leads::defuse(&s.email),
-            s.status,
-            crate::leads::defuse(&s.consent_text_version),
-            s.created_at.to_rfc3339(),
-            time(s.confirmed_at),
-            time(s.unsubscribed_at),
-        ])?;
-    }
-    let body = writer
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?;
-    let mut response = body.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    response.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"subscribers.csv\""),
-    );
-    Ok(response)
+    let csv = service::csv(&state.db, query.status()?).await?;
+    Ok(crate::http::csv_response(csv, "subscribers.csv"))
 }
 
 /// How many addresses are in each state.

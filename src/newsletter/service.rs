@@ -8,12 +8,12 @@ use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::credentials::{new_token, token_hash};
 use crate::config::Config;
 use crate::error::{AppError, Result};
-use crate::http::pagination::{Page, PageParams};
 use crate::outbox::{self, Email};
+use crate::pagination::{Page, PageParams};
 use crate::signing::Signer;
+use crate::tokens::{new_token, token_hash};
 
 const UNSUBSCRIBE: &str = "unsubscribe";
 
@@ -231,7 +231,33 @@ pub async fn list(
     Ok(Page::from_rows(rows, limit, |s| s.id))
 }
 
-pub async fn all(db: &PgPool, status: Option<&str>) -> Result<Vec<Subscriber>> {
+/// The subscribers (of one status, or all) as CSV.
+pub async fn csv(db: &PgPool, status: Option<&str>) -> Result<Vec<u8>> {
+    let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+    let rows = all(db, status).await?.into_iter().map(|s| {
+        vec![
+            s.email,
+            s.status,
+            s.consent_text_version,
+            s.created_at.to_rfc3339(),
+            time(s.confirmed_at),
+            time(s.unsubscribed_at),
+        ]
+    });
+    crate::spreadsheet::csv(
+        &[
+            "email",
+            "status",
+            "consent_text_version",
+            "created_at",
+            "confirmed_at",
+            "unsubscribed_at",
+        ],
+        rows,
+    )
+}
+
+async fn all(db: &PgPool, status: Option<&str>) -> Result<Vec<Subscriber>> {
     Ok(sqlx::query_as!(
         Subscriber,
         r#"select id, email, status, consent_text_version, created_at, confirmed_at, unsubscribed_at

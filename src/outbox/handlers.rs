@@ -11,7 +11,7 @@ use crate::audit::{self, AuditEvent};
 use crate::auth::{Authorized, perm};
 use crate::error::{AppError, Problem, Result};
 use crate::http::extract::{Json, Path, Query};
-use crate::http::pagination::{Page, PageParams};
+use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{AppError, Result};
-use crate::http::pagination::{Page, PageParams};
+use crate::pagination::{Page, PageParams};
 
 /// An email to send. Kept in the job, so it is readable even when no SMTP server is set.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]

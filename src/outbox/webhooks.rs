@@ -229,7 +229,7 @@ pub async fn create(
     check_destination(&input).await?;
     let secret = input
         .secret
-        .unwrap_or_else(|| crate::auth::credentials::new_token("whsec_"));
+        .unwrap_or_else(|| crate::tokens::new_token("whsec_"));
     let mut tx = db.begin().await?;
     let row = sqlx::query_as!(
         Row,

@@ -16,13 +16,13 @@ use super::model::{AdminBooking, BookingCreated, BookingView, SlotView, Slots, V
 use super::setup::{self, calendars};
 use super::slots::{self, Slot};
 use crate::audit::{self, AuditActor, AuditEvent};
-use crate::auth::credentials::{email_hash, new_token, token_hash};
 use crate::config::Config;
 use crate::error::{AppError, ConstraintExt, Result};
-use crate::http::pagination::{Page, PageParams};
 use crate::idempotency::{self, Claim};
 use crate::outbox::{self, Attachment, Email};
+use crate::pagination::{Page, PageParams};
 use crate::rate_limit::{self, Guard, Limit};
+use crate::tokens::{email_hash, new_token, token_hash};
 
 fn slot_taken() -> AppError {
     AppError::conflict(

@@ -1,8 +1,7 @@
-use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -13,7 +12,6 @@ use super::bookings::{self, BookingFilter, BookingSubmission, CalendarToken};
 use super::model::{
     AdminBooking, BookingCreated, BookingRequest, BookingView, CallType, CallTypeInput,
     CancelRequest, Host, HostInput, OverrideInput, PublicCallType, RescheduleRequest, Slots,
-    parse_instant, parse_zone,
 };
 use super::setup;
 use crate::auth::{Authorized, perm};
@@ -21,10 +19,10 @@ use crate::error::{AppError, Problem, Result};
 use crate::http::conditional::Preconditions;
 use crate::http::extract::{Json, Path, Query};
 use crate::http::middleware::ClientIp;
-use crate::http::pagination::{Page, PageParams};
 use crate::idempotency::{IdempotencyKey, request_hash};
+use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
-use crate::validation::Validator;
+use crate::validation::{Bound, Validator};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -104,31 +102,18 @@ pub struct SlotQuery {
 /// The longest range one slots request may cover.
 pub const MAX_RANGE_DAYS: i64 = 62;
 
-fn day_start(zone: Tz, day: NaiveDate) -> DateTime<Utc> {
-    super::slots::instant(zone, day.and_hms_opt(0, 0, 0).unwrap_or_default(), true)
-}
-
 /// Turns `from`/`to` (dates in the zone, or instants) into instants.
 fn range(query: &SlotQuery) -> Result<(DateTime<Utc>, DateTime<Utc>, Tz)> {
     let mut v = Validator::new();
-    let zone = parse_zone(&mut v, "tz", query.tz.as_deref().unwrap_or("UTC")).unwrap_or(Tz::UTC);
-    let bound = |v: &mut Validator, field: &str, value: &str, end: bool| -> Option<DateTime<Utc>> {
-        if let Ok(day) = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d") {
-            let day = if end {
-                day.succ_opt().unwrap_or(day)
-            } else {
-                day
-            };
-            return Some(day_start(zone, day));
-        }
-        parse_instant(v, field, value)
-    };
+    let zone = v
+        .zone("tz", query.tz.as_deref().unwrap_or("UTC"))
+        .unwrap_or(Tz::UTC);
     let from = match query.from.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => bound(&mut v, "from", s, false),
+        Some(s) => v.date_or_instant("from", Some(s), zone, Bound::Start),
         None => Some(Utc::now()),
     };
     let to = match query.to.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => bound(&mut v, "to", s, true),
+        Some(s) => v.date_or_instant("to", Some(s), zone, Bound::End),
         None => from.map(|f| f + Duration::days(7)),
     };
     if let (Some(from), Some(to)) = (from, to) {
@@ -171,14 +156,14 @@ async fn call_type_slots(
               (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn create_booking(
     State(state): State<AppState>,
-    ip: Option<Extension<ClientIp>>,
+    ClientIp(ip): ClientIp,
     key: IdempotencyKey,
     Json(request): Json<BookingRequest>,
 ) -> Result<(StatusCode, Json<BookingCreated>)> {
     let valid = request.validate()?;
     let submission = BookingSubmission {
         request: valid,
-        ip: ip.map(|Extension(ClientIp(ip))| ip),
+        ip: ip,
         idempotency_key: key.0.as_deref(),
         request_hash: request_hash(&request),
     };
@@ -205,12 +190,11 @@ async fn get_booking(
               (status = 429, body = Problem)))]
 async fn cancel_booking(
     State(state): State<AppState>,
-    ip: Option<Extension<ClientIp>>,
+    ClientIp(ip): ClientIp,
     Path(token): Path<String>,
     Json(request): Json<CancelRequest>,
 ) -> Result<Json<BookingView>> {
     let reason = cancel_reason(&request)?;
-    let ip = ip.map(|Extension(ClientIp(ip))| ip);
     Ok(Json(
         bookings::cancel_by_token(&state.db, &state.config, &token, reason.as_deref(), ip).await?,
     ))
@@ -231,23 +215,16 @@ fn cancel_reason(request: &CancelRequest) -> Result<Option<String>> {
               (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn reschedule_booking(
     State(state): State<AppState>,
-    ip: Option<Extension<ClientIp>>,
+    ClientIp(ip): ClientIp,
     Path(token): Path<String>,
     Json(request): Json<RescheduleRequest>,
 ) -> Result<Json<BookingView>> {
     let mut v = Validator::new();
-    let start = parse_instant(&mut v, "start", &request.start);
+    let start = v.instant("start", &request.start);
     v.finish()?;
     let start = start.unwrap_or_default();
     Ok(Json(
-        bookings::reschedule(
-            &state.db,
-            &state.config,
-            &token,
-            start,
-            ip.map(|Extension(ClientIp(ip))| ip),
-        )
-        .await?,
+        bookings::reschedule(&state.db, &state.config, &token, start, ip).await?,
     ))
 }
 
@@ -473,14 +450,6 @@ pub struct BookingQuery {
     status: Option<String>,
 }
 
-fn instant_or_date(v: &mut Validator, field: &str, value: Option<&str>) -> Option<DateTime<Utc>> {
-    let value = value.map(str::trim).filter(|s| !s.is_empty())?;
-    if let Ok(day) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        return Some(day_start(Tz::UTC, day));
-    }
-    parse_instant(v, field, value)
-}
-
 /// Bookings by start time.
 #[utoipa::path(get, path = "/v1/admin/bookings", tag = "admin", security(("bearer" = [])),
     params(BookingQuery, PageParams),
@@ -493,8 +462,8 @@ async fn admin_bookings(
     Query(page): Query<PageParams>,
 ) -> Result<Json<Page<AdminBooking>>> {
     let mut v = Validator::new();
-    let from = instant_or_date(&mut v, "from", query.from.as_deref());
-    let to = instant_or_date(&mut v, "to", query.to.as_deref());
+    let from = v.date_or_instant("from", query.from.as_deref(), Tz::UTC, Bound::Start);
+    let to = v.date_or_instant("to", query.to.as_deref(), Tz::UTC, Bound::Start);
     let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s @ ("confirmed" | "cancelled")) => Some(s.to_owned()),

@@ -10,26 +10,6 @@ use uuid::Uuid;
 use crate::error::Result;
 use crate::validation::{Validator, slugify};
 
-pub fn parse_zone(v: &mut Validator, field: &str, value: &str) -> Option<Tz> {
-    let value = value.trim();
-    if value.is_empty() {
-        v.error(
-            field,
-            "required",
-            format!("{field} is required: an IANA time zone like Europe/London"),
-        );
-        return None;
-    }
-    value.parse::<Tz>().ok().or_else(|| {
-        v.error(
-            field,
-            "invalid_time_zone",
-            format!("{field} must be an IANA time zone like Europe/London or America/New_York"),
-        );
-        None
-    })
-}
-
 fn parse_time(v: &mut Validator, field: &str, value: &str) -> Option<NaiveTime> {
     NaiveTime::parse_from_str(value.trim(), "%H:%M")
         .ok()
@@ -78,7 +58,7 @@ pub struct ValidHost {
 impl HostInput {
     pub fn validate(&self) -> Result<ValidHost> {
         let mut v = Validator::new();
-        let zone = parse_zone(&mut v, "time_zone", &self.time_zone);
+        let zone = v.zone("time_zone", &self.time_zone);
         let mut hours: Vec<(i16, NaiveTime, NaiveTime)> = Vec::new();
         for (i, h) in self.working_hours.iter().enumerate() {
             let field = |name: &str| format!("working_hours[{i}].{name}");
@@ -402,44 +382,21 @@ pub struct ValidBooking {
     pub consent_text_version: String,
 }
 
-pub fn parse_instant(v: &mut Validator, field: &str, value: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(value.trim())
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-        .or_else(|| {
-            v.error(
-                field,
-                "invalid_time",
-                format!("{field} must be an RFC 3339 time like 2026-12-07T10:00:00Z"),
-            );
-            None
-        })
-}
-
 impl BookingRequest {
     pub fn validate(&self) -> Result<ValidBooking> {
         let mut v = Validator::new();
         let call_type = v.slug("call_type", &self.call_type);
-        let start = parse_instant(&mut v, "start", &self.start);
-        let zone = parse_zone(&mut v, "time_zone", &self.time_zone);
+        let start = v.instant("start", &self.start);
+        let zone = v.zone("time_zone", &self.time_zone);
         let first_name = v.required_text("first_name", &self.first_name, 100);
         let last_name = v.required_text("last_name", &self.last_name, 100);
         let email = v.email("email", &self.email);
         let notes = v.multiline("notes", &self.notes, 2_000);
-        if !self.consent {
-            v.error(
-                "consent",
-                "required",
-                "consent must be true: we store your details to hold the call",
-            );
-        }
-        let version = v
-            .optional_text(
-                "consent_text_version",
-                self.consent_text_version.as_deref(),
-                50,
-            )
-            .unwrap_or_else(|| crate::leads::model::DEFAULT_CONSENT_VERSION.to_owned());
+        let version = v.consent(
+            self.consent,
+            self.consent_text_version.as_deref(),
+            "we store your details to hold the call",
+        );
         v.finish()?;
         Ok(ValidBooking {
             call_type,

@@ -14,8 +14,8 @@ use super::model::{
 };
 use super::slots::{HostCalendar, Interval, Override, Rules};
 use crate::audit::{self, AuditActor, AuditEvent};
-use crate::auth::credentials::{new_token, token_hash};
 use crate::error::{AppError, ConstraintExt, FieldError, Result};
+use crate::tokens::{new_token, token_hash};
 
 fn hhmm(t: NaiveTime) -> String {
     t.format("%H:%M").to_string()

@@ -13,7 +13,7 @@ use crate::blog::model::{PostStatus, PostView};
 use crate::blog::reading;
 use crate::error::{AppError, Problem, Result};
 use crate::http::extract::{Json, Path, Query};
-use crate::http::pagination::{Page, PageParams};
+use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

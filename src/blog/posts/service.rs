@@ -13,7 +13,7 @@ use crate::blog::model::{AuthorRef, PostStatus, TagRef};
 use crate::blog::render::{self, Rendered, TocEntry};
 use crate::cache::notify_changed;
 use crate::error::{AppError, ConstraintExt, FieldError, Result};
-use crate::http::pagination::{Page, PageParams};
+use crate::pagination::{Page, PageParams};
 
 /// A post as admins see it, whatever its status.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -13,7 +13,7 @@ use crate::cache::{public_json, public_json_optional};
 use crate::error::{AppError, Problem, Result};
 use crate::http::conditional::Preconditions;
 use crate::http::extract::{Json, Path};
-use crate::http::pagination::Page;
+use crate::pagination::Page;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
