@@ -163,7 +163,7 @@ async fn create_booking(
     let valid = request.validate()?;
     let submission = BookingSubmission {
         request: valid,
-        ip: ip,
+        ip,
         idempotency_key: key.0.as_deref(),
         request_hash: request_hash(&request),
     };
