@@ -1,13 +1,16 @@
 //! The in-memory cache of published content, shared by every public read, and its
 //! invalidation on every replica through Postgres LISTEN/NOTIFY.
 //!
-//! A content write calls [`notify_changed`] inside its transaction; Postgres delivers the
-//! notification to every replica when the transaction commits, and each replica bumps its
-//! generation, which makes every entry built before it stale. The writing replica also bumps
-//! its own generation as soon as the write returns, so it never serves what it just changed.
-//! While the listener is not connected (start-up, a lost connection), nothing is cached:
-//! a replica that could miss a notification must not trust its cache.
+//! It stores values of any type (each capability keeps its own, under keys it names) and
+//! knows none of them. A content write calls [`ContentCache::changed`] on its unit of work:
+//! that sends a notification, which Postgres delivers to every replica when the transaction
+//! commits, and each replica bumps its generation, making every entry built before it
+//! stale; the writing replica also bumps its own as soon as the work commits, so it never
+//! serves what it just changed. While the listener is not connected (start-up, a lost
+//! connection), nothing is cached: a replica that could miss a notification must not trust
+//! its cache.
 
+use std::any::Any;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -16,50 +19,34 @@ use axum::http::HeaderValue;
 use axum::response::Response;
 use moka::sync::Cache;
 use serde::Serialize;
-use sqlx::PgConnection;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::db::Work;
 use crate::error::Result;
 use crate::http::conditional::{Cacheable, Preconditions};
-use crate::state::AppState;
 
 pub const CHANNEL: &str = "frontdesk_content";
 
-/// What a cache entry holds. Each kind of read puts its own variant.
-#[derive(Clone)]
-pub enum Cached {
-    /// A finished public response body (JSON, XML) with its validator.
-    Response(crate::http::conditional::Cacheable),
-    /// A post page, ready to be completed with live share counts.
-    Post(Arc<crate::blog::PostPage>),
-    /// An old slug of a post: redirect to the current one.
-    Redirect(Arc<str>),
-    /// The words of published content, for correcting typos in searches.
-    Lexicon(Arc<crate::blog::search::Lexicon>),
-    /// Known not to exist.
-    Missing,
+/// What the cache needs to know of a value: roughly how many bytes it holds, so the cache
+/// is bounded in memory rather than in count.
+pub trait Weigh: Any + Send + Sync {
+    fn weight(&self) -> usize;
+}
+
+impl Weigh for Cacheable {
+    fn weight(&self) -> usize {
+        Cacheable::weight(self)
+    }
 }
 
 #[derive(Clone)]
 struct Entry {
     generation: u64,
-    value: Cached,
-}
-
-impl Entry {
-    /// Roughly the bytes the entry holds, so the cache is bounded in memory, not in count.
-    fn weight(&self, key: &str) -> u32 {
-        let value = match &self.value {
-            Cached::Response(response) => response.weight(),
-            Cached::Post(page) => page.json_prefix.len() + 256,
-            Cached::Lexicon(lexicon) => lexicon.weight(),
-            Cached::Redirect(slug) => slug.len() + 64,
-            Cached::Missing => 64,
-        };
-        u32::try_from(key.len() + value).unwrap_or(u32::MAX)
-    }
+    /// `None`: known not to exist.
+    value: Option<Arc<dyn Any + Send + Sync>>,
+    weight: u32,
 }
 
 pub struct ContentCache {
@@ -75,16 +62,23 @@ impl ContentCache {
             listening: AtomicBool::new(false),
             entries: Cache::builder()
                 .max_capacity(max_bytes)
-                .weigher(|key: &String, entry: &Entry| entry.weight(key))
+                .weigher(|key: &String, entry: &Entry| {
+                    entry
+                        .weight
+                        .saturating_add(u32::try_from(key.len()).unwrap_or(u32::MAX))
+                })
                 .build(),
         }
     }
 
-    /// The cached value for `key`, or `build`'s result, remembered when it is safe to.
-    pub async fn get_or_build<F, Fut>(&self, key: &str, build: F) -> Result<Cached>
+    /// The value cached under `key`, or what `build` makes (`None`: nothing there, which is
+    /// remembered too), stored when it is safe to. A key always holds one type: the
+    /// capability that names it decides which.
+    pub async fn get_or_build<T, F, Fut>(&self, key: &str, build: F) -> Result<Option<Arc<T>>>
     where
+        T: Weigh,
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Cached>>,
+        Fut: Future<Output = Result<Option<T>>>,
     {
         // Read the generation before building: if content changes meanwhile, the entry is
         // already stale when stored.
@@ -93,17 +87,26 @@ impl ContentCache {
         if listening {
             if let Some(entry) = self.entries.get(key) {
                 if entry.generation == generation {
-                    return Ok(entry.value);
+                    match entry.value {
+                        None => return Ok(None),
+                        Some(value) => {
+                            if let Ok(value) = value.downcast::<T>() {
+                                return Ok(Some(value));
+                            }
+                        }
+                    }
                 }
             }
         }
-        let value = build().await?;
+        let value = build().await?.map(Arc::new);
         if listening {
+            let weight = value.as_ref().map_or(64, |v| v.weight() + 64);
             self.entries.insert(
                 key.to_owned(),
                 Entry {
                     generation,
-                    value: value.clone(),
+                    value: value.clone().map(|v| -> Arc<dyn Any + Send + Sync> { v }),
+                    weight: u32::try_from(weight).unwrap_or(u32::MAX),
                 },
             );
         }
@@ -114,6 +117,17 @@ impl ContentCache {
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.entries.invalidate_all();
+    }
+
+    /// Marks published content as changed by `work`: every replica is told when it
+    /// commits, and this one forgets its cache as soon as it has.
+    pub async fn changed(self: &Arc<Self>, work: &mut Work) -> Result<()> {
+        sqlx::query!("select pg_notify($1, '')", CHANNEL)
+            .execute(&mut **work)
+            .await?;
+        let cache = self.clone();
+        work.after_commit(move || cache.invalidate());
+        Ok(())
     }
 
     pub fn is_listening(&self) -> bool {
@@ -170,143 +184,125 @@ impl ContentCache {
             }
         }
     }
-}
 
-/// A public JSON read through the cache: the body and its ETag are built once per content
-/// generation, and If-None-Match is answered with 304.
-pub async fn public_json<T, F, Fut>(
-    state: &AppState,
-    key: &str,
-    headers: &Preconditions,
-    build: F,
-) -> Result<Response>
-where
-    T: Serialize,
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<T>>,
-{
-    let cached = state
-        .cache
-        .get_or_build(key, || async {
-            Ok(Cached::Response(Cacheable::json(&build().await?)?))
-        })
-        .await?;
-    match cached {
-        Cached::Response(response) => Ok(response.respond(headers)),
-        _ => Err(anyhow::anyhow!("cache key {key} holds another kind of entry").into()),
+    /// A public JSON read through the cache: the body and its ETag are built once per
+    /// content generation, and If-None-Match is answered with 304.
+    pub async fn public_json<T, F, Fut>(
+        &self,
+        key: &str,
+        headers: &Preconditions,
+        build: F,
+    ) -> Result<Response>
+    where
+        T: Serialize,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let body = self
+            .get_or_build(key, || async {
+                Ok(Some(Cacheable::json(&build().await?)?))
+            })
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("cache key {key} lost its value"))?;
+        Ok(body.respond(headers))
     }
-}
 
-/// Like [`public_json`] for something that may not exist (`None` is cached too).
-pub async fn public_json_optional<T, F, Fut>(
-    state: &AppState,
-    key: &str,
-    headers: &Preconditions,
-    build: F,
-) -> Result<Option<Response>>
-where
-    T: Serialize,
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<Option<T>>>,
-{
-    let cached = state
-        .cache
-        .get_or_build(key, || async {
-            Ok(match build().await? {
-                Some(value) => Cached::Response(Cacheable::json(&value)?),
-                None => Cached::Missing,
+    /// Like [`ContentCache::public_json`] for something that may not exist (`None` is
+    /// cached too).
+    pub async fn public_json_optional<T, F, Fut>(
+        &self,
+        key: &str,
+        headers: &Preconditions,
+        build: F,
+    ) -> Result<Option<Response>>
+    where
+        T: Serialize,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<T>>>,
+    {
+        let body = self
+            .get_or_build(key, || async {
+                build().await?.map(|v| Cacheable::json(&v)).transpose()
             })
-        })
-        .await?;
-    Ok(match cached {
-        Cached::Response(response) => Some(response.respond(headers)),
-        _ => None,
-    })
-}
+            .await?;
+        Ok(body.map(|b| b.respond(headers)))
+    }
 
-/// A public non-JSON read (a feed, the sitemap) through the cache; `None` if there is nothing.
-pub async fn public_body<F, Fut>(
-    state: &AppState,
-    key: &str,
-    headers: &Preconditions,
-    content_type: HeaderValue,
-    build: F,
-) -> Result<Option<Response>>
-where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<Option<Vec<u8>>>>,
-{
-    let cached = state
-        .cache
-        .get_or_build(key, || async {
-            Ok(match build().await? {
-                Some(body) => Cached::Response(Cacheable::new(body, content_type)),
-                None => Cached::Missing,
+    /// A public non-JSON read (a feed, the sitemap) through the cache; `None` if there is
+    /// nothing.
+    pub async fn public_body<F, Fut>(
+        &self,
+        key: &str,
+        headers: &Preconditions,
+        content_type: HeaderValue,
+        build: F,
+    ) -> Result<Option<Response>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<Vec<u8>>>>,
+    {
+        let body = self
+            .get_or_build(key, || async {
+                Ok(build()
+                    .await?
+                    .map(|body| Cacheable::new(body, content_type)))
             })
-        })
-        .await?;
-    Ok(match cached {
-        Cached::Response(response) => Some(response.respond(headers)),
-        _ => None,
-    })
-}
-
-/// Tells every replica that published content changed, when the transaction commits.
-pub async fn notify_changed(conn: &mut PgConnection) -> Result<()> {
-    sqlx::query!("select pg_notify($1, '')", CHANNEL)
-        .execute(conn)
-        .await?;
-    Ok(())
+            .await?;
+        Ok(body.map(|b| b.respond(headers)))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn value(n: i32) -> Cached {
-        Cached::Response(Cacheable::json(&n).expect("json"))
+    struct Number(i32);
+
+    impl Weigh for Number {
+        fn weight(&self) -> usize {
+            4
+        }
     }
 
-    fn body(c: &Cached) -> String {
-        match c {
-            Cached::Response(r) => String::from_utf8(r.body().to_vec()).expect("utf8"),
-            _ => String::new(),
-        }
+    async fn get(cache: &ContentCache, n: i32) -> i32 {
+        cache
+            .get_or_build("k", || async { Ok(Some(Number(n))) })
+            .await
+            .expect("build")
+            .map_or(-1, |v| v.0)
     }
 
     #[tokio::test]
     async fn nothing_is_cached_until_listening() {
         let cache = ContentCache::new(1 << 20);
-        cache
-            .get_or_build("k", || async { Ok(value(1)) })
-            .await
-            .expect("build");
-        let second = cache
-            .get_or_build("k", || async { Ok(value(2)) })
-            .await
-            .expect("build");
-        assert_eq!(body(&second), "2");
+        get(&cache, 1).await;
+        assert_eq!(get(&cache, 2).await, 2);
     }
 
     #[tokio::test]
     async fn entries_are_served_until_invalidated() {
         let cache = ContentCache::new(1 << 20);
         cache.set_listening(true);
-        cache
-            .get_or_build("k", || async { Ok(value(1)) })
+        get(&cache, 1).await;
+        assert_eq!(get(&cache, 2).await, 1);
+        cache.invalidate();
+        assert_eq!(get(&cache, 3).await, 3);
+    }
+
+    #[tokio::test]
+    async fn missing_things_are_remembered_too() {
+        let cache = ContentCache::new(1 << 20);
+        cache.set_listening(true);
+        let none = cache
+            .get_or_build::<Number, _, _>("gone", || async { Ok(None) })
             .await
             .expect("build");
-        let hit = cache
-            .get_or_build("k", || async { Ok(value(2)) })
+        assert!(none.is_none());
+        let still = cache
+            .get_or_build("gone", || async { Ok(Some(Number(1))) })
             .await
             .expect("hit");
-        assert_eq!(body(&hit), "1");
-        cache.invalidate();
-        let rebuilt = cache
-            .get_or_build("k", || async { Ok(value(3)) })
-            .await
-            .expect("build");
-        assert_eq!(body(&rebuilt), "3");
+        assert!(still.is_none());
     }
 
     #[tokio::test]
@@ -317,14 +313,10 @@ mod tests {
             .get_or_build("k", || async {
                 // The content changes while this read is building its answer.
                 cache.invalidate();
-                Ok(value(1))
+                Ok(Some(Number(1)))
             })
             .await
             .expect("build");
-        let next = cache
-            .get_or_build("k", || async { Ok(value(2)) })
-            .await
-            .expect("build");
-        assert_eq!(body(&next), "2");
+        assert_eq!(get(&cache, 2).await, 2);
     }
 }

@@ -3,15 +3,15 @@
 use std::io::BufRead;
 
 use anyhow::Context;
-use frontdesk::admin_users::service::{self as admin_users, NewAdmin};
+use frontdesk::Config;
 use frontdesk::audit::AuditActor;
-use frontdesk::config::Config;
+use frontdesk::auth::users::service::{self as admin_users, NewAdmin};
 use frontdesk::error::AppError;
 use frontdesk::{AppState, db};
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let pool = db::connect(&config).await?;
-    db::migrate(&pool, &config).await?;
+    let pool = db::connect(&config.database).await?;
+    db::migrate(&pool, &config.database).await?;
     let listener = tokio::net::TcpListener::bind(config.http.listen_addr)
         .await
         .with_context(|| format!("cannot listen on LISTEN_ADDR={}", config.http.listen_addr))?;
@@ -28,7 +28,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     state.start_background()?;
     if let Some(listener) = metrics_listener {
         tracing::info!(addr = %listener.local_addr()?, "metrics are served at /metrics");
-        tokio::spawn(frontdesk::http::serve_metrics(listener, state.clone()));
+        tokio::spawn(frontdesk::serve_metrics(listener, state.clone()));
     }
     frontdesk::serve(listener, state, frontdesk::shutdown_signal()).await?;
     pool.close().await;
@@ -37,8 +37,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 pub async fn migrate(config: Config) -> anyhow::Result<()> {
-    let pool = db::connect(&config).await?;
-    db::migrate(&pool, &config).await?;
+    let pool = db::connect(&config.database).await?;
+    db::migrate(&pool, &config.database).await?;
     println!("migrations applied");
     Ok(())
 }
@@ -51,8 +51,8 @@ pub async fn create_admin(
 ) -> anyhow::Result<()> {
     let password = read_password_line()?;
     let new = NewAdmin::validate(email, name, Some(role), &password).map_err(describe)?;
-    let pool = db::connect(&config).await?;
-    db::migrate(&pool, &config).await?;
+    let pool = db::connect(&config.database).await?;
+    db::migrate(&pool, &config.database).await?;
     let user = admin_users::create(&pool, AuditActor::Cli, new)
         .await
         .map_err(describe)?;
@@ -66,10 +66,11 @@ pub async fn create_admin(
 }
 
 pub async fn seed_demo(config: Config, posts: usize) -> anyhow::Result<()> {
-    let pool = db::connect(&config).await?;
-    db::migrate(&pool, &config).await?;
+    let pool = db::connect(&config.database).await?;
+    db::migrate(&pool, &config.database).await?;
+    let state = AppState::new(pool, config).await?;
     let started = std::time::Instant::now();
-    let report = frontdesk::demo::seed(&pool, posts).await?;
+    let report = frontdesk::demo::seed(&state.core, posts).await?;
     println!(
         "seeded the demo site in {:.1} s: the site profile, {} services, {} authors, {} tags, {} series, {} posts ({} published), 2 hosts and {} call types",
         started.elapsed().as_secs_f64(),

@@ -392,58 +392,11 @@ impl LogConfig {
     }
 }
 
-/// The blog and the public content cache.
-#[derive(Debug, Clone)]
-pub struct ContentConfig {
-    pub cache_bytes: u64,
-    pub scheduler_interval: Duration,
-    pub share_counter_shards: i16,
-    pub share_limit: Limit,
-}
-
-impl ContentConfig {
-    fn read(r: &mut Reader) -> Result<Self, ConfigError> {
-        r.section("Content");
-        Ok(Self {
-            cache_bytes: r.parse::<u64>(
-                var!(
-                    "CONTENT_CACHE_MB",
-                    "8",
-                    "memory for cached public content, in MiB (a post page is a few KiB; the rest holds lists, feeds and searches, least used out first)"
-                ),
-                positive,
-            )? << 20,
-            scheduler_interval: r.seconds(var!(
-                "SCHEDULER_INTERVAL_SECS",
-                "1",
-                "how often each replica publishes scheduled posts that are due"
-            ))?,
-            share_counter_shards: r.parse(
-                var!(
-                    "SHARE_COUNTER_SHARDS",
-                    "16",
-                    "rows each post's share count per network is spread over, so bursts do not queue on one row"
-                ),
-                shard_count,
-            )?,
-            share_limit: r.limit(
-                var!(
-                    "SHARE_RATE_LIMIT",
-                    "30",
-                    "share clicks counted per client IP (an IPv6 /64) within SHARE_RATE_WINDOW_SECS; more answer 429; 0 turns the limit off"
-                ),
-                var!("SHARE_RATE_WINDOW_SECS", "600", "the window of SHARE_RATE_LIMIT"),
-            )?,
-        })
-    }
-}
-
 /// Outgoing mail.
 #[derive(Debug, Clone)]
 pub struct MailConfig {
     pub smtp_url: Option<SecretString>,
     pub from: String,
-    pub team_email: Option<String>,
 }
 
 impl MailConfig {
@@ -470,14 +423,6 @@ impl MailConfig {
                     any,
                 )?
                 .to_string(),
-            team_email: r.optional(
-                var!(
-                    "TEAM_EMAIL",
-                    "",
-                    "who is told about new leads; the site profile's contact email when empty"
-                ),
-                email,
-            )?,
         })
     }
 }
@@ -489,14 +434,13 @@ pub struct OutboxConfig {
     pub poll: Duration,
     pub max_attempts: i32,
     pub retry_base: Duration,
-    pub webhook_timeout: Duration,
-    /// Webhook receivers may be on loopback, link-local or private addresses.
-    pub webhook_allow_private: bool,
+    /// How long a claimed job is a worker's; a running delivery renews it.
+    pub lease: Duration,
 }
 
 impl OutboxConfig {
     fn read(r: &mut Reader) -> Result<Self, ConfigError> {
-        r.section("Outbox and webhooks");
+        r.section("Outbox");
         Ok(Self {
             workers: r.parse(
                 var!(
@@ -524,220 +468,11 @@ impl OutboxConfig {
                 "2000",
                 "the first retry's delay; each further one doubles (at most an hour)"
             ))?,
-            webhook_timeout: r.seconds(var!(
-                "WEBHOOK_TIMEOUT_SECS",
-                "10",
-                "how long a webhook receiver has to answer"
+            lease: r.seconds(var!(
+                "OUTBOX_LEASE_SECS",
+                "15",
+                "how long a claimed job is a worker's; a running delivery renews it, so a crashed replica's jobs are delivered again after at most this long"
             ))?,
-            webhook_allow_private: r.flag(var!(
-                "WEBHOOK_ALLOW_PRIVATE",
-                "false",
-                "allow webhook receivers on loopback, link-local and private addresses (tests, on-premises receivers); otherwise only public addresses, checked after DNS resolution"
-            ))?,
-        })
-    }
-}
-
-/// Lead capture.
-#[derive(Debug, Clone)]
-pub struct LeadsConfig {
-    pub form_limit: Limit,
-}
-
-impl LeadsConfig {
-    fn read(r: &mut Reader) -> Result<Self, ConfigError> {
-        r.section("Forms");
-        Ok(Self {
-            form_limit: r.limit(
-                var!(
-                    "FORM_RATE_LIMIT",
-                    "10",
-                    "submissions of each public form (consultation, plan, newsletter) per client IP within FORM_RATE_WINDOW_SECS; more answer 429; 0 turns the limit off"
-                ),
-                var!("FORM_RATE_WINDOW_SECS", "600", "the window of FORM_RATE_LIMIT"),
-            )?,
-        })
-    }
-}
-
-/// Booking calls.
-#[derive(Debug, Clone)]
-pub struct SchedulingConfig {
-    pub booking_limit: Limit,
-    pub change_limit: Limit,
-    pub bookings_per_email_per_day: u32,
-}
-
-impl SchedulingConfig {
-    fn read(r: &mut Reader) -> Result<Self, ConfigError> {
-        r.section("Bookings");
-        Ok(Self {
-            booking_limit: r.limit(
-                var!(
-                    "BOOKING_RATE_LIMIT",
-                    "10",
-                    "bookings per client IP within BOOKING_RATE_WINDOW_SECS; more answer 429; 0 turns the limit off"
-                ),
-                var!(
-                    "BOOKING_RATE_WINDOW_SECS",
-                    "3600",
-                    "the window of BOOKING_RATE_LIMIT"
-                ),
-            )?,
-            change_limit: r.limit(
-                var!(
-                    "BOOKING_CHANGE_RATE_LIMIT",
-                    "20",
-                    "cancellations and reschedules per client IP within BOOKING_CHANGE_RATE_WINDOW_SECS; 0 turns the limit off"
-                ),
-                var!(
-                    "BOOKING_CHANGE_RATE_WINDOW_SECS",
-                    "3600",
-                    "the window of BOOKING_CHANGE_RATE_LIMIT"
-                ),
-            )?,
-            bookings_per_email_per_day: r.parse(
-                var!(
-                    "BOOKINGS_PER_EMAIL_PER_DAY",
-                    "3",
-                    "calls one email address may book per day, whatever the IP; 0 turns the cap off"
-                ),
-                any,
-            )?,
-        })
-    }
-}
-
-/// Admin sign-in.
-#[derive(Debug, Clone)]
-pub struct AuthConfig {
-    pub session_ttl: Duration,
-    pub login_max_failures: u32,
-    pub login_failure_window: Duration,
-}
-
-impl AuthConfig {
-    fn read(r: &mut Reader) -> Result<Self, ConfigError> {
-        r.section("Admin sign-in");
-        Ok(Self {
-            session_ttl: r.seconds(var!(
-                "SESSION_TTL_SECS",
-                "43200",
-                "lifetime of a login token"
-            ))?,
-            login_max_failures: r.parse(
-                var!(
-                    "LOGIN_MAX_FAILURES",
-                    "5",
-                    "failed logins for one email within the window before further attempts are slowed to one per window/max (4× as many per client IP, then 429)"
-                ),
-                positive,
-            )?,
-            login_failure_window: r.seconds(var!(
-                "LOGIN_FAILURE_WINDOW_SECS",
-                "900",
-                "the window over which failed logins are counted"
-            ))?,
-        })
-    }
-}
-
-/// The on-site assistant.
-#[derive(Debug, Clone)]
-pub struct AssistantConfig {
-    pub llm_url: Option<String>,
-    pub llm_model: String,
-    pub llm_key: SecretString,
-    pub llm_timeout: Duration,
-    pub rate_limit: Limit,
-    pub messages_per_minute: u32,
-    /// The window of `messages_per_minute`: a minute (not a variable; tests widen it so
-    /// that no window boundary falls inside them).
-    pub message_window: Duration,
-    pub max_message_chars: usize,
-    pub ttl: Duration,
-    pub read_limit: Limit,
-}
-
-impl AssistantConfig {
-    fn read(r: &mut Reader) -> Result<Self, ConfigError> {
-        r.section("Assistant");
-        Ok(Self {
-            llm_url: r
-                .optional(
-                    var!(
-                        "ASSISTANT_LLM_URL",
-                        "",
-                        "an OpenAI-compatible chat-completions API, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1; empty: the built-in engine answers alone"
-                    ),
-                    llm_url,
-                )?
-                .map(|u| u.trim_end_matches('/').to_owned()),
-            llm_model: r.raw(var!(
-                "ASSISTANT_LLM_MODEL",
-                "gpt-4o-mini",
-                "the model asked"
-            )),
-            llm_key: SecretString::from(r.raw(secret!(
-                "ASSISTANT_LLM_KEY",
-                "the model API's key, sent as a bearer token"
-            ))),
-            llm_timeout: r.seconds(var!(
-                "ASSISTANT_LLM_TIMEOUT_SECS",
-                "20",
-                "one model request's limit before the built-in engine answers"
-            ))?,
-            rate_limit: r.limit(
-                var!(
-                    "ASSISTANT_RATE_LIMIT",
-                    "200",
-                    "conversations started plus messages sent per client IP within ASSISTANT_RATE_WINDOW_SECS; 0 turns the limit off"
-                ),
-                var!(
-                    "ASSISTANT_RATE_WINDOW_SECS",
-                    "3600",
-                    "the window of ASSISTANT_RATE_LIMIT"
-                ),
-            )?,
-            messages_per_minute: r.parse(
-                var!(
-                    "ASSISTANT_MESSAGES_PER_MINUTE",
-                    "20",
-                    "messages one conversation may send per minute; 0 turns the limit off"
-                ),
-                any,
-            )?,
-            message_window: Duration::from_secs(60),
-            max_message_chars: r.parse(
-                var!(
-                    "ASSISTANT_MAX_MESSAGE_CHARS",
-                    "2000",
-                    "the longest visitor message taken (longer: 422)"
-                ),
-                positive,
-            )?,
-            ttl: Duration::from_secs(
-                r.parse::<u64>(
-                    var!(
-                        "ASSISTANT_CONVERSATION_TTL_HOURS",
-                        "24",
-                        "how long a conversation can be continued; it is deleted a week after it expires"
-                    ),
-                    positive,
-                )? * 3600,
-            ),
-            read_limit: r.limit(
-                var!(
-                    "ASSISTANT_READ_RATE_LIMIT",
-                    "120",
-                    "conversation history reads per client IP within ASSISTANT_READ_RATE_WINDOW_SECS; 0 turns the limit off"
-                ),
-                var!(
-                    "ASSISTANT_READ_RATE_WINDOW_SECS",
-                    "60",
-                    "the window of ASSISTANT_READ_RATE_LIMIT"
-                ),
-            )?,
         })
     }
 }
@@ -766,35 +501,46 @@ impl RetentionConfig {
     }
 }
 
+/// The content cache.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub struct CacheConfig {
+    pub max_bytes: u64,
+}
+
+impl CacheConfig {
+    fn read(r: &mut Reader) -> Result<Self, ConfigError> {
+        r.section("Content cache");
+        Ok(Self {
+            max_bytes: r.parse::<u64>(
+                var!(
+                    "CONTENT_CACHE_MB",
+                    "8",
+                    "memory for cached public content, in MiB (a post page is a few KiB; the rest holds lists, feeds and searches, least used out first)"
+                ),
+                positive,
+            )? << 20,
+        })
+    }
+}
+
+/// The configuration of the shared plumbing; each capability reads its own part (see
+/// `frontdesk::Config`).
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
     pub database: DatabaseConfig,
     pub http: HttpConfig,
     pub log: LogConfig,
     /// Signs links in emails; `None`: a random secret made on first start and kept in the
     /// database, so every replica shares it.
     pub signing_secret: Option<SecretString>,
-    pub content: ContentConfig,
+    pub cache: CacheConfig,
     pub mail: MailConfig,
     pub outbox: OutboxConfig,
-    pub leads: LeadsConfig,
-    pub scheduling: SchedulingConfig,
-    pub auth: AuthConfig,
-    pub assistant: AssistantConfig,
     pub retention: RetentionConfig,
 }
 
-impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Builds the configuration from any source of variables (the environment, or a test's map).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        Self::read(&mut Reader::new(&lookup))
-    }
-
-    fn read(r: &mut Reader) -> Result<Self, ConfigError> {
+impl CoreConfig {
+    pub fn read(r: &mut Reader) -> Result<Self, ConfigError> {
         let database = DatabaseConfig::read(r)?;
         let http = HttpConfig::read(r)?;
         let log = LogConfig::read(r)?;
@@ -810,36 +556,31 @@ impl Config {
             http,
             log,
             signing_secret,
-            content: ContentConfig::read(r)?,
+            cache: CacheConfig::read(r)?,
             mail: MailConfig::read(r)?,
             outbox: OutboxConfig::read(r)?,
-            leads: LeadsConfig::read(r)?,
-            scheduling: SchedulingConfig::read(r)?,
-            auth: AuthConfig::read(r)?,
-            assistant: AssistantConfig::read(r)?,
             retention: RetentionConfig::read(r)?,
         })
     }
-
-    /// The defaults, with another database: what tests use.
-    pub fn with_database_url(url: &str) -> Self {
-        let mut config = Self::from_lookup(|_| None).expect("the defaults are valid");
-        config.database.url = SecretString::from(url.to_owned());
-        config
-    }
 }
+
+/// Reads a whole configuration (the application's: see `frontdesk::Config::read`).
+pub type ReadAll = fn(&mut Reader) -> Result<(), ConfigError>;
 
 /// Every variable with the value in effect (secrets redacted), grouped, for `frontdesk config`.
 /// Reading stops at the first invalid value, which is returned instead.
-pub fn describe(lookup: impl Fn(&str) -> Option<String>) -> Result<Vec<Entry>, ConfigError> {
+pub fn describe(
+    read: ReadAll,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Vec<Entry>, ConfigError> {
     let mut reader = Reader::new(&lookup);
-    Config::read(&mut reader)?;
+    read(&mut reader)?;
     Ok(reader.entries())
 }
 
 /// Every variable, in order.
-pub fn variables() -> Vec<&'static Var> {
-    describe(|_| None)
+pub fn variables(read: ReadAll) -> Vec<&'static Var> {
+    describe(read, |_| None)
         .unwrap_or_default()
         .into_iter()
         .filter_map(|entry| match entry {
@@ -850,13 +591,13 @@ pub fn variables() -> Vec<&'static Var> {
 }
 
 /// The text of `.env.example`: every variable with its default and meaning.
-pub fn env_example() -> String {
+pub fn env_example(read: ReadAll) -> String {
     let mut out = String::from(
         "# frontdesk reads its configuration from environment variables; every one has a default\n\
          # that works on a developer machine. `frontdesk config` prints the effective values, and\n\
          # `frontdesk config --env-example` prints this file.\n",
     );
-    for entry in describe(|_| None).unwrap_or_default() {
+    for entry in describe(read, |_| None).unwrap_or_default() {
         match entry {
             Entry::Section(title) => out.push_str(&format!("\n## {title}\n")),
             Entry::Var(var, _) => {
@@ -868,9 +609,9 @@ pub fn env_example() -> String {
 }
 
 /// The README's configuration table.
-pub fn markdown_table() -> String {
+pub fn markdown_table(read: ReadAll) -> String {
     let mut out = String::from("| Variable | Default | Meaning |\n| --- | --- | --- |\n");
-    for entry in describe(|_| None).unwrap_or_default() {
+    for entry in describe(read, |_| None).unwrap_or_default() {
         if let Entry::Var(var, _) = entry {
             let default = if var.default.is_empty() {
                 "(none)".to_owned()
@@ -912,7 +653,7 @@ pub fn positive<T: PartialEq + Default>(value: &T) -> Result<(), String> {
     }
 }
 
-fn http_url(value: &str) -> Result<(), String> {
+pub fn http_url(value: &str) -> Result<(), String> {
     let url = url::Url::parse(value).map_err(|e| e.to_string())?;
     if matches!(url.scheme(), "http" | "https") && url.host().is_some() {
         Ok(())
@@ -930,7 +671,7 @@ fn smtp_url(value: &str) -> Result<(), String> {
     }
 }
 
-fn llm_url(value: &str) -> Result<(), String> {
+pub fn llm_url(value: &str) -> Result<(), String> {
     http_url(value)
 }
 
@@ -942,13 +683,13 @@ fn socket_addr_or_off(value: &str) -> Result<(), String> {
     }
 }
 
-fn email(value: &str) -> Result<(), String> {
+pub fn email(value: &str) -> Result<(), String> {
     crate::validation::parse_email(value)
         .map(|_| ())
         .map_err(|_| "expected an email address like team@example.com".into())
 }
 
-fn shard_count(value: &i16) -> Result<(), String> {
+pub fn shard_count(value: &i16) -> Result<(), String> {
     if (1..=256).contains(value) {
         Ok(())
     } else {
@@ -973,175 +714,5 @@ fn parse_net(s: &str) -> Result<IpNet, String> {
 impl DatabaseConfig {
     pub fn url(&self) -> &str {
         self.url.expose_secret()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Config::from_lookup(|name| map.get(name).cloned())
-    }
-
-    fn shown(vars: &[(&str, &str)]) -> String {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        format!(
-            "{:?}",
-            describe(|name| map.get(name).cloned()).expect("valid")
-        )
-    }
-
-    #[test]
-    fn defaults_work_on_a_developer_machine() {
-        let c = config(&[]).expect("defaults");
-        assert_eq!(
-            c.database.url(),
-            "postgres://postgres@127.0.0.1:5432/frontdesk?sslmode=disable"
-        );
-        assert_eq!(c.http.listen_addr.to_string(), "127.0.0.1:8080");
-        assert_eq!(c.http.body_limit_bytes, 1024 * 1024);
-        assert!(c.http.cors_allowed_origins.is_empty());
-        assert_eq!(
-            c.http.metrics_addr.map(|a| a.to_string()).as_deref(),
-            Some("127.0.0.1:9464")
-        );
-        assert!(c.signing_secret.is_none());
-    }
-
-    #[test]
-    fn the_public_url_follows_the_listen_address_unless_set() {
-        let c = config(&[("LISTEN_ADDR", "127.0.0.1:9191")]).expect("valid");
-        assert_eq!(c.http.public_api_url, "http://127.0.0.1:9191");
-        let c = config(&[("LISTEN_ADDR", "0.0.0.0:8080")]).expect("valid");
-        assert_eq!(c.http.public_api_url, "http://127.0.0.1:8080");
-        let c = config(&[
-            ("LISTEN_ADDR", "0.0.0.0:8080"),
-            ("PUBLIC_API_URL", "https://api.example.com/"),
-        ])
-        .expect("valid");
-        assert_eq!(c.http.public_api_url, "https://api.example.com");
-    }
-
-    #[test]
-    fn every_variable_is_declared_once() {
-        let names: Vec<_> = variables().iter().map(|v| v.name).collect();
-        let mut unique = names.clone();
-        unique.sort_unstable();
-        unique.dedup();
-        assert_eq!(names.len(), unique.len(), "{names:?}");
-        assert!(names.len() > 40, "{names:?}");
-    }
-
-    #[test]
-    fn env_example_is_made_from_the_declarations() {
-        assert_eq!(
-            include_str!("../.env.example"),
-            env_example(),
-            "regenerate it: cargo run -q -- config --env-example > .env.example"
-        );
-    }
-
-    #[test]
-    fn the_readme_table_is_made_from_the_declarations() {
-        let readme = include_str!("../README.md");
-        let table = markdown_table();
-        assert!(
-            readme.contains(&table),
-            "README.md's configuration table differs; regenerate it with `cargo run -q -- config --markdown`:\n{table}"
-        );
-    }
-
-    #[test]
-    fn secrets_are_never_shown() {
-        let printed = shown(&[
-            ("ASSISTANT_LLM_URL", "https://user:pw@llm.example.com/v1/"),
-            ("ASSISTANT_LLM_KEY", "sk-very-secret"),
-            ("SIGNING_SECRET", "a-signing-secret-of-some-length"),
-            ("SMTP_URL", "smtps://mailer:s3cret@mail.example.com"),
-            ("DATABASE_URL", "postgres://app:hunter22@db:5432/frontdesk"),
-        ]);
-        for secret in [
-            "sk-very-secret",
-            ":pw@",
-            "a-signing-secret",
-            "s3cret",
-            "hunter22",
-        ] {
-            assert!(!printed.contains(secret), "{secret} in {printed}");
-        }
-        let bad = config(&[("ASSISTANT_LLM_URL", "ftp://user:pw@x")]).expect_err("not http");
-        assert!(!bad.to_string().contains(":pw@"), "{bad}");
-        let bad = config(&[("SMTP_URL", "ftp://mailer:s3cret@mail.example.com")])
-            .expect_err("bad scheme");
-        assert!(!bad.to_string().contains("s3cret"), "{bad}");
-    }
-
-    #[test]
-    fn the_model_url_loses_its_trailing_slash() {
-        let c = config(&[("ASSISTANT_LLM_URL", "https://llm.example.com/v1/")]).expect("valid");
-        assert_eq!(
-            c.assistant.llm_url.as_deref(),
-            Some("https://llm.example.com/v1")
-        );
-    }
-
-    #[test]
-    fn invalid_values_name_the_variable() {
-        let cases = [
-            ("LISTEN_ADDR", "localhost"),
-            ("DATABASE_MAX_CONNECTIONS", "0"),
-            ("LOG_FORMAT", "xml"),
-            ("TRUSTED_PROXIES", "10.0.0.0/8,nope"),
-            ("CORS_ALLOWED_ORIGINS", "example.com"),
-            ("REQUEST_TIMEOUT_SECS", "-1"),
-            ("SMTP_URL", "http://mail.example.com"),
-            ("PUBLIC_API_URL", "not a url"),
-            ("MAIL_FROM", "nobody"),
-            ("METRICS_ADDR", "everywhere"),
-            ("WEBHOOK_ALLOW_PRIVATE", "maybe"),
-            ("TEAM_EMAIL", "Team <team@example.com>"),
-        ];
-        for (name, value) in cases {
-            let err = config(&[(name, value)]).expect_err(name);
-            assert_eq!(err.name, name);
-            assert!(err.to_string().contains(name), "{err}");
-        }
-    }
-
-    #[test]
-    fn lists_limits_and_flags_are_parsed() {
-        let c = config(&[
-            ("TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1"),
-            (
-                "CORS_ALLOWED_ORIGINS",
-                "https://example.com/,http://localhost:3000",
-            ),
-            ("FORM_RATE_LIMIT", "0"),
-            ("WEBHOOK_ALLOW_PRIVATE", "true"),
-            ("METRICS_ADDR", "off"),
-        ])
-        .expect("valid");
-        assert_eq!(c.http.trusted_proxies.len(), 2);
-        assert_eq!(c.http.cors_allowed_origins[0], "https://example.com");
-        assert_eq!(c.http.cors_allowed_origins[1], "http://localhost:3000");
-        assert_eq!(c.leads.form_limit.max, 0);
-        assert!(c.outbox.webhook_allow_private);
-        assert!(c.http.metrics_addr.is_none());
-    }
-
-    #[test]
-    fn passwords_are_redacted() {
-        let shown = redact_url("postgres://app:s3cret@db:5432/frontdesk");
-        assert!(!shown.contains("s3cret"));
-        assert!(shown.contains("REDACTED"));
     }
 }

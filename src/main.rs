@@ -3,7 +3,9 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use frontdesk::config::{self, Config, Entry};
+use frontdesk::Config;
+use frontdesk::app;
+use frontdesk::config::Entry;
 
 mod commands;
 
@@ -135,14 +137,14 @@ fn main() -> ExitCode {
 /// `frontdesk config`: the effective values (secrets redacted), or the generated files.
 fn print_config(env_example: bool, markdown: bool) -> ExitCode {
     if env_example {
-        print!("{}", config::env_example());
+        print!("{}", app::env_example());
         return ExitCode::SUCCESS;
     }
     if markdown {
-        print!("{}", config::markdown_table());
+        print!("{}", app::markdown_table());
         return ExitCode::SUCCESS;
     }
-    match config::describe(|name| std::env::var(name).ok()) {
+    match app::describe(|name| std::env::var(name).ok()) {
         Ok(entries) => {
             for entry in entries {
                 match entry {

@@ -255,6 +255,17 @@ impl Validator {
         None
     }
 
+    /// One of `choices` when given; empty is `None`.
+    pub fn optional_choice(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        choices: &[&str],
+    ) -> Option<String> {
+        let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+        Some(self.choice(field, value, choices))
+    }
+
     /// One of `choices`, named in the message; `value` is trimmed.
     pub fn choice(&mut self, field: &str, value: &str, choices: &[&str]) -> String {
         let value = value.trim();

@@ -1,6 +1,6 @@
 use std::convert::Infallible;
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -14,15 +14,21 @@ use super::model::{
     ConversationSummary, History, MessageRequest, Reply, StartRequest, Started, Streamed,
 };
 use super::service;
+use super::{App, AssistantState};
 use crate::auth::{Authorized, perm};
 use crate::error::{AppError, Problem, Result};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::middleware::ClientIp;
 use crate::pagination::{Page, PageParams};
-use crate::state::AppState;
+use crate::state::Core;
 use crate::validation::Validator;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Core: FromRef<S>,
+    AssistantState: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(start))
         .routes(routes!(send_message))
@@ -41,10 +47,12 @@ fn zone(v: &mut Validator, value: Option<&str>) -> Option<String> {
     request_body = StartRequest,
     responses((status = 201, body = Started), (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn start(
-    State(state): State<AppState>,
+    State(core): State<Core>,
+    State(assistant): State<AssistantState>,
     ClientIp(ip): ClientIp,
     Json(request): Json<StartRequest>,
 ) -> Result<(StatusCode, Json<Started>)> {
+    let state = App { core, assistant };
     let mut v = Validator::new();
     let time_zone = zone(&mut v, request.time_zone.as_deref());
     v.finish()?;
@@ -70,17 +78,19 @@ fn wants_stream(headers: &HeaderMap) -> bool {
               (status = 404, description = "No such conversation, or expired", body = Problem),
               (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn send_message(
-    State(state): State<AppState>,
+    State(core): State<Core>,
+    State(assistant): State<AssistantState>,
     ClientIp(ip): ClientIp,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
     Json(request): Json<MessageRequest>,
 ) -> Result<Response> {
+    let state = App { core, assistant };
     let mut v = Validator::new();
     let text = v.required_multiline(
         "text",
         &request.text,
-        state.config.assistant.max_message_chars,
+        state.assistant.config.max_message_chars,
     );
     let time_zone = zone(&mut v, request.time_zone.as_deref());
     v.finish()?;
@@ -158,13 +168,13 @@ fn error_body(err: &AppError) -> serde_json::Value {
     responses((status = 200, body = History), (status = 404, body = Problem),
               (status = 429, description = "Too many reads from this address", body = Problem)))]
 async fn history(
-    State(state): State<AppState>,
+    State(core): State<Core>,
+    State(assistant): State<AssistantState>,
     ClientIp(ip): ClientIp,
     Path(id): Path<Uuid>,
 ) -> Result<Json<History>> {
-    Ok(Json(
-        service::public_history(&state.db, &state.config, ip, id).await?,
-    ))
+    let state = App { core, assistant };
+    Ok(Json(service::public_history(&state, ip, id).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -182,10 +192,12 @@ pub struct ConversationQuery {
               (status = 403, body = Problem)))]
 async fn admin_list(
     _auth: Authorized<perm::LeadsRead>,
-    State(state): State<AppState>,
+    State(core): State<Core>,
+    State(assistant): State<AssistantState>,
     Query(query): Query<ConversationQuery>,
     Query(page): Query<PageParams>,
 ) -> Result<Json<Page<ConversationSummary>>> {
+    let state = App { core, assistant };
     Ok(Json(
         service::list(&state.db, query.led_to_lead_or_booking, &page).await?,
     ))
@@ -198,8 +210,10 @@ async fn admin_list(
               (status = 404, body = Problem)))]
 async fn admin_get(
     _auth: Authorized<perm::LeadsRead>,
-    State(state): State<AppState>,
+    State(core): State<Core>,
+    State(assistant): State<AssistantState>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<History>> {
+    let state = App { core, assistant };
     Ok(Json(service::history(&state.db, id, true).await?))
 }

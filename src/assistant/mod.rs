@@ -6,6 +6,7 @@
 //! `tools`, which call the same services as the REST API.
 
 pub mod builtin;
+pub mod config;
 pub mod handlers;
 pub mod llm;
 pub mod model;
@@ -14,5 +15,60 @@ pub mod service;
 pub mod tools;
 pub mod understand;
 
+pub use config::AssistantConfig;
 pub use handlers::router;
 pub use service::Assistant;
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use crate::leads::LeadsState;
+use crate::scheduling::SchedulingState;
+use crate::state::Core;
+
+/// What the assistant keeps besides the plumbing: its configuration and engines, and the
+/// states of what it acts through (lead capture, scheduling).
+#[derive(Clone)]
+pub struct AssistantState(Arc<AssistantInner>);
+
+pub struct AssistantInner {
+    pub config: AssistantConfig,
+    pub engine: Assistant,
+    pub leads: LeadsState,
+    pub scheduling: SchedulingState,
+}
+
+impl AssistantState {
+    pub fn new(config: AssistantConfig, leads: LeadsState, scheduling: SchedulingState) -> Self {
+        let engine = Assistant::from_config(&config);
+        Self(Arc::new(AssistantInner {
+            config,
+            engine,
+            leads,
+            scheduling,
+        }))
+    }
+}
+
+impl Deref for AssistantState {
+    type Target = AssistantInner;
+
+    fn deref(&self) -> &AssistantInner {
+        &self.0
+    }
+}
+
+/// The plumbing and the assistant's state together: what its services work with.
+#[derive(Clone)]
+pub struct App {
+    pub core: Core,
+    pub assistant: AssistantState,
+}
+
+impl Deref for App {
+    type Target = Core;
+
+    fn deref(&self) -> &Core {
+        &self.core
+    }
+}

@@ -17,11 +17,10 @@ use super::model::{
     ConversationSummary, Flow, History, Message, Part, Reply, Started, State, Streamed,
 };
 use super::tools::Ctx;
-use crate::config::Config;
+use super::{App, AssistantConfig};
 use crate::error::{AppError, Result};
 use crate::pagination::{Page, PageParams};
 use crate::rate_limit::{self, Limit};
-use crate::state::AppState;
 
 /// The assistant's engines: the built-in one always, the model when configured.
 #[derive(Clone)]
@@ -32,12 +31,12 @@ pub struct Assistant {
 
 impl Assistant {
     /// The model is used when ASSISTANT_LLM_URL is set.
-    pub fn from_config(config: &Config) -> Self {
-        let llm = config.assistant.llm_url.as_ref().map(|url| llm::LlmConfig {
+    pub fn from_config(config: &AssistantConfig) -> Self {
+        let llm = config.llm_url.as_ref().map(|url| llm::LlmConfig {
             url: url.clone(),
-            model: config.assistant.llm_model.clone(),
-            key: config.assistant.llm_key.clone(),
-            timeout: config.assistant.llm_timeout,
+            model: config.llm_model.clone(),
+            key: config.llm_key.clone(),
+            timeout: config.llm_timeout,
         });
         Self {
             llm,
@@ -55,13 +54,9 @@ fn gone() -> AppError {
     AppError::not_found("No such conversation, or it has expired; start a new one.")
 }
 
-pub async fn start(
-    app: &AppState,
-    ip: Option<IpAddr>,
-    time_zone: Option<String>,
-) -> Result<Started> {
+pub async fn start(app: &App, ip: Option<IpAddr>, time_zone: Option<String>) -> Result<Started> {
     let id = Uuid::now_v7();
-    let ttl = chrono::Duration::from_std(app.config.assistant.ttl).map_err(anyhow::Error::from)?;
+    let ttl = chrono::Duration::from_std(app.assistant.config.ttl).map_err(anyhow::Error::from)?;
     let expires_at = Utc::now() + ttl;
     let state = State {
         time_zone,
@@ -73,7 +68,7 @@ pub async fn start(
         conversation: id,
     };
     let greeting = builtin::greeting(&ctx).await?;
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.core.begin().await?;
     rate_limit::hit(&mut *tx, "assistant", ip, ip_limit(app)).await?;
     sqlx::query!(
         "insert into assistant_conversations (id, expires_at, state, client_ip) values ($1, $2, $3, $4)",
@@ -93,8 +88,8 @@ pub async fn start(
     })
 }
 
-fn ip_limit(app: &AppState) -> Limit {
-    app.config.assistant.rate_limit
+fn ip_limit(app: &App) -> Limit {
+    app.assistant.config.rate_limit
 }
 
 async fn save_message(
@@ -150,7 +145,7 @@ impl Drop for Hold {
 /// Takes a conversation for one message: 404 when it does not exist or expired, 409 while
 /// another of its messages is being answered (on any replica), 429 over the limits. Then
 /// [`reply_to`] answers; a streamed reply starts only once this succeeded.
-pub async fn begin(app: &AppState, ip: Option<IpAddr>, conversation: Uuid) -> Result<Claimed> {
+pub async fn begin(app: &App, ip: Option<IpAddr>, conversation: Uuid) -> Result<Claimed> {
     let token = Uuid::new_v4();
     let state = claim(app, conversation, token).await?;
     let mut hold = Hold {
@@ -174,10 +169,10 @@ pub async fn begin(app: &AppState, ip: Option<IpAddr>, conversation: Uuid) -> Re
 }
 
 /// Per conversation (whatever address it comes from) and per client IP.
-async fn check_limits(app: &AppState, ip: Option<IpAddr>, conversation: Uuid) -> Result<()> {
+async fn check_limits(app: &App, ip: Option<IpAddr>, conversation: Uuid) -> Result<()> {
     let per_conversation = Limit {
-        max: app.config.assistant.messages_per_minute,
-        window: app.config.assistant.message_window,
+        max: app.assistant.config.messages_per_minute,
+        window: app.assistant.config.message_window,
     };
     rate_limit::hit_bucket(
         &app.db,
@@ -191,14 +186,14 @@ async fn check_limits(app: &AppState, ip: Option<IpAddr>, conversation: Uuid) ->
 /// How long the model may take over one message, all its rounds together: within its own
 /// timeout per request, and well within the request timeout so the built-in engine still has
 /// time to answer.
-pub fn model_deadline(config: &Config) -> Duration {
+pub fn model_deadline(app: &App) -> Duration {
     let rounds = u32::try_from(llm::MAX_ROUNDS).unwrap_or(u32::MAX);
-    (config.assistant.llm_timeout * rounds).min(config.http.request_timeout * 2 / 3)
+    (app.assistant.config.llm_timeout * rounds).min(app.config.http.request_timeout * 2 / 3)
 }
 
 /// Answers the visitor's message. With `tokens`, the reply's text is also sent as it is made.
 pub async fn reply_to(
-    app: &AppState,
+    app: &App,
     claimed: Claimed,
     text: &str,
     time_zone: Option<String>,
@@ -209,7 +204,7 @@ pub async fn reply_to(
 
 /// [`begin`] and [`reply_to`] together.
 pub async fn answer(
-    app: &AppState,
+    app: &App,
     ip: Option<IpAddr>,
     conversation: Uuid,
     text: &str,
@@ -220,7 +215,7 @@ pub async fn answer(
 }
 
 async fn answer_claimed(
-    app: &AppState,
+    app: &App,
     claimed: Claimed,
     text: &str,
     time_zone: Option<String>,
@@ -241,10 +236,10 @@ async fn answer_claimed(
         ip,
         conversation,
     };
-    let assistant = &app.assistant;
+    let assistant = &app.assistant.engine;
     let reply = match &assistant.llm {
         Some(config) => {
-            let deadline = tokio::time::Instant::now() + model_deadline(&app.config);
+            let deadline = tokio::time::Instant::now() + model_deadline(app);
             let conversation = llm::Conversation {
                 history: &history,
                 text,
@@ -336,8 +331,8 @@ async fn stream_words(tokens: &mpsc::Sender<Streamed>, text: &str) {
 /// Marks the conversation as being answered and returns its state: 404 when it does not
 /// exist or expired, 409 while another message is being answered. The mark lapses by
 /// itself (after the longest an answer can take) if this process dies midway.
-async fn claim(app: &AppState, conversation: Uuid, token: Uuid) -> Result<State> {
-    let hold = model_deadline(&app.config) + Duration::from_secs(30);
+async fn claim(app: &App, conversation: Uuid, token: Uuid) -> Result<State> {
+    let hold = model_deadline(app) + Duration::from_secs(30);
     let claimed = sqlx::query_scalar!(
         r#"update assistant_conversations
            set busy_until = now() + make_interval(secs => $3), busy_token = $2
@@ -397,16 +392,11 @@ async fn history_pairs(db: &PgPool, conversation: Uuid) -> Result<Vec<(String, S
 
 /// What the widget reads back: the conversation while it has not expired, counted against
 /// the client's read limit (the id is the only key to it, so guessing must be slow).
-pub async fn public_history(
-    db: &PgPool,
-    config: &Config,
-    ip: Option<IpAddr>,
-    conversation: Uuid,
-) -> Result<History> {
-    crate::rate_limit::Guard::new("assistant-read", ip, config.assistant.read_limit)
-        .hit(db)
+pub async fn public_history(app: &App, ip: Option<IpAddr>, conversation: Uuid) -> Result<History> {
+    crate::rate_limit::Guard::new("assistant-read", ip, app.assistant.config.read_limit)
+        .hit(&app.db)
         .await?;
-    history(db, conversation, false).await
+    history(&app.db, conversation, false).await
 }
 
 /// The conversation's messages (expired ones too when `include_expired`, for admins).

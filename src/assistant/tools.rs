@@ -8,6 +8,7 @@ use chrono::Utc;
 use chrono_tz::Tz;
 use uuid::Uuid;
 
+use super::App;
 use super::model::{QuotePrefill, ServiceCard, SlotOption, Source};
 use crate::blog::search;
 use crate::catalogue::model::Offering;
@@ -15,14 +16,13 @@ use crate::error::{AppError, Result};
 use crate::idempotency::request_hash;
 use crate::leads::model::{ConsultationRequest, LeadReceipt, NewLead, PlanRequest, Utm};
 use crate::leads::service::{self as leads, Submission};
-use crate::scheduling::bookings::{self, BookingSubmission};
+use crate::scheduling::booking::{self, BookingSubmission};
 use crate::scheduling::model::{BookingCreated, BookingRequest};
-use crate::state::AppState;
 
 /// Who the assistant acts for.
 #[derive(Clone)]
 pub struct Ctx {
-    pub app: AppState,
+    pub app: App,
     pub ip: Option<IpAddr>,
     pub conversation: Uuid,
 }
@@ -44,7 +44,7 @@ pub async fn search_content(ctx: &Ctx, query: &str, limit: i64) -> Result<Vec<Fo
     if query.is_empty() {
         return Ok(Vec::new());
     }
-    let results = search::find(&ctx.app, &query, limit).await?;
+    let results = search::find(&ctx.app.core, &query, limit).await?;
     Ok(results
         .items
         .into_iter()
@@ -146,7 +146,7 @@ pub async fn find_slots(
 ) -> Result<Vec<SlotOption>> {
     let from = Utc::now();
     let to = from + chrono::Duration::days(14);
-    let slots = bookings::free_slots(&ctx.app.db, call_type, from, to, zone).await?;
+    let slots = booking::free_slots(&ctx.app.db, call_type, from, to, zone).await?;
     let all: Vec<SlotOption> = slots
         .slots
         .into_iter()
@@ -229,8 +229,8 @@ pub async fn request_consultation(
 
 async fn capture(ctx: &Ctx, lead: NewLead, kind: &str, hash: Vec<u8>) -> Result<LeadReceipt> {
     let receipt = leads::capture(
-        &ctx.app.db,
-        &ctx.app.config,
+        &ctx.app,
+        &ctx.app.assistant.leads.config,
         lead,
         Submission {
             ip: ctx.ip,
@@ -242,7 +242,6 @@ async fn capture(ctx: &Ctx, lead: NewLead, kind: &str, hash: Vec<u8>) -> Result<
                 hex(&hash)
             )),
             request_hash: hash,
-            rate_limit: ctx.app.config.leads.form_limit,
         },
     )
     .await?;
@@ -267,9 +266,9 @@ pub async fn book_call(ctx: &Ctx, request: BookingRequest) -> Result<BookingCrea
     let valid = request.validate()?;
     let hash = request_hash(&request);
     let key = format!("assistant-booking:{}:{}", ctx.conversation, hex(&hash));
-    let created = bookings::book(
-        &ctx.app.db,
-        &ctx.app.config,
+    let created = booking::book(
+        &ctx.app,
+        &ctx.app.assistant.scheduling,
         BookingSubmission {
             request: valid,
             ip: ctx.ip,
@@ -285,13 +284,17 @@ pub async fn book_call(ctx: &Ctx, request: BookingRequest) -> Result<BookingCrea
 
 /// Remembers which lead or booking a conversation led to (for admins).
 async fn link(ctx: &Ctx, reference: Option<&str>, booking: Option<Uuid>) -> Result<()> {
+    let lead = match reference {
+        Some(reference) => crate::leads::service::id_of_reference(&ctx.app.db, reference).await?,
+        None => None,
+    };
     sqlx::query!(
         r#"update assistant_conversations set
-               lead_id = coalesce((select id from leads where reference = $2), lead_id),
+               lead_id = coalesce($2, lead_id),
                booking_id = coalesce($3, booking_id), updated_at = now()
            where id = $1"#,
         ctx.conversation,
-        reference,
+        lead,
         booking
     )
     .execute(&ctx.app.db)

@@ -8,10 +8,14 @@ use crate::auth::{Authorized, perm};
 use crate::error::{Problem, Result};
 use crate::http::extract::{Json, Query};
 use crate::pagination::{Page, PageParams};
-use crate::state::AppState;
-use axum::extract::State;
+use crate::state::Core;
+use axum::extract::{FromRef, State};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Core: FromRef<S>,
+{
     OpenApiRouter::new().routes(routes!(list_audit))
 }
 
@@ -38,7 +42,7 @@ pub struct AuditQuery {
 )]
 async fn list_audit(
     _auth: Authorized<perm::AuditRead>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Query(query): Query<AuditQuery>,
     Query(page): Query<PageParams>,
 ) -> Result<Json<Page<AuditEntry>>> {

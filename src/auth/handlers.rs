@@ -1,4 +1,4 @@
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -6,15 +6,21 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use super::AuthState;
 use super::principal::{Actor, Permission, Principal, Role};
 use super::service;
 use crate::error::{AppError, Problem, Result};
 use crate::http::extract::Json;
 use crate::http::middleware::ClientIp;
-use crate::state::AppState;
+use crate::state::Core;
 use crate::validation::Validator;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Core: FromRef<S>,
+    AuthState: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(login))
         .routes(routes!(logout))
@@ -97,7 +103,8 @@ impl From<&Principal> for Me {
     )
 )]
 async fn login(
-    State(state): State<AppState>,
+    State(state): State<Core>,
+    State(auth): State<AuthState>,
     ClientIp(ip): ClientIp,
     Json(body): Json<LoginRequest>,
 ) -> Result<Json<LoginResponse>> {
@@ -110,7 +117,7 @@ async fn login(
     }
     v.finish()?;
 
-    let success = service::login(&state.db, &state.config, &body.email, body.password, ip).await?;
+    let success = service::login(&state.db, &auth.config, &body.email, body.password, ip).await?;
     let principal = Principal {
         actor: success.actor,
         ip,
@@ -133,7 +140,7 @@ async fn login(
         (status = 401, description = "No valid token", body = Problem),
     )
 )]
-async fn logout(State(state): State<AppState>, principal: Principal) -> Result<StatusCode> {
+async fn logout(State(state): State<Core>, principal: Principal) -> Result<StatusCode> {
     match principal.actor {
         Actor::Admin { session_id, .. } => {
             service::logout(&state.db, session_id).await?;

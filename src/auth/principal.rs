@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 use std::net::IpAddr;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::http::middleware::ClientIp;
-use crate::state::AppState;
+use crate::state::Core;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, sqlx::Type)]
 #[serde(rename_all = "lowercase")]
@@ -217,12 +217,17 @@ pub fn bearer_token(parts: &Parts) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-impl FromRequestParts<AppState> for Principal {
+impl<S> FromRequestParts<S> for Principal
+where
+    S: Send + Sync,
+    Core: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         let token = bearer_token(parts).ok_or(AppError::Unauthorized)?;
-        let actor = super::service::authenticate(&state.db, token)
+        let core = Core::from_ref(state);
+        let actor = super::service::authenticate(&core.db, token)
             .await?
             .ok_or(AppError::Unauthorized)?;
         let ip = parts.extensions.get::<ClientIp>().and_then(|c| c.0);
@@ -268,10 +273,15 @@ pub mod perm {
 /// the permission. It runs before the body is read, so a refused caller learns nothing more.
 pub struct Authorized<P: RequiredPermission>(pub Principal, pub PhantomData<P>);
 
-impl<P: RequiredPermission> FromRequestParts<AppState> for Authorized<P> {
+impl<P, S> FromRequestParts<S> for Authorized<P>
+where
+    P: RequiredPermission,
+    S: Send + Sync,
+    Core: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         let principal = Principal::from_request_parts(parts, state).await?;
         principal.require(P::PERMISSION)?;
         Ok(Self(principal, PhantomData))

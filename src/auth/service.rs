@@ -8,9 +8,9 @@ use sqlx::PgPool;
 use sqlx::types::ipnetwork::IpNetwork;
 use uuid::Uuid;
 
+use super::config::AuthConfig;
 use super::credentials::{API_TOKEN_PREFIX, SESSION_PREFIX, verify_password_blocking};
 use super::principal::{Actor, Permission, Role};
-use crate::config::Config;
 use crate::error::{AppError, Result};
 use crate::rate_limit::client_network;
 use crate::tokens::{email_hash, new_token, token_hash};
@@ -99,7 +99,7 @@ pub struct LoginSuccess {
 /// window/max from then on, and not at all for a network the admin signed in from before.
 pub async fn login(
     db: &PgPool,
-    config: &Config,
+    config: &AuthConfig,
     email: &str,
     password: String,
     ip: Option<IpAddr>,
@@ -137,7 +137,7 @@ pub async fn login(
     .await?;
     let token = new_token(SESSION_PREFIX);
     let session_id = Uuid::now_v7();
-    let ttl = chrono::Duration::from_std(config.auth.session_ttl).map_err(anyhow::Error::from)?;
+    let ttl = chrono::Duration::from_std(config.session_ttl).map_err(anyhow::Error::from)?;
     let expires_at = Utc::now() + ttl;
     sqlx::query!(
         "insert into auth_sessions (id, admin_id, token_hash, expires_at, client_ip) values ($1, $2, $3, $4, $5)",
@@ -173,13 +173,13 @@ const KNOWN_NETWORK_DAYS: f64 = 30.0;
 /// count are one step. Returns the attempt's id.
 async fn begin_attempt(
     db: &PgPool,
-    config: &Config,
+    config: &AuthConfig,
     email: &str,
     email_key: &[u8],
     network: Option<IpNetwork>,
 ) -> Result<i64> {
-    let window_secs = config.auth.login_failure_window.as_secs_f64();
-    let max = i64::from(config.auth.login_max_failures);
+    let window_secs = config.login_failure_window.as_secs_f64();
+    let max = i64::from(config.login_max_failures);
     let mut tx = db.begin().await?;
     // Always the email's lock first, then the client's: no two logins wait on each other
     // in opposite orders.
@@ -222,8 +222,8 @@ async fn begin_attempt(
     .fetch_one(&mut *tx)
     .await?;
     let now = Utc::now();
-    let window = chrono::Duration::from_std(config.auth.login_failure_window)
-        .map_err(anyhow::Error::from)?;
+    let window =
+        chrono::Duration::from_std(config.login_failure_window).map_err(anyhow::Error::from)?;
     let wait_until = |at: DateTime<Utc>| {
         (at - now)
             .to_std()

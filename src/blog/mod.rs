@@ -2,7 +2,8 @@
 //! authors, tags, series, revisions, scheduled publishing, full-text search, share counts,
 //! feeds and the sitemap. Public reads come from the content cache (see `crate::cache`).
 
-pub mod feeds;
+pub mod config;
+mod feeds;
 pub mod model;
 pub mod posts;
 mod public;
@@ -13,13 +14,43 @@ pub mod search;
 mod shares;
 pub mod taxonomy;
 
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use utoipa_axum::router::OpenApiRouter;
+use uuid::Uuid;
+
+pub use config::BlogConfig;
 pub use model::{PostPage, ShareCounts, SharesView};
 
-use utoipa_axum::router::OpenApiRouter;
+use crate::state::Core;
 
-use crate::state::AppState;
+/// What the blog keeps besides the plumbing: its configuration and the share counts it
+/// reads often (briefly cached, so a burst of reads does not count each time).
+#[derive(Clone)]
+pub struct BlogState {
+    pub config: Arc<BlogConfig>,
+    pub share_counts: moka::sync::Cache<Uuid, Arc<model::SharesEntry>>,
+}
 
-pub fn router() -> OpenApiRouter<AppState> {
+impl BlogState {
+    pub fn new(config: BlogConfig) -> Self {
+        Self {
+            config: Arc::new(config),
+            share_counts: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_idle(std::time::Duration::from_secs(600))
+                .build(),
+        }
+    }
+}
+
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Core: FromRef<S>,
+    BlogState: FromRef<S>,
+{
     OpenApiRouter::new()
         .merge(public::router())
         .merge(posts::router())

@@ -1,30 +1,31 @@
-//! Public reading of the blog: post lists, one post with its share counts, related posts,
-//! and counting a share.
-
-use std::sync::Arc;
+//! Public reading of the blog over HTTP: post lists, one post with its share counts,
+//! related posts, and counting a share.
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
-use uuid::Uuid;
 
-use super::model::{NETWORKS, PostPage, PostSummary, PostView, SharesEntry, SharesView};
-use super::reading::{self, Lookup, PostFilter};
-use crate::cache::{Cached, public_json, public_json_optional};
-use crate::error::{AppError, Problem, Result};
+use super::BlogState;
+use super::model::{PostPage, PostSummary, PostView, SharesView};
+use super::reading::{self, CachedPost, PostFilter, no_such_post};
+use crate::error::{Problem, Result};
 use crate::http::conditional::{PUBLIC_CACHE_CONTROL, Preconditions, not_modified};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::middleware::ClientIp;
 use crate::pagination::{Page, PageParams};
-use crate::rate_limit::Guard;
-use crate::state::AppState;
+use crate::state::Core;
+use crate::validation::Validator;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Core: FromRef<S>,
+    BlogState: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(list_posts))
         .routes(routes!(get_post))
@@ -49,7 +50,7 @@ pub struct ListQuery {
     responses((status = 200, body = Page<PostSummary>), (status = 304, description = "Not modified"),
               (status = 422, body = Problem)))]
 async fn list_posts(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Query(query): Query<ListQuery>,
     Query(page): Query<PageParams>,
     headers: Preconditions,
@@ -69,50 +70,12 @@ async fn list_posts(
         author: query.author,
         series: query.series,
     };
-    public_json(&state, &key, &headers, || async {
-        reading::list_posts(&state.db, &filter, &page).await
-    })
-    .await
-}
-
-async fn lookup(state: &AppState, slug: &str) -> Result<Cached> {
     state
         .cache
-        .get_or_build(&format!("post:{slug}"), || async {
-            Ok(match reading::find_post(&state.db, slug).await? {
-                Lookup::Found { id, post } => Cached::Post(Arc::new(
-                    PostPage::new(id, &post).map_err(anyhow::Error::from)?,
-                )),
-                Lookup::Redirect(to) => Cached::Redirect(to.into()),
-                Lookup::Missing => Cached::Missing,
-            })
+        .public_json(&key, &headers, || async {
+            reading::list_posts(&state.db, &filter, &page).await
         })
         .await
-}
-
-fn no_such_post(slug: &str) -> AppError {
-    AppError::not_found(format!("No published post has the slug `{slug}`."))
-}
-
-/// Share counts of a post, a couple of seconds old at most (on the replica that counted a
-/// share: current).
-async fn shares_of(state: &AppState, post_id: Uuid) -> Result<Arc<SharesView>> {
-    if let Some(entry) = state.share_counts.get(&post_id) {
-        if !entry.should_refresh() {
-            return Ok(entry.view.clone());
-        }
-    }
-    let counts = match reading::share_counts(&state.db, post_id).await {
-        Ok(counts) => counts,
-        Err(err) => {
-            // Let the next request try again rather than keep a stale entry marked busy.
-            state.share_counts.invalidate(&post_id);
-            return Err(err);
-        }
-    };
-    let entry = Arc::new(SharesEntry::new(SharesView::new(counts)));
-    state.share_counts.insert(post_id, entry.clone());
-    Ok(entry.view.clone())
 }
 
 /// A published post: HTML, table of contents, authors, tags, series navigation and share
@@ -125,17 +88,18 @@ async fn shares_of(state: &AppState, post_id: Uuid) -> Result<Arc<SharesView>> {
         (status = 304, description = "Not modified"),
         (status = 404, body = Problem)))]
 async fn get_post(
-    State(state): State<AppState>,
+    State(state): State<Core>,
+    State(blog): State<BlogState>,
     Path(slug): Path<String>,
     headers: Preconditions,
 ) -> Result<Response> {
-    match lookup(&state, &slug).await? {
-        Cached::Post(page) => {
-            let shares = shares_of(&state, page.post_id).await?;
-            Ok(post_response(&page, &shares, &headers))
+    match reading::cached_post(&state, &slug).await?.as_deref() {
+        Some(CachedPost::Page(page)) => {
+            let shares = reading::shares_of(&state, &blog, page.post_id).await?;
+            Ok(post_response(page, &shares, &headers))
         }
-        Cached::Redirect(to) => Ok(moved_permanently(&format!("/v1/posts/{to}"), &to)),
-        _ => Err(no_such_post(&slug)),
+        Some(CachedPost::Redirect(to)) => Ok(moved_permanently(&format!("/v1/posts/{to}"), to)),
+        None => Err(no_such_post(&slug)),
     }
 }
 
@@ -193,40 +157,40 @@ pub struct RelatedQuery {
     limit: Option<i64>,
 }
 
+impl RelatedQuery {
+    fn limit(&self) -> Result<i64> {
+        let mut v = Validator::new();
+        let limit = v.range("limit", self.limit.unwrap_or(4), 1, 20);
+        v.finish()?;
+        Ok(limit)
+    }
+}
+
 /// Posts related to this one: same series first, then shared tags, then similar text.
 #[utoipa::path(get, path = "/v1/posts/{slug}/related", tag = "blog",
     params(("slug" = String, Path), RelatedQuery),
     responses((status = 200, body = Page<PostSummary>), (status = 304, description = "Not modified"),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn related_posts(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(slug): Path<String>,
     Query(query): Query<RelatedQuery>,
     headers: Preconditions,
 ) -> Result<Response> {
-    let limit = query.limit.unwrap_or(4);
-    if !(1..=20).contains(&limit) {
-        return Err(AppError::field(
-            "limit",
-            "out_of_range",
-            "limit must be between 1 and 20",
-        ));
-    }
-    let Cached::Post(page) = lookup(&state, &slug).await? else {
+    let limit = query.limit()?;
+    let cached = reading::cached_post(&state, &slug).await?;
+    let Some(CachedPost::Page(page)) = cached.as_deref() else {
         return Err(no_such_post(&slug));
     };
-    public_json_optional(
-        &state,
-        &format!("related:{slug}:{limit}"),
-        &headers,
-        || async {
-            Ok(Some(Page::all(
-                reading::related(&state.db, page.post_id, limit).await?,
-            )))
-        },
-    )
-    .await?
-    .ok_or_else(|| no_such_post(&slug))
+    let post_id = page.post_id;
+    state
+        .cache
+        .public_json(&format!("related:{slug}:{limit}"), &headers, || async {
+            Ok(Page::all(
+                reading::related(&state.db, post_id, limit).await?,
+            ))
+        })
+        .await
 }
 
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -237,6 +201,15 @@ pub struct ShareRequest {
     network: String,
 }
 
+impl ShareRequest {
+    fn network(&self) -> Result<&'static str> {
+        let mut v = Validator::new();
+        let network = super::shares::network(&mut v, &self.network);
+        v.finish()?;
+        Ok(network)
+    }
+}
+
 /// Counts one share of a published post. The counts are in the post (GET /v1/posts/{slug}).
 #[utoipa::path(post, path = "/v1/posts/{slug}/shares", tag = "blog",
     params(("slug" = String, Path)),
@@ -245,35 +218,13 @@ pub struct ShareRequest {
               (status = 404, body = Problem), (status = 422, body = Problem),
               (status = 429, description = "Too many shares from this address", body = Problem)))]
 async fn share_post(
-    State(state): State<AppState>,
+    State(state): State<Core>,
+    State(blog): State<BlogState>,
     ClientIp(ip): ClientIp,
     Path(slug): Path<String>,
     Json(request): Json<ShareRequest>,
 ) -> Result<StatusCode> {
-    let network = NETWORKS
-        .iter()
-        .find(|n| **n == request.network.trim())
-        .ok_or_else(|| {
-            AppError::field(
-                "network",
-                "invalid_choice",
-                format!("network must be one of {}", NETWORKS.join(", ")),
-            )
-        })?;
-    let post_id = match lookup(&state, &slug).await? {
-        Cached::Post(page) => page.post_id,
-        Cached::Redirect(to) => match lookup(&state, &to).await? {
-            Cached::Post(page) => page.post_id,
-            _ => return Err(no_such_post(&slug)),
-        },
-        _ => return Err(no_such_post(&slug)),
-    };
-    Guard::new("share", ip, state.config.content.share_limit)
-        .hit(&state.db)
-        .await?;
-    let shard = rand::thread_rng().gen_range(0..state.config.content.share_counter_shards);
-    super::shares::record(&state.db, post_id, network, shard).await?;
-    // This replica shows the new count at once; others within the counts' short TTL.
-    state.share_counts.invalidate(&post_id);
+    let network = request.network()?;
+    super::shares::share(&state, &blog, ip, &slug, network).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -13,8 +13,82 @@ use super::model::{
     ShareCounts, TagRef,
 };
 use super::render::TocEntry;
-use crate::error::Result;
+use std::sync::Arc;
+
+use super::BlogState;
+use super::model::{PostPage, SharesEntry, SharesView};
+use crate::cache::Weigh;
+use crate::error::{AppError, Result};
 use crate::pagination::{Page, PageParams};
+use crate::state::Core;
+
+/// What a slug leads to, as the content cache keeps it (a missing post is `None`).
+pub enum CachedPost {
+    Page(PostPage),
+    /// An old slug: the post's current one.
+    Redirect(String),
+}
+
+impl Weigh for CachedPost {
+    fn weight(&self) -> usize {
+        match self {
+            Self::Page(page) => page.json_prefix.len() + 256,
+            Self::Redirect(slug) => slug.len() + 64,
+        }
+    }
+}
+
+pub fn no_such_post(slug: &str) -> AppError {
+    AppError::not_found(format!("No published post has the slug `{slug}`."))
+}
+
+/// The published post at `slug` (or where an old slug leads), through the content cache.
+pub async fn cached_post(core: &Core, slug: &str) -> Result<Option<Arc<CachedPost>>> {
+    core.cache
+        .get_or_build(&format!("post:{slug}"), || async {
+            Ok(match find_post(&core.db, slug).await? {
+                Lookup::Found { id, post } => Some(CachedPost::Page(
+                    PostPage::new(id, &post).map_err(anyhow::Error::from)?,
+                )),
+                Lookup::Redirect(to) => Some(CachedPost::Redirect(to)),
+                Lookup::Missing => None,
+            })
+        })
+        .await
+}
+
+/// The id of the published post at `slug`, following one redirect.
+pub async fn published_id(core: &Core, slug: &str) -> Result<Option<Uuid>> {
+    match cached_post(core, slug).await?.as_deref() {
+        Some(CachedPost::Page(page)) => Ok(Some(page.post_id)),
+        Some(CachedPost::Redirect(to)) => match cached_post(core, to).await?.as_deref() {
+            Some(CachedPost::Page(page)) => Ok(Some(page.post_id)),
+            _ => Ok(None),
+        },
+        None => Ok(None),
+    }
+}
+
+/// Share counts of a post, a couple of seconds old at most (on the replica that counted a
+/// share: current).
+pub async fn shares_of(core: &Core, blog: &BlogState, post_id: Uuid) -> Result<Arc<SharesView>> {
+    if let Some(entry) = blog.share_counts.get(&post_id) {
+        if !entry.should_refresh() {
+            return Ok(entry.view.clone());
+        }
+    }
+    let counts = match share_counts(&core.db, post_id).await {
+        Ok(counts) => counts,
+        Err(err) => {
+            // Let the next request try again rather than keep a stale entry marked busy.
+            blog.share_counts.invalidate(&post_id);
+            return Err(err);
+        }
+    };
+    let entry = Arc::new(SharesEntry::new(SharesView::new(counts)));
+    blog.share_counts.insert(post_id, entry.clone());
+    Ok(entry.view.clone())
+}
 
 pub enum Lookup {
     Found { id: Uuid, post: Box<PublicPost> },

@@ -1,32 +1,24 @@
 //! Publishes scheduled posts when their time comes. Every replica runs it; the update itself
-//! makes sure each post is published once (see `posts::service::publish_due`).
+//! makes sure each post is published once (see `posts::service::publish_due`), and the
+//! change reaches every replica's cache like any content write.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::PgPool;
 use tokio::time::MissedTickBehavior;
-use tokio_util::sync::CancellationToken;
 
 use super::posts::service::publish_due;
-use crate::cache::ContentCache;
+use crate::state::Core;
 
-pub async fn run(
-    db: PgPool,
-    cache: Arc<ContentCache>,
-    every: Duration,
-    shutdown: CancellationToken,
-) {
+pub async fn run(core: Core, every: Duration) {
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     loop {
         tokio::select! {
-            () = shutdown.cancelled() => return,
+            () = core.shutdown.cancelled() => return,
             _ = ticker.tick() => {}
         }
-        match publish_due(&db).await {
+        match publish_due(&core).await {
             Ok(published) if !published.is_empty() => {
-                cache.invalidate();
                 tracing::info!(count = published.len(), slugs = ?published, "published scheduled posts");
             }
             Ok(_) => {}

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,13 +14,18 @@ use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::cache::{Cached, public_json};
-use crate::error::{AppError, Problem, Result};
+use crate::cache::Weigh;
+use crate::error::{Problem, Result};
 use crate::http::conditional::Preconditions;
 use crate::http::extract::Query;
-use crate::state::AppState;
+use crate::state::Core;
+use crate::validation::Validator;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Core: FromRef<S>,
+{
     OpenApiRouter::new().routes(routes!(search))
 }
 
@@ -31,6 +36,17 @@ pub struct SearchQuery {
     q: Option<String>,
     /// How many results (1 to 50, default 10).
     limit: Option<i64>,
+}
+
+impl SearchQuery {
+    /// The query text and how many hits.
+    fn validate(&self) -> Result<(String, i64)> {
+        let mut v = Validator::new();
+        let q = v.required_text("q", self.q.as_deref().unwrap_or_default(), MAX_QUERY_CHARS);
+        let limit = v.range("limit", self.limit.unwrap_or(10), 1, 50);
+        v.finish()?;
+        Ok((q, limit))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -66,46 +82,21 @@ pub const MAX_QUERY_CHARS: usize = 200;
     responses((status = 200, body = SearchResults), (status = 304, description = "Not modified"),
               (status = 422, description = "Missing or too long query", body = Problem)))]
 async fn search(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Query(query): Query<SearchQuery>,
     headers: Preconditions,
 ) -> Result<Response> {
-    let q = query
-        .q
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or_default()
-        .to_owned();
-    if q.is_empty() {
-        return Err(AppError::field(
-            "q",
-            "required",
-            "q is required: the words to search for",
-        ));
-    }
-    if q.chars().count() > MAX_QUERY_CHARS {
-        return Err(AppError::field(
-            "q",
-            "too_long",
-            format!("q must be at most {MAX_QUERY_CHARS} characters"),
-        ));
-    }
-    let limit = query.limit.unwrap_or(10);
-    if !(1..=50).contains(&limit) {
-        return Err(AppError::field(
-            "limit",
-            "out_of_range",
-            "limit must be between 1 and 50",
-        ));
-    }
-    public_json(&state, &format!("search:{limit}:{q}"), &headers, || async {
-        find(&state, &q, limit).await
-    })
-    .await
+    let (q, limit) = query.validate()?;
+    state
+        .cache
+        .public_json(&format!("search:{limit}:{q}"), &headers, || async {
+            find(&state, &q, limit).await
+        })
+        .await
 }
 
 /// Published posts and services matching `q`; when nothing matches, the spelling-corrected query's hits.
-pub async fn find(state: &AppState, q: &str, limit: i64) -> Result<SearchResults> {
+pub async fn find(state: &Core, q: &str, limit: i64) -> Result<SearchResults> {
     let items = run(&state.db, q, limit).await?;
     if !items.is_empty() {
         return Ok(SearchResults {
@@ -139,32 +130,52 @@ pub async fn find(state: &AppState, q: &str, limit: i64) -> Result<SearchResults
 const START: &str = "\u{27E6}";
 const STOP: &str = "\u{27E7}";
 
+/// The best `limit` hits among published posts (ranked here) and services (ranked by the
+/// catalogue, with the same ranking), best first.
 async fn run(db: &PgPool, q: &str, limit: i64) -> Result<Vec<SearchHit>> {
+    let (posts, services) = tokio::try_join!(
+        posts(db, q, limit),
+        crate::catalogue::service::search(db, q, limit, START, STOP)
+    )?;
+    let mut hits: Vec<SearchHit> = posts
+        .into_iter()
+        .chain(services.into_iter().map(|s| SearchHit {
+            kind: "service".into(),
+            path: format!("/v1/services/{}", s.slug),
+            snippet: highlight(&s.snippet),
+            slug: s.slug,
+            title: s.title,
+            rank: s.rank,
+            published_at: None,
+        }))
+        .collect();
+    hits.sort_by(|a, b| {
+        b.rank
+            .total_cmp(&a.rank)
+            .then_with(|| a.title.cmp(&b.title))
+    });
+    hits.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(hits)
+}
+
+async fn posts(db: &PgPool, q: &str, limit: i64) -> Result<Vec<SearchHit>> {
     // Rank on the stored vectors first; read the (large) text only for the page of hits.
     let rows = sqlx::query!(
         r#"
         with q as (select websearch_to_tsquery('english', $1) as query),
         hits as (
-            select 'post' as kind, p.id, p.slug, p.title,
-                   ts_rank_cd(p.search, q.query, 32) as rank, p.published_at
+            select p.id, p.slug, p.title, ts_rank_cd(p.search, q.query, 32) as rank, p.published_at
             from posts p, q
             where p.status = 'published' and p.search @@ q.query
-            union all
-            select 'service', s.id, s.slug, s.title, ts_rank_cd(s.search, q.query, 32), null
-            from catalogue_services s, q
-            where s.published and s.search @@ q.query
-            order by 5 desc, 4
+            order by 4 desc, 3
             limit $2
         )
-        select hits.kind as "kind!", hits.slug as "slug!", hits.title as "title!",
-               hits.rank as "rank!", hits.published_at,
-               ts_headline('english', coalesce(p.body_text, s.summary || ' ' || s.body_markdown, ''), q.query,
+        select hits.slug as "slug!", hits.title as "title!", hits.rank as "rank!",
+               hits.published_at,
+               ts_headline('english', p.body_text, q.query,
                    'StartSel=' || $3 || ', StopSel=' || $4 || ', MaxWords=30, MinWords=12, MaxFragments=1')
                    as "snippet!"
-        from hits
-        cross join q
-        left join posts p on hits.kind = 'post' and p.id = hits.id
-        left join catalogue_services s on hits.kind = 'service' and s.id = hits.id
+        from hits cross join q join posts p on p.id = hits.id
         order by hits.rank desc, hits.title
         "#,
         q,
@@ -177,13 +188,9 @@ async fn run(db: &PgPool, q: &str, limit: i64) -> Result<Vec<SearchHit>> {
     Ok(rows
         .into_iter()
         .map(|r| SearchHit {
-            path: if r.kind == "post" {
-                format!("/v1/posts/{}", r.slug)
-            } else {
-                format!("/v1/services/{}", r.slug)
-            },
+            kind: "post".into(),
+            path: format!("/v1/posts/{}", r.slug),
             snippet: highlight(&r.snippet),
-            kind: r.kind,
             slug: r.slug,
             title: r.title,
             rank: r.rank,
@@ -276,32 +283,36 @@ impl Lexicon {
     }
 }
 
-async fn lexicon(state: &AppState) -> Result<Arc<Lexicon>> {
-    let cached = state
+impl Weigh for Lexicon {
+    fn weight(&self) -> usize {
+        Lexicon::weight(self)
+    }
+}
+
+/// The words of published posts and services, cached until content changes.
+async fn lexicon(state: &Core) -> Result<Arc<Lexicon>> {
+    state
         .cache
         .get_or_build("lexicon", || async {
-            let rows = sqlx::query!(
+            let posts = sqlx::query!(
                 r#"
                 select word as "word!", ndoc as "ndoc!" from ts_stat($$
                     select to_tsvector('simple', title || ' ' || excerpt || ' ' || body_text)
                     from posts where status = 'published'
-                    union all
-                    select to_tsvector('simple', title || ' ' || summary || ' ' || body_markdown)
-                    from catalogue_services where published
                 $$)
                 "#
             )
             .fetch_all(&state.db)
             .await?;
-            Ok(Cached::Lexicon(Arc::new(Lexicon::new(
-                rows.into_iter().map(|r| (r.word, r.ndoc)),
-            ))))
+            let services = crate::catalogue::service::words(&state.db).await?;
+            let mut words: HashMap<String, i32> = HashMap::new();
+            for (word, docs) in posts.into_iter().map(|r| (r.word, r.ndoc)).chain(services) {
+                *words.entry(word).or_default() += docs;
+            }
+            Ok(Some(Lexicon::new(words)))
         })
-        .await?;
-    match cached {
-        Cached::Lexicon(lexicon) => Ok(lexicon),
-        _ => Err(anyhow::anyhow!("the lexicon cache key holds another entry").into()),
-    }
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the lexicon is always built").into())
 }
 
 #[cfg(test)]

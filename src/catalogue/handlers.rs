@@ -1,4 +1,4 @@
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -7,14 +7,17 @@ use uuid::Uuid;
 use super::model::{Offering, OfferingInput, PublicOffering};
 use super::service;
 use crate::auth::{Authorized, perm};
-use crate::cache::{public_json, public_json_optional};
 use crate::error::{AppError, Problem, Result};
 use crate::http::conditional::Preconditions;
 use crate::http::extract::{Json, Path};
 use crate::pagination::Page;
-use crate::state::AppState;
+use crate::state::Core;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Core: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(list_public))
         .routes(routes!(get_public))
@@ -35,17 +38,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 304, description = "Unchanged since the ETag sent in If-None-Match"),
     )
 )]
-async fn list_public(State(state): State<AppState>, headers: Preconditions) -> Result<Response> {
-    public_json(&state, "services", &headers, || async {
-        let offerings = service::list_published(&state.db).await?;
-        Ok(Page::all(
-            offerings
-                .into_iter()
-                .map(PublicOffering::from)
-                .collect::<Vec<_>>(),
-        ))
-    })
-    .await
+async fn list_public(State(state): State<Core>, headers: Preconditions) -> Result<Response> {
+    state
+        .cache
+        .public_json("services", &headers, || async {
+            let offerings = service::list_published(&state.db).await?;
+            Ok(Page::all(
+                offerings
+                    .into_iter()
+                    .map(PublicOffering::from)
+                    .collect::<Vec<_>>(),
+            ))
+        })
+        .await
 }
 
 /// One published service.
@@ -60,17 +65,19 @@ async fn list_public(State(state): State<AppState>, headers: Preconditions) -> R
     )
 )]
 async fn get_public(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(slug): Path<String>,
     headers: Preconditions,
 ) -> Result<Response> {
-    public_json_optional(&state, &format!("service:{slug}"), &headers, || async {
-        Ok(service::find_published(&state.db, &slug)
-            .await?
-            .map(PublicOffering::from))
-    })
-    .await?
-    .ok_or_else(|| AppError::not_found(format!("No published service has the slug `{slug}`.")))
+    state
+        .cache
+        .public_json_optional(&format!("service:{slug}"), &headers, || async {
+            Ok(service::find_published(&state.db, &slug)
+                .await?
+                .map(PublicOffering::from))
+        })
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("No published service has the slug `{slug}`.")))
 }
 
 /// Every service, published or not.
@@ -85,7 +92,7 @@ async fn get_public(
 )]
 async fn list_admin(
     _auth: Authorized<perm::CatalogueWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
 ) -> Result<Json<Page<Offering>>> {
     Ok(Json(Page::all(service::list_all(&state.db).await?)))
 }
@@ -105,11 +112,10 @@ async fn list_admin(
 )]
 async fn create_offering(
     Authorized(principal, _): Authorized<perm::CatalogueWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Json(input): Json<OfferingInput>,
 ) -> Result<(StatusCode, Json<Offering>)> {
-    let offering = service::create(&state.db, (&principal).into(), input.validate()?).await?;
-    state.content_changed();
+    let offering = service::create(&state, (&principal).into(), input.validate()?).await?;
     Ok((StatusCode::CREATED, Json(offering)))
 }
 
@@ -127,7 +133,7 @@ async fn create_offering(
 )]
 async fn admin_get_service(
     _auth: Authorized<perm::CatalogueWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Offering>> {
     Ok(Json(service::get(&state.db, id).await?))
@@ -150,12 +156,11 @@ async fn admin_get_service(
 )]
 async fn replace_offering(
     Authorized(principal, _): Authorized<perm::CatalogueWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
     Json(input): Json<OfferingInput>,
 ) -> Result<Json<Offering>> {
-    let offering = service::replace(&state.db, (&principal).into(), id, input.validate()?).await?;
-    state.content_changed();
+    let offering = service::replace(&state, (&principal).into(), id, input.validate()?).await?;
     Ok(Json(offering))
 }
 
@@ -173,10 +178,9 @@ async fn replace_offering(
 )]
 async fn delete_offering(
     Authorized(principal, _): Authorized<perm::CatalogueWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
-    service::delete(&state.db, (&principal).into(), id).await?;
-    state.content_changed();
+    service::delete(&state, (&principal).into(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

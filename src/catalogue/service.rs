@@ -1,12 +1,13 @@
 //! Reading and changing the catalogue; every change is audited in its own transaction.
 
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::model::{Offering, ValidOffering};
 use crate::audit::{self, AuditActor, AuditEvent};
-use crate::cache::notify_changed;
 use crate::error::{AppError, ConstraintExt, Result};
+use crate::state::Core;
 
 const SLUG_TAKEN: &str = "catalogue_services_slug_key";
 
@@ -51,6 +52,86 @@ pub async fn find_published(db: &PgPool, slug: &str) -> Result<Option<Offering>>
 }
 
 /// Every offering, published or not, in display order.
+/// A published service matching a search.
+pub struct SearchHit {
+    pub slug: String,
+    pub title: String,
+    pub rank: f32,
+    /// The best passage, with each match between `start` and `stop`.
+    pub snippet: String,
+}
+
+/// Published services matching `q` (web-search syntax), ranked as posts are, best first.
+pub async fn search(
+    db: &PgPool,
+    q: &str,
+    limit: i64,
+    start: &str,
+    stop: &str,
+) -> Result<Vec<SearchHit>> {
+    Ok(sqlx::query_as!(
+        SearchHit,
+        r#"
+        with q as (select websearch_to_tsquery('english', $1) as query)
+        select s.slug, s.title, ts_rank_cd(s.search, q.query, 32) as "rank!",
+               ts_headline('english', s.summary || ' ' || s.body_markdown, q.query,
+                   'StartSel=' || $3 || ', StopSel=' || $4 || ', MaxWords=30, MinWords=12, MaxFragments=1')
+                   as "snippet!"
+        from catalogue_services s, q
+        where s.published and s.search @@ q.query
+        order by 3 desc, 2
+        limit $2
+        "#,
+        q,
+        limit,
+        start,
+        stop
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// The words of published services with how many services hold each (for correcting typos
+/// in searches).
+pub async fn words(db: &PgPool) -> Result<Vec<(String, i32)>> {
+    Ok(sqlx::query!(
+        r#"select word as "word!", ndoc as "ndoc!" from ts_stat($$
+               select to_tsvector('simple', title || ' ' || summary || ' ' || body_markdown)
+               from catalogue_services where published
+           $$)"#
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|r| (r.word, r.ndoc))
+    .collect())
+}
+
+/// The published services' slugs and when each last changed (for the sitemap).
+pub async fn published_pages(db: &PgPool) -> Result<Vec<(String, DateTime<Utc>)>> {
+    Ok(sqlx::query!(
+        "select slug, updated_at from catalogue_services where published order by slug"
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|r| (r.slug, r.updated_at))
+    .collect())
+}
+
+/// The published services among `slugs` (to check what a form names).
+pub async fn published_among(
+    conn: impl sqlx::PgExecutor<'_>,
+    slugs: &[String],
+) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar!(
+        "select slug from catalogue_services where published and slug = any($1)",
+        slugs
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
 pub async fn list_all(db: &PgPool) -> Result<Vec<Offering>> {
     Ok(sqlx::query_as!(
         Offering,
@@ -80,8 +161,8 @@ pub async fn get(db: &PgPool, id: Uuid) -> Result<Offering> {
     .ok_or_else(|| not_found_id(id))
 }
 
-pub async fn create(db: &PgPool, by: AuditActor<'_>, new: ValidOffering) -> Result<Offering> {
-    let mut tx = db.begin().await?;
+pub async fn create(core: &Core, by: AuditActor<'_>, new: ValidOffering) -> Result<Offering> {
+    let mut tx = core.begin().await?;
     let offering = sqlx::query_as!(
         Offering,
         r#"
@@ -111,18 +192,18 @@ pub async fn create(db: &PgPool, by: AuditActor<'_>, new: ValidOffering) -> Resu
         ),
     )
     .await?;
-    notify_changed(&mut tx).await?;
+    core.cache.changed(&mut tx).await?;
     tx.commit().await?;
     Ok(offering)
 }
 
 pub async fn replace(
-    db: &PgPool,
+    core: &Core,
     by: AuditActor<'_>,
     id: Uuid,
     new: ValidOffering,
 ) -> Result<Offering> {
-    let mut tx = db.begin().await?;
+    let mut tx = core.begin().await?;
     let offering = sqlx::query_as!(
         Offering,
         r#"
@@ -154,13 +235,13 @@ pub async fn replace(
         ),
     )
     .await?;
-    notify_changed(&mut tx).await?;
+    core.cache.changed(&mut tx).await?;
     tx.commit().await?;
     Ok(offering)
 }
 
-pub async fn delete(db: &PgPool, by: AuditActor<'_>, id: Uuid) -> Result<()> {
-    let mut tx = db.begin().await?;
+pub async fn delete(core: &Core, by: AuditActor<'_>, id: Uuid) -> Result<()> {
+    let mut tx = core.begin().await?;
     let slug = sqlx::query_scalar!(
         "delete from catalogue_services where id = $1 returning slug",
         id
@@ -175,7 +256,7 @@ pub async fn delete(db: &PgPool, by: AuditActor<'_>, id: Uuid) -> Result<()> {
             .with_details(serde_json::json!({ "slug": slug })),
     )
     .await?;
-    notify_changed(&mut tx).await?;
+    core.cache.changed(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! `frontdesk seed-demo`: fills an empty database with a believable site for a fictional
 //! consultancy, through the same services the API uses.
 
+use crate::state::Core;
 use chrono::{Duration, Utc};
-use sqlx::PgPool;
 
 use crate::audit::AuditActor;
 use crate::blog::posts::input::PostInput;
@@ -33,34 +33,34 @@ pub const MAX_POSTS: usize = 100_000;
 /// Seeds a database with no content yet (admin users may exist). `total_posts` (1 to
 /// [`MAX_POSTS`]) up to the demo's own twenty takes that many of them; above, numbered
 /// copies of the published ones are added in bulk (for benchmarks).
-pub async fn seed(db: &PgPool, total_posts: usize) -> anyhow::Result<SeedReport> {
+pub async fn seed(core: &Core, total_posts: usize) -> anyhow::Result<SeedReport> {
     anyhow::ensure!(
         (1..=MAX_POSTS).contains(&total_posts),
         "--posts must be between 1 and {MAX_POSTS}"
     );
-    ensure_no_content(db).await?;
+    ensure_no_content(core).await?;
     let mut report = SeedReport::default();
-    seed_site(db).await?;
-    report.services = seed_services(db).await?;
-    report.authors = seed_authors(db).await?;
-    report.tags = seed_tags(db).await?;
-    report.series = seed_series(db).await?;
+    seed_site(core).await?;
+    report.services = seed_services(core).await?;
+    report.authors = seed_authors(core).await?;
+    report.tags = seed_tags(core).await?;
+    report.series = seed_series(core).await?;
     let demo = parse_posts(POSTS)?;
     let mut templates = Vec::new();
     for post in demo.iter().take(total_posts) {
-        let id = create_post(db, post).await?;
+        let id = create_post(core, post).await?;
         report.posts += 1;
         if post.status == "published" {
             report.published += 1;
             templates.push(id);
         }
     }
-    let (call_types, sign_in) = seed_scheduling(db).await?;
+    let (call_types, sign_in) = seed_scheduling(core).await?;
     report.call_types = call_types;
     report.sign_in = sign_in;
     let copies = total_posts.saturating_sub(demo.len());
     if copies > 0 && !templates.is_empty() {
-        report.posts += copy_posts(db, &templates, copies).await?;
+        report.posts += copy_posts(core, &templates, copies).await?;
         report.published += copies;
     }
     Ok(report)
@@ -68,7 +68,7 @@ pub async fn seed(db: &PgPool, total_posts: usize) -> anyhow::Result<SeedReport>
 
 /// `copies` numbered copies of the published demo posts, in turn, published an hour apart
 /// going back from now, in batches of a few thousand rows.
-async fn copy_posts(db: &PgPool, templates: &[uuid::Uuid], copies: usize) -> anyhow::Result<usize> {
+async fn copy_posts(core: &Core, templates: &[uuid::Uuid], copies: usize) -> anyhow::Result<usize> {
     let now = Utc::now();
     let mut per_template: Vec<Vec<(uuid::Uuid, i64, chrono::DateTime<Utc>)>> =
         vec![Vec::new(); templates.len()];
@@ -79,7 +79,7 @@ async fn copy_posts(db: &PgPool, templates: &[uuid::Uuid], copies: usize) -> any
     let mut made = 0;
     for (template, copies) in templates.iter().zip(per_template) {
         for batch in copies.chunks(5_000) {
-            made += posts::copy_published(db, *template, batch)
+            made += posts::copy_published(core, *template, batch)
                 .await
                 .map_err(err)?;
         }
@@ -89,7 +89,8 @@ async fn copy_posts(db: &PgPool, templates: &[uuid::Uuid], copies: usize) -> any
 
 /// Seeding needs a database without content: admin users (made with `admin create`) are
 /// fine, anything the demo would add is not.
-async fn ensure_no_content(db: &PgPool) -> anyhow::Result<()> {
+async fn ensure_no_content(core: &Core) -> anyhow::Result<()> {
+    let db = &core.db;
     let existing = sqlx::query_scalar!(
         r#"select (select count(*) from posts) + (select count(*) from catalogue_services)
                 + (select count(*) from site_profile) + (select count(*) from authors)
@@ -109,7 +110,7 @@ fn err(e: crate::error::AppError) -> anyhow::Error {
     anyhow::anyhow!("seeding failed: {e}: {e:?}")
 }
 
-async fn seed_site(db: &PgPool) -> anyhow::Result<()> {
+async fn seed_site(core: &Core) -> anyhow::Result<()> {
     let profile = SiteProfileInput {
         firm_name: "Northwind Software".into(),
         tagline: "Software that earns its keep: web platforms, APIs and the teams behind them."
@@ -137,7 +138,7 @@ async fn seed_site(db: &PgPool) -> anyhow::Result<()> {
     }
     .validate()
     .map_err(err)?;
-    crate::site::service::put(db, AuditActor::Cli, profile)
+    crate::site::service::put(core, AuditActor::Cli, profile)
         .await
         .map_err(err)?;
     Ok(())
@@ -182,7 +183,7 @@ const SERVICES: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-async fn seed_services(db: &PgPool) -> anyhow::Result<usize> {
+async fn seed_services(core: &Core) -> anyhow::Result<usize> {
     for (order, (title, icon, summary, body)) in SERVICES.iter().enumerate() {
         let offering = OfferingInput {
             title: (*title).into(),
@@ -195,14 +196,14 @@ async fn seed_services(db: &PgPool) -> anyhow::Result<usize> {
         }
         .validate()
         .map_err(err)?;
-        crate::catalogue::service::create(db, AuditActor::Cli, offering)
+        crate::catalogue::service::create(core, AuditActor::Cli, offering)
             .await
             .map_err(err)?;
     }
     Ok(SERVICES.len())
 }
 
-async fn seed_authors(db: &PgPool) -> anyhow::Result<usize> {
+async fn seed_authors(core: &Core) -> anyhow::Result<usize> {
     let authors = [
         (
             "Maya Okafor",
@@ -229,14 +230,14 @@ async fn seed_authors(db: &PgPool) -> anyhow::Result<usize> {
         }
         .validate()
         .map_err(err)?;
-        taxonomy::save_author(db, AuditActor::Cli, None, author)
+        taxonomy::save_author(core, AuditActor::Cli, None, author)
             .await
             .map_err(err)?;
     }
     Ok(authors.len())
 }
 
-async fn seed_tags(db: &PgPool) -> anyhow::Result<usize> {
+async fn seed_tags(core: &Core) -> anyhow::Result<usize> {
     let tags = [
         ("Rust", "rust"),
         ("Architecture", "architecture"),
@@ -262,14 +263,14 @@ async fn seed_tags(db: &PgPool) -> anyhow::Result<usize> {
         }
         .validate()
         .map_err(err)?;
-        taxonomy::save_tag(db, AuditActor::Cli, None, tag)
+        taxonomy::save_tag(core, AuditActor::Cli, None, tag)
             .await
             .map_err(err)?;
     }
     Ok(tags.len())
 }
 
-async fn seed_series(db: &PgPool) -> anyhow::Result<usize> {
+async fn seed_series(core: &Core) -> anyhow::Result<usize> {
     let series = [
         (
             "Building a web API in Rust",
@@ -290,7 +291,7 @@ async fn seed_series(db: &PgPool) -> anyhow::Result<usize> {
         }
         .validate()
         .map_err(err)?;
-        taxonomy::save_series(db, AuditActor::Cli, None, input)
+        taxonomy::save_series(core, AuditActor::Cli, None, input)
             .await
             .map_err(err)?;
     }
@@ -299,7 +300,8 @@ async fn seed_series(db: &PgPool) -> anyhow::Result<usize> {
 
 /// Two hosts in different zones, with working hours, and two call types they take. The
 /// hosts are sales admins sharing one random password, returned to be printed once.
-async fn seed_scheduling(db: &PgPool) -> anyhow::Result<(usize, (Vec<String>, String))> {
+async fn seed_scheduling(core: &Core) -> anyhow::Result<(usize, (Vec<String>, String))> {
+    let db = &core.db;
     use crate::scheduling::model::{CallTypeInput, HostInput, HoursInput};
     use crate::scheduling::setup;
 
@@ -322,14 +324,14 @@ async fn seed_scheduling(db: &PgPool) -> anyhow::Result<(usize, (Vec<String>, St
     let password = crate::tokens::new_token("demo-");
     for (name, email, zone, hours) in hosts {
         emails.push(email.to_owned());
-        let admin = crate::admin_users::service::NewAdmin::validate(
+        let admin = crate::auth::users::service::NewAdmin::validate(
             email,
             Some(name),
             Some("sales"),
             &password,
         )
         .map_err(err)?;
-        let admin = crate::admin_users::service::create(db, AuditActor::Cli, admin)
+        let admin = crate::auth::users::service::create(db, AuditActor::Cli, admin)
             .await
             .map_err(err)?;
         let working_hours = hours
@@ -467,7 +469,8 @@ fn parse_post(chunk: &str) -> anyhow::Result<DemoPost> {
 }
 
 /// Creates a demo post through the same service as the API.
-async fn create_post(db: &PgPool, post: &DemoPost) -> anyhow::Result<uuid::Uuid> {
+async fn create_post(core: &Core, post: &DemoPost) -> anyhow::Result<uuid::Uuid> {
+    let db = &core.db;
     let now = Utc::now();
     let (slug, title, series, part) = (
         post.slug.clone(),
@@ -490,7 +493,7 @@ async fn create_post(db: &PgPool, post: &DemoPost) -> anyhow::Result<uuid::Uuid>
     }
     .validate(now)
     .map_err(err)?;
-    let created = posts::create(db, AuditActor::Cli, input)
+    let created = posts::create(core, AuditActor::Cli, input)
         .await
         .map_err(err)?;
     if post.status == "published" {

@@ -3,7 +3,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -11,16 +11,21 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{AppError, FieldError};
-use crate::state::AppState;
+use crate::state::Core;
 
 /// A JSON request body, or a JSON response.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
 
-impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+    Core: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !has_json_content_type(req.headers()) {
             return Err(AppError::UnsupportedMediaType(
                 "Send the body as JSON with `Content-Type: application/json`.".into(),
@@ -45,10 +50,13 @@ fn has_json_content_type(headers: &axum::http::HeaderMap) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-fn body_rejection(rejection: &BytesRejection, state: &AppState) -> AppError {
+fn body_rejection<S>(rejection: &BytesRejection, state: &S) -> AppError
+where
+    Core: FromRef<S>,
+{
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         AppError::PayloadTooLarge {
-            limit: state.config.http.body_limit_bytes,
+            limit: Core::from_ref(state).config.http.body_limit_bytes,
         }
     } else {
         AppError::BadRequest("The request body could not be read.".into())

@@ -1,5 +1,6 @@
-//! HTTP plumbing: the router with its middleware, the OpenAPI document, and the server
-//! with graceful shutdown.
+//! HTTP plumbing: the middleware every request passes through, extractors that answer in
+//! our error shape, conditional requests, and the server with its graceful drain. It knows
+//! no capability: the routes are composed in `crate::app`.
 
 pub mod conditional;
 pub mod extract;
@@ -19,92 +20,15 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
-use utoipa::openapi::OpenApi as OpenApiDoc;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{Modify, OpenApi};
-use utoipa_axum::router::OpenApiRouter;
 
-use crate::state::AppState;
+use crate::config::CoreConfig;
+use crate::state::Core;
 use middleware::REQUEST_ID;
 use observe::ObserveLayer;
 
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "frontdesk",
-        description = "The backend of a software consultancy's website. Errors are RFC 9457 \
-                       problem+json; admin routes need `Authorization: Bearer <token>`."
-    ),
-    modifiers(&BearerAuth),
-    tags(
-        (name = "site", description = "The firm's public profile"),
-        (name = "services", description = "The services catalogue"),
-        (name = "blog", description = "Posts, tags, authors, series, search, shares and feeds"),
-        (name = "leads", description = "Consultation and plan requests"),
-        (name = "newsletter", description = "Double opt-in newsletter"),
-        (name = "scheduling", description = "Call types, free slots and bookings"),
-        (name = "assistant", description = "The on-site assistant: conversations that answer from the site's content, prefill and send quote requests, and book calls"),
-        (name = "auth", description = "Admin login"),
-        (name = "admin", description = "Administration (bearer token)"),
-        (name = "ops", description = "Health and metrics"),
-    )
-)]
-struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut OpenApiDoc) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        );
-    }
-}
-
-/// Every route of the API with its OpenAPI description.
-fn api_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(crate::ops::router())
-        .merge(crate::site::router())
-        .merge(crate::catalogue::router())
-        .merge(crate::blog::router())
-        .merge(crate::leads::router())
-        .merge(crate::newsletter::router())
-        .merge(crate::scheduling::router())
-        .merge(crate::assistant::router())
-        .merge(crate::outbox::router())
-        .merge(crate::privacy::router())
-        .merge(crate::auth::router())
-        .merge(crate::admin_users::router())
-        .merge(crate::api_tokens::router())
-        .merge(crate::audit::router())
-}
-
-/// The OpenAPI document, as served at /openapi.json.
-pub fn openapi() -> OpenApiDoc {
-    api_routes().into_openapi()
-}
-
-/// The whole application: routes and middleware. Tests drive exactly this router.
-pub fn build_router(state: AppState) -> Router {
-    let (routes, openapi) = api_routes().split_for_parts();
-    let config = state.config.clone();
-    let app = routes
-        .with_state(state)
-        .merge(crate::ops::docs_router(openapi));
-    layered(app, &config)
-}
-
 /// Wraps routes in the middleware stack: request id, client IP, tracing, problem+json errors
 /// and metrics (`observe`); CORS; compression; panics; timeouts; the body limit.
-pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
-    let config = state.config.clone();
-    layered(routes.with_state(state), &config)
-}
-
-fn layered(app: Router, config: &crate::config::Config) -> Router {
+pub fn with_middleware(app: Router, config: &CoreConfig) -> Router {
     // Listed outermost first: a request passes through them top to bottom.
     let layers = ServiceBuilder::new()
         .layer(ObserveLayer::new(&config.http.trusted_proxies))
@@ -163,19 +87,10 @@ pub fn csv_response(body: Vec<u8>, filename: &'static str) -> axum::response::Re
 /// Serves until `shutdown` completes, then drains (see [`server`]): readiness answers 503
 /// and responses ask for the connection to be closed; after SHUTDOWN_DELAY_SECS new
 /// connections are refused and in-flight requests get SHUTDOWN_GRACE_SECS to finish.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    serve_router(listener, build_router(state.clone()), state, shutdown).await
-}
-
-/// [`serve`] with a given router (tests use it with routes of their own).
 pub async fn serve_router(
     listener: TcpListener,
     router: Router,
-    state: AppState,
+    state: Core,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let http = &state.config.http;
@@ -190,8 +105,11 @@ pub async fn serve_router(
 
 /// Serves /metrics on its own listener (METRICS_ADDR), so that it is never exposed with the
 /// API by accident; it stops when the state shuts down.
-pub async fn serve_metrics(listener: TcpListener, state: AppState) -> std::io::Result<()> {
-    let router = crate::ops::metrics_router(state.clone());
+pub async fn serve_metrics(
+    listener: TcpListener,
+    router: Router,
+    state: Core,
+) -> std::io::Result<()> {
     let options = server::ServeOptions {
         header_read_timeout: state.config.http.header_read_timeout,
         max_connections: 64,

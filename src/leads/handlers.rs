@@ -1,4 +1,4 @@
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -6,22 +6,27 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use super::LeadsState;
 use super::model::{
     ConsultationRequest, Lead, LeadKind, LeadReceipt, LeadStatus, LeadUpdate, LeadWithEvents,
     NewLead, PlanRequest,
 };
-use super::service::{self, Change, LeadFilter, Submission};
+use super::service::{self, LeadFilter, Submission};
 use crate::auth::{Authorized, perm};
 use crate::error::{Problem, Result};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::middleware::ClientIp;
 use crate::idempotency::{IdempotencyKey, request_hash};
 use crate::pagination::{Page, PageParams};
-use crate::rate_limit::Limit;
-use crate::state::AppState;
+use crate::state::Core;
 use crate::validation::{Bound, Validator};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Core: FromRef<S>,
+    LeadsState: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(book_consultation))
         .routes(routes!(request_plan))
@@ -30,12 +35,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_lead, update_lead))
 }
 
-fn form_limit(state: &AppState) -> Limit {
-    state.config.leads.form_limit
-}
-
 async fn capture(
-    state: &AppState,
+    state: &Core,
+    leads: &LeadsState,
     ip: Option<std::net::IpAddr>,
     key: IdempotencyKey,
     hash: Vec<u8>,
@@ -45,9 +47,8 @@ async fn capture(
         ip,
         idempotency_key: key.0.as_deref(),
         request_hash: hash,
-        rate_limit: form_limit(state),
     };
-    let receipt = service::capture(&state.db, &state.config, lead, submission).await?;
+    let receipt = service::capture(state, &leads.config, lead, submission).await?;
     Ok((StatusCode::CREATED, Json(receipt)))
 }
 
@@ -60,13 +61,14 @@ async fn capture(
         (status = 422, description = "Invalid fields, each listed; or the key was used for another request", body = Problem),
         (status = 429, description = "Too many submissions from this address; see Retry-After", body = Problem)))]
 async fn book_consultation(
-    State(state): State<AppState>,
+    State(state): State<Core>,
+    State(leads): State<LeadsState>,
     ClientIp(ip): ClientIp,
     key: IdempotencyKey,
     Json(request): Json<ConsultationRequest>,
 ) -> Result<(StatusCode, Json<LeadReceipt>)> {
     let lead = request.validate()?;
-    capture(&state, ip, key, request_hash(&request), lead).await
+    capture(&state, &leads, ip, key, request_hash(&request), lead).await
 }
 
 /// "Get a custom development plan". Send an `Idempotency-Key` to retry safely.
@@ -78,13 +80,14 @@ async fn book_consultation(
         (status = 422, description = "Invalid fields, each listed; or the key was used for another request", body = Problem),
         (status = 429, description = "Too many submissions from this address; see Retry-After", body = Problem)))]
 async fn request_plan(
-    State(state): State<AppState>,
+    State(state): State<Core>,
+    State(leads): State<LeadsState>,
     ClientIp(ip): ClientIp,
     key: IdempotencyKey,
     Json(request): Json<PlanRequest>,
 ) -> Result<(StatusCode, Json<LeadReceipt>)> {
     let lead = request.validate()?;
-    capture(&state, ip, key, request_hash(&request), lead).await
+    capture(&state, &leads, ip, key, request_hash(&request), lead).await
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -103,36 +106,18 @@ pub struct LeadQuery {
 }
 
 impl LeadQuery {
-    fn filter(&self) -> Result<LeadFilter> {
+    fn validate(&self) -> Result<LeadFilter> {
         let mut v = Validator::new();
-        let kind = self
-            .kind
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .and_then(|k| {
-                LeadKind::parse(k).or_else(|| {
-                    v.error(
-                        "kind",
-                        "invalid_choice",
-                        "kind must be consultation, plan or call",
-                    );
-                    None
-                })
-            });
-        let status = self
-            .status
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .and_then(|s| {
-                LeadStatus::parse(s).or_else(|| {
-                    v.error(
-                        "status",
-                        "invalid_choice",
-                        "status must be new, contacted, qualified, proposal, won, lost or spam",
-                    );
-                    None
-                })
-            });
+        let kind = v
+            .optional_choice(
+                "kind",
+                self.kind.as_deref(),
+                &["consultation", "plan", "call"],
+            )
+            .and_then(|k| LeadKind::parse(&k));
+        let status = v
+            .optional_choice("status", self.status.as_deref(), &LeadStatus::NAMES)
+            .and_then(|s| LeadStatus::parse(&s));
         let from = v.date_or_instant(
             "from",
             self.from.as_deref(),
@@ -160,12 +145,12 @@ impl LeadQuery {
               (status = 422, body = Problem)))]
 async fn list_leads(
     _auth: Authorized<perm::LeadsRead>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Query(query): Query<LeadQuery>,
     Query(page): Query<PageParams>,
 ) -> Result<Json<Page<Lead>>> {
     Ok(Json(
-        service::list(&state.db, &query.filter()?, &page).await?,
+        service::list(&state.db, &query.validate()?, &page).await?,
     ))
 }
 
@@ -176,10 +161,10 @@ async fn list_leads(
               (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn export_leads(
     _auth: Authorized<perm::LeadsRead>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Query(query): Query<LeadQuery>,
 ) -> Result<Response> {
-    let csv = service::csv(&state.db, &query.filter()?).await?;
+    let csv = service::csv(&state.db, &query.validate()?).await?;
     Ok(crate::http::csv_response(csv, "leads.csv"))
 }
 
@@ -190,7 +175,7 @@ async fn export_leads(
               (status = 404, body = Problem)))]
 async fn get_lead(
     _auth: Authorized<perm::LeadsRead>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<LeadWithEvents>> {
     Ok(Json(service::get(&state.db, id).await?))
@@ -204,38 +189,11 @@ async fn get_lead(
               (status = 422, body = Problem)))]
 async fn update_lead(
     Authorized(principal, _): Authorized<perm::LeadsWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
     Json(update): Json<LeadUpdate>,
 ) -> Result<Json<LeadWithEvents>> {
-    let mut v = Validator::new();
-    let status = update.status.as_deref().and_then(|s| {
-        LeadStatus::parse(s.trim()).or_else(|| {
-            v.error(
-                "status",
-                "invalid_choice",
-                "status must be new, contacted, qualified, proposal, won, lost or spam",
-            );
-            None
-        })
-    });
-    let note = update
-        .note
-        .as_ref()
-        .map(|note| v.required_multiline("note", note, 5_000));
-    if status.is_none() && update.assignee_id.is_none() && note.is_none() && v.is_valid() {
-        v.error(
-            "body",
-            "empty",
-            "send at least one of status, assignee_id, note",
-        );
-    }
-    v.finish()?;
-    let change = Change {
-        status,
-        assignee: update.assignee_id,
-        note,
-    };
-    let lead = service::update(&state.db, &state.config, (&principal).into(), id, change).await?;
+    let change = update.validate()?;
+    let lead = service::update(&state, (&principal).into(), id, change).await?;
     Ok(Json(lead))
 }

@@ -70,6 +70,16 @@ impl LeadStatus {
         Self::Spam,
     ];
 
+    pub const NAMES: [&'static str; 7] = [
+        "new",
+        "contacted",
+        "qualified",
+        "proposal",
+        "won",
+        "lost",
+        "spam",
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::New => "new",
@@ -426,6 +436,39 @@ pub struct LeadUpdate {
     pub assignee_id: Option<Option<Uuid>>,
     /// A note added to the lead's events.
     pub note: Option<String>,
+}
+
+/// A validated change to a lead.
+pub struct Change {
+    pub status: Option<LeadStatus>,
+    pub assignee: Option<Option<Uuid>>,
+    pub note: Option<String>,
+}
+
+impl LeadUpdate {
+    pub fn validate(&self) -> Result<Change> {
+        let mut v = Validator::new();
+        let status = v
+            .optional_choice("status", self.status.as_deref(), &LeadStatus::NAMES)
+            .and_then(|s| LeadStatus::parse(&s));
+        let note = self
+            .note
+            .as_ref()
+            .map(|note| v.required_multiline("note", note, 5_000));
+        if status.is_none() && self.assignee_id.is_none() && note.is_none() && v.is_valid() {
+            v.error(
+                "body",
+                "empty",
+                "send at least one of status, assignee_id, note",
+            );
+        }
+        v.finish()?;
+        Ok(Change {
+            status,
+            assignee: self.assignee_id,
+            note,
+        })
+    }
 }
 
 #[cfg(test)]

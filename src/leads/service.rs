@@ -7,21 +7,24 @@ use sqlx::types::ipnetwork::IpNetwork;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::model::{Lead, LeadEvent, LeadKind, LeadReceipt, LeadStatus, LeadWithEvents, NewLead};
+use super::config::LeadsConfig;
+use super::model::{
+    Change, Lead, LeadEvent, LeadKind, LeadReceipt, LeadStatus, LeadWithEvents, NewLead,
+};
 use crate::audit::AuditActor;
-use crate::config::Config;
+use crate::db::Work;
 use crate::error::{AppError, FieldError, Result};
 use crate::idempotency::{self, Claim};
-use crate::outbox::{self, Email, NewJobs};
+use crate::jobs::{Email, NewJobs};
 use crate::pagination::{Page, PageParams};
-use crate::rate_limit::{self, Limit};
+use crate::rate_limit::Guard;
+use crate::state::Core;
 
 /// Who a capture request came from and how.
 pub struct Submission<'a> {
     pub ip: Option<IpAddr>,
     pub idempotency_key: Option<&'a str>,
     pub request_hash: Vec<u8>,
-    pub rate_limit: Limit,
 }
 
 /// Stores the lead and, atomically with it, its notifications: a confirmation to the
@@ -33,43 +36,35 @@ pub struct Submission<'a> {
 /// and its outbox jobs together, which Postgres runs as one transaction. A rate limit or an
 /// idempotency key must share a transaction with that write, so then it runs in one.
 pub async fn capture(
-    db: &PgPool,
-    config: &Config,
+    core: &Core,
+    config: &LeadsConfig,
     lead: NewLead,
     submission: Submission<'_>,
 ) -> Result<LeadReceipt> {
-    let counted = submission.ip.is_some() && submission.rate_limit.max > 0;
-    let receipt = if counted || submission.idempotency_key.is_some() {
-        capture_guarded(db, config, lead, &submission).await?
-    } else {
-        let mut conn = db.acquire().await?;
-        let context = context(&mut conn, config, &lead).await?;
-        write_captured(&mut conn, config, &context, lead, submission.ip)
-            .await?
-            .0
-    };
-    crate::outbox::wake();
+    let guard = Guard::new(lead.kind.as_str(), submission.ip, config.form_limit);
+    if guard.is_active() || submission.idempotency_key.is_some() {
+        return capture_guarded(core, config, lead, &submission, guard).await;
+    }
+    let mut work = Work::single_statement(&core.db).await?;
+    let context = context(&mut work, config, &lead).await?;
+    let (receipt, _) = write_captured(&mut work, core, &context, lead, submission.ip).await?;
+    work.commit().await?;
     Ok(receipt)
 }
 
 /// Capture behind the rate limit and the idempotency key, in one transaction with them.
 async fn capture_guarded(
-    db: &PgPool,
-    config: &Config,
+    core: &Core,
+    config: &LeadsConfig,
     lead: NewLead,
     submission: &Submission<'_>,
+    guard: Guard,
 ) -> Result<LeadReceipt> {
     let scope = idempotency::scope_for(&format!("lead:{}", lead.kind.as_str()), submission.ip);
-    let mut tx = db.begin().await?;
-    rate_limit::hit(
-        &mut *tx,
-        lead.kind.as_str(),
-        submission.ip,
-        submission.rate_limit,
-    )
-    .await?;
+    let mut work = core.begin().await?;
+    guard.hit(&mut *work).await?;
     let claim = idempotency::claim::<LeadReceipt>(
-        &mut tx,
+        &mut work,
         &scope,
         submission.idempotency_key,
         &submission.request_hash,
@@ -78,11 +73,11 @@ async fn capture_guarded(
     if let Claim::Replay { body, .. } = claim {
         return Ok(body);
     }
-    let context = context(&mut tx, config, &lead).await?;
+    let context = context(&mut work, config, &lead).await?;
     let email = lead.email.clone();
-    let (receipt, _) = write_captured(&mut tx, config, &context, lead, submission.ip).await?;
+    let (receipt, _) = write_captured(&mut work, core, &context, lead, submission.ip).await?;
     idempotency::complete(
-        &mut tx,
+        &mut work,
         &scope,
         submission.idempotency_key,
         201,
@@ -90,15 +85,15 @@ async fn capture_guarded(
         &email,
     )
     .await?;
-    tx.commit().await?;
+    work.commit().await?;
     Ok(receipt)
 }
 
 /// Builds the stored lead and its notifications, then writes them in one statement;
 /// returns the visitor's receipt and the lead's id.
 async fn write_captured(
-    conn: &mut PgConnection,
-    config: &Config,
+    work: &mut Work,
+    core: &Core,
     context: &CaptureContext,
     lead: NewLead,
     ip: Option<IpAddr>,
@@ -109,7 +104,7 @@ async fn write_captured(
     if !spam {
         notifications(&mut jobs, context, &stored)?;
     }
-    write_lead(conn, &stored, ip, spam, &jobs, config.outbox.max_attempts).await?;
+    write_lead(work, core, &stored, ip, spam, &jobs).await?;
     Ok((
         LeadReceipt {
             reference: stored.reference,
@@ -121,8 +116,9 @@ async fn write_captured(
 }
 
 /// What a capture needs to know besides the lead: the firm's name, the team's address, the
-/// endpoints to tell, and the lead's reference (all read in one round trip, with which of
-/// the services named are published).
+/// endpoints to tell, and the lead's reference, all read in one round trip (with which of
+/// the services named are published) from the read models the site, the catalogue and
+/// webhooks publish for this (see migrations/…_read_models.sql).
 struct CaptureContext {
     firm: String,
     team: Option<String>,
@@ -132,15 +128,15 @@ struct CaptureContext {
 
 async fn context(
     conn: &mut PgConnection,
-    config: &Config,
+    config: &LeadsConfig,
     lead: &NewLead,
 ) -> Result<CaptureContext> {
     let row = sqlx::query!(
         r#"
-        select (select firm_name from site_profile) as firm_name,
-               (select contact_email from site_profile) as contact_email,
-               array(select slug from catalogue_services where published and slug = any($1)) as "known!",
-               array(select id from webhook_endpoints where active and $2 = any(events)) as "endpoints!",
+        select (select firm_name from site_identity) as firm_name,
+               (select contact_email from site_identity) as contact_email,
+               array(select slug from published_services where slug = any($1)) as "known!: Vec<String>",
+               array(select endpoint_id from webhook_subscriptions where event = $2) as "endpoints!: Vec<Uuid>",
                nextval('lead_reference_seq') as "number!"
         "#,
         &lead.services,
@@ -170,7 +166,7 @@ async fn context(
     }
     Ok(CaptureContext {
         firm: row.firm_name.unwrap_or_else(|| "frontdesk".to_owned()),
-        team: config.mail.team_email.clone().or(row.contact_email),
+        team: config.team_email.clone().or(row.contact_email),
         endpoints: row.endpoints,
         reference: reference(Utc::now(), row.number),
     })
@@ -221,16 +217,17 @@ fn record(lead: NewLead, reference: String, spam: bool) -> Result<Lead> {
 /// Writes the lead, the first entry of its timeline and its outbox jobs in one statement
 /// (so in one transaction, even outside an explicit one).
 async fn write_lead(
-    conn: &mut PgConnection,
+    work: &mut Work,
+    core: &Core,
     lead: &Lead,
     ip: Option<IpAddr>,
     spam: bool,
     jobs: &NewJobs,
-    max_attempts: i32,
 ) -> Result<()> {
     let created = serde_json::json!({ "spam": spam, "source_page": lead.source_page });
-    let (job_ids, job_kinds, job_payloads) = jobs.columns();
-    // The outbox rows are the ones NewJobs::insert writes.
+    let max_attempts = core.jobs.max_attempts();
+    // The job rows as the runner's queue writes them (NewJobs::columns_for).
+    let (job_ids, job_kinds, job_payloads) = jobs.columns_for(work, &core.jobs);
     sqlx::query!(
         r#"
         with lead as (
@@ -276,7 +273,7 @@ async fn write_lead(
         job_kinds,
         job_payloads,
     )
-    .execute(conn)
+    .execute(&mut **work)
     .await?;
     Ok(())
 }
@@ -313,7 +310,7 @@ fn notifications(jobs: &mut NewJobs, context: &CaptureContext, lead: &Lead) -> R
         jobs.email(&team_notification(team, lead))?;
     }
     let data = serde_json::to_value(lead).map_err(anyhow::Error::from)?;
-    jobs.event(&context.endpoints, LEAD_CREATED, &data)
+    crate::webhooks::add_deliveries(jobs, &context.endpoints, LEAD_CREATED, &data)
 }
 
 fn greeting(lead: &Lead) -> &str {
@@ -499,22 +496,14 @@ pub(super) async fn with_events(
         .collect())
 }
 
-/// A validated change to a lead.
-pub struct Change {
-    pub status: Option<LeadStatus>,
-    pub assignee: Option<Option<Uuid>>,
-    pub note: Option<String>,
-}
-
 pub async fn update(
-    db: &PgPool,
-    config: &Config,
+    core: &Core,
     actor: AuditActor<'_>,
     id: Uuid,
     change: Change,
 ) -> Result<LeadWithEvents> {
     let label = actor.label();
-    let mut tx = db.begin().await?;
+    let mut tx = core.begin().await?;
     let current = sqlx::query!(
         r#"select status as "status: LeadStatus", assignee_id from leads where id = $1 for update"#,
         id
@@ -543,13 +532,7 @@ pub async fn update(
         let details = serde_json::json!({ "from": current.status, "to": status });
         add_event(&mut tx, id, &label, "status_changed", details.clone()).await?;
         let data = serde_json::json!({ "id": id, "from": current.status, "to": status });
-        outbox::enqueue_event(
-            &mut tx,
-            "lead.status_changed",
-            &data,
-            config.outbox.max_attempts,
-        )
-        .await?;
+        crate::webhooks::publish(&mut tx, &core.jobs, "lead.status_changed", &data).await?;
     }
     if let Some(assignee) = change.assignee.filter(|a| *a != current.assignee_id) {
         if let Some(admin) = assignee {
@@ -597,14 +580,13 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
-    crate::outbox::wake();
-    get(db, id).await
+    get(&core.db, id).await
 }
 
 /// Leads go to admins who can work them: active owners and sales.
 async fn check_assignee(conn: &mut PgConnection, admin: Uuid) -> Result<()> {
     let ok = sqlx::query_scalar!(
-        r#"select exists(select 1 from admin_users where id = $1 and active and role in ('owner', 'sales')) as "ok!""#,
+        r#"select exists(select 1 from staff_directory where id = $1 and active and role in ('owner', 'sales')) as "ok!""#,
         admin
     )
     .fetch_one(conn)
@@ -636,8 +618,9 @@ pub struct CallLead<'a> {
 /// other lead, notifications included — or adds to the open one they have. Runs in the
 /// booking's transaction.
 pub async fn record_call(
-    conn: &mut PgConnection,
-    config: &Config,
+    work: &mut Work,
+    core: &Core,
+    config: &LeadsConfig,
     call: &CallLead<'_>,
 ) -> Result<Uuid> {
     let open = sqlx::query_scalar!(
@@ -645,13 +628,13 @@ pub async fn record_call(
            and status not in ('won', 'lost', 'spam') order by id desc limit 1"#,
         call.email
     )
-    .fetch_optional(&mut *conn)
+    .fetch_optional(&mut **work)
     .await?;
     let details = serde_json::json!({ "booking_id": call.booking_id, "starts_at": call.starts_at });
     if let Some(lead) = open {
-        add_event(conn, lead, "visitor", "booking_created", details).await?;
+        add_event(work, lead, "visitor", "booking_created", details).await?;
         sqlx::query!("update leads set updated_at = now() where id = $1", lead)
-            .execute(&mut *conn)
+            .execute(&mut **work)
             .await?;
         return Ok(lead);
     }
@@ -673,10 +656,22 @@ pub async fn record_call(
         utm: Default::default(),
         spam: false,
     };
-    let context = context(conn, config, &lead).await?;
-    let (_, id) = write_captured(conn, config, &context, lead, call.ip).await?;
-    add_event(conn, id, "visitor", "booking_created", details).await?;
+    let context = context(work, config, &lead).await?;
+    let (_, id) = write_captured(work, core, &context, lead, call.ip).await?;
+    add_event(work, id, "visitor", "booking_created", details).await?;
     Ok(id)
+}
+
+/// The id of the lead with this reference (what the visitor was given).
+pub async fn id_of_reference(
+    conn: impl sqlx::PgExecutor<'_>,
+    reference: &str,
+) -> Result<Option<Uuid>> {
+    Ok(
+        sqlx::query_scalar!("select id from leads where reference = $1", reference)
+            .fetch_optional(conn)
+            .await?,
+    )
 }
 
 /// Adds a booking change to a lead's timeline.

@@ -1,21 +1,26 @@
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::NewsletterState;
 use super::service::{self, Counts, Subscriber};
 use crate::auth::{Authorized, perm};
 use crate::error::{AppError, Problem, Result};
 use crate::http::extract::{Json, Query};
 use crate::http::middleware::ClientIp;
 use crate::pagination::{Page, PageParams};
-use crate::rate_limit;
-use crate::state::AppState;
+use crate::state::Core;
 use crate::validation::Validator;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Core: FromRef<S>,
+    NewsletterState: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(subscribe))
         .routes(routes!(confirm_get, confirm_post))
@@ -33,6 +38,21 @@ pub struct SubscribeRequest {
     /// Must be true.
     consent: bool,
     consent_text_version: Option<String>,
+}
+
+impl SubscribeRequest {
+    /// The address and the consent text version.
+    fn validate(&self) -> Result<(String, String)> {
+        let mut v = Validator::new();
+        let email = v.email("email", &self.email);
+        let version = v.consent(
+            self.consent,
+            self.consent_text_version.as_deref(),
+            "you agree to receive the newsletter",
+        );
+        v.finish()?;
+        Ok((email, version))
+    }
 }
 
 /// The same answer whatever the address's state: it tells nobody who is subscribed.
@@ -53,21 +73,13 @@ const ACCEPTED: Accepted = Accepted {
     responses((status = 202, body = Accepted), (status = 422, body = Problem),
               (status = 429, description = "Too many attempts from this address", body = Problem)))]
 async fn subscribe(
-    State(state): State<AppState>,
+    State(state): State<Core>,
+    State(newsletter): State<NewsletterState>,
     ClientIp(ip): ClientIp,
     Json(request): Json<SubscribeRequest>,
 ) -> Result<(StatusCode, Json<Accepted>)> {
-    let mut v = Validator::new();
-    let email = v.email("email", &request.email);
-    let version = v.consent(
-        request.consent,
-        request.consent_text_version.as_deref(),
-        "you agree to receive the newsletter",
-    );
-    v.finish()?;
-    let limit = state.config.leads.form_limit;
-    rate_limit::hit(&state.db, "newsletter", ip, limit).await?;
-    service::subscribe(&state.db, &state.config, &state.signer, &email, &version).await?;
+    let (email, version) = request.validate()?;
+    service::subscribe(&state, &newsletter, ip, &email, &version).await?;
     Ok((StatusCode::ACCEPTED, Json(ACCEPTED)))
 }
 
@@ -84,16 +96,17 @@ pub struct Status {
     status: &'static str,
 }
 
-async fn confirm(state: &AppState, query: TokenQuery) -> Result<Json<Status>> {
-    let token = query.token.unwrap_or_default();
-    if token.is_empty() {
-        return Err(AppError::field(
-            "token",
-            "required",
-            "token is required: the one from the confirmation email",
-        ));
+impl TokenQuery {
+    fn validate(&self) -> Result<String> {
+        let mut v = Validator::new();
+        let token = v.required_text("token", self.token.as_deref().unwrap_or_default(), 200);
+        v.finish()?;
+        Ok(token)
     }
-    service::confirm(&state.db, &state.config, &token).await?;
+}
+
+async fn confirm(state: &Core, query: TokenQuery) -> Result<Json<Status>> {
+    service::confirm(state, &query.validate()?).await?;
     Ok(Json(Status {
         status: "confirmed",
     }))
@@ -103,7 +116,7 @@ async fn confirm(state: &AppState, query: TokenQuery) -> Result<Json<Status>> {
 #[utoipa::path(get, path = "/v1/newsletter/confirm", tag = "newsletter", params(TokenQuery),
     responses((status = 200, body = Status), (status = 404, description = "Unknown or expired link", body = Problem)))]
 async fn confirm_get(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Query(query): Query<TokenQuery>,
 ) -> Result<Json<Status>> {
     confirm(&state, query).await
@@ -113,7 +126,7 @@ async fn confirm_get(
 #[utoipa::path(post, path = "/v1/newsletter/confirm", tag = "newsletter", params(TokenQuery),
     responses((status = 200, body = Status), (status = 404, description = "Unknown or expired link", body = Problem)))]
 async fn confirm_post(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Query(query): Query<TokenQuery>,
 ) -> Result<Json<Status>> {
     confirm(&state, query).await
@@ -148,7 +161,7 @@ impl UnsubscribeQuery {
 #[utoipa::path(get, path = "/v1/newsletter/unsubscribe", tag = "newsletter", params(UnsubscribeQuery),
     responses((status = 200, body = Status), (status = 404, description = "Not a valid link", body = Problem)))]
 async fn unsubscribe_page(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Query(query): Query<UnsubscribeQuery>,
 ) -> Result<Json<Status>> {
     let (email, sig) = query.parts()?;
@@ -167,7 +180,7 @@ async fn unsubscribe_page(
 #[utoipa::path(post, path = "/v1/newsletter/unsubscribe", tag = "newsletter", params(UnsubscribeQuery),
     responses((status = 200, body = Status), (status = 404, description = "Not a valid link", body = Problem)))]
 async fn unsubscribe(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Query(query): Query<UnsubscribeQuery>,
 ) -> Result<Json<Status>> {
     let (email, sig) = query.parts()?;
@@ -185,16 +198,15 @@ pub struct SubscriberQuery {
 }
 
 impl SubscriberQuery {
-    fn status(&self) -> Result<Option<&str>> {
-        match self.status.as_deref().filter(|s| !s.is_empty()) {
-            None => Ok(None),
-            Some(s @ ("pending" | "confirmed" | "unsubscribed")) => Ok(Some(s)),
-            Some(_) => Err(AppError::field(
-                "status",
-                "invalid_choice",
-                "status must be pending, confirmed or unsubscribed",
-            )),
-        }
+    fn validate(&self) -> Result<Option<String>> {
+        let mut v = Validator::new();
+        let status = v.optional_choice(
+            "status",
+            self.status.as_deref(),
+            &["pending", "confirmed", "unsubscribed"],
+        );
+        v.finish()?;
+        Ok(status)
     }
 }
 
@@ -205,12 +217,12 @@ impl SubscriberQuery {
               (status = 422, body = Problem)))]
 async fn list_subscribers(
     _auth: Authorized<perm::NewsletterRead>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Query(query): Query<SubscriberQuery>,
     Query(page): Query<PageParams>,
 ) -> Result<Json<Page<Subscriber>>> {
     Ok(Json(
-        service::list(&state.db, query.status()?, &page).await?,
+        service::list(&state.db, query.validate()?.as_deref(), &page).await?,
     ))
 }
 
@@ -221,10 +233,10 @@ async fn list_subscribers(
               (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn export_subscribers(
     _auth: Authorized<perm::NewsletterRead>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Query(query): Query<SubscriberQuery>,
 ) -> Result<Response> {
-    let csv = service::csv(&state.db, query.status()?).await?;
+    let csv = service::csv(&state.db, query.validate()?.as_deref()).await?;
     Ok(crate::http::csv_response(csv, "subscribers.csv"))
 }
 
@@ -233,7 +245,7 @@ async fn export_subscribers(
     responses((status = 200, body = Counts), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn subscriber_counts(
     _auth: Authorized<perm::NewsletterRead>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
 ) -> Result<Json<Counts>> {
     Ok(Json(service::counts(&state.db).await?))
 }

@@ -6,3 +6,11 @@ pub mod personal_data;
 pub mod service;
 
 pub use handlers::router;
+
+use crate::rate_limit::Limit;
+
+/// What the newsletter keeps besides the plumbing: the signup form's limit (FORM_RATE_LIMIT).
+#[derive(Clone)]
+pub struct NewsletterState {
+    pub form_limit: Limit,
+}

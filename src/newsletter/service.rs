@@ -2,17 +2,21 @@
 //! confirmed address is on the list. Unsubscribing works from a signed link (and RFC 8058
 //! one-click), and subscribing again works.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::config::Config;
+use super::NewsletterState;
 use crate::error::{AppError, Result};
-use crate::outbox::{self, Email};
+use crate::jobs::Email;
 use crate::pagination::{Page, PageParams};
+use crate::rate_limit::Guard;
 use crate::signing::Signer;
+use crate::state::Core;
 use crate::tokens::{new_token, token_hash};
 
 const UNSUBSCRIBE: &str = "unsubscribe";
@@ -22,14 +26,11 @@ pub const CONFIRM_TTL_DAYS: i64 = 7;
 /// At most one confirmation email per address this often, however often the form is sent.
 pub const RESEND_AFTER_MINUTES: i64 = 5;
 
-pub fn unsubscribe_url(config: &Config, signer: &Signer, email: &str) -> String {
-    let mut url = url::Url::parse(&format!(
-        "{}/v1/newsletter/unsubscribe",
-        config.http.public_api_url
-    ))
-    .unwrap_or_else(|_| {
-        url::Url::parse("http://localhost/v1/newsletter/unsubscribe").expect("a valid URL")
-    });
+pub fn unsubscribe_url(public_api_url: &str, signer: &Signer, email: &str) -> String {
+    let mut url = url::Url::parse(&format!("{public_api_url}/v1/newsletter/unsubscribe"))
+        .unwrap_or_else(|_| {
+            url::Url::parse("http://localhost/v1/newsletter/unsubscribe").expect("a valid URL")
+        });
     url.query_pairs_mut()
         .append_pair("email", email)
         .append_pair("sig", &signer.sign(UNSUBSCRIBE, email));
@@ -39,13 +40,16 @@ pub fn unsubscribe_url(config: &Config, signer: &Signer, email: &str) -> String 
 /// Starts (or restarts) the double opt-in for `email`. Whatever the address's state, the
 /// caller answers the same, so the form reveals nothing about who is subscribed.
 pub async fn subscribe(
-    db: &PgPool,
-    config: &Config,
-    signer: &Signer,
+    core: &Core,
+    newsletter: &NewsletterState,
+    ip: Option<IpAddr>,
     email: &str,
     consent_version: &str,
 ) -> Result<()> {
-    let mut tx = db.begin().await?;
+    let mut tx = core.begin().await?;
+    Guard::new("newsletter", ip, newsletter.form_limit)
+        .hit(&mut *tx)
+        .await?;
     let current = sqlx::query!(
         r#"select status, confirmation_sent_at from newsletter_subscribers where email = $1 for update"#,
         email
@@ -82,33 +86,19 @@ pub async fn subscribe(
         )
         .execute(&mut *tx)
         .await?;
-        let email_job =
-            confirmation_email(config, signer, &firm_name(&mut tx).await?, email, &token);
-        outbox::enqueue_email(&mut tx, &email_job, config.outbox.max_attempts).await?;
+        let firm = crate::site::service::identity(&mut *tx)
+            .await?
+            .map_or_else(|| "frontdesk".to_owned(), |(firm, _)| firm);
+        let email_job = confirmation_email(core, &firm, email, &token);
+        core.jobs.email(&mut tx, &email_job).await?;
     }
     tx.commit().await?;
-    crate::outbox::wake();
     Ok(())
 }
 
-async fn firm_name(conn: &mut PgConnection) -> Result<String> {
-    Ok(sqlx::query_scalar!("select firm_name from site_profile")
-        .fetch_optional(conn)
-        .await?
-        .unwrap_or_else(|| "frontdesk".to_owned()))
-}
-
-fn confirmation_email(
-    config: &Config,
-    signer: &Signer,
-    firm: &str,
-    email: &str,
-    token: &str,
-) -> Email {
-    let confirm = format!(
-        "{}/v1/newsletter/confirm?token={token}",
-        config.http.public_api_url
-    );
+fn confirmation_email(core: &Core, firm: &str, email: &str, token: &str) -> Email {
+    let base = &core.config.http.public_api_url;
+    let confirm = format!("{base}/v1/newsletter/confirm?token={token}");
     Email {
         to: email.to_owned(),
         subject: format!("Confirm your subscription to {firm}'s newsletter"),
@@ -118,7 +108,7 @@ fn confirmation_email(
              If it was not you, ignore this email: you will not hear from us again.\n\n— {firm}\n"
         ),
         purpose: "newsletter_confirmation".into(),
-        unsubscribe_url: Some(unsubscribe_url(config, signer, email)),
+        unsubscribe_url: Some(unsubscribe_url(base, &core.signer, email)),
         attachment: None,
     }
 }
@@ -130,8 +120,8 @@ fn invalid_link() -> AppError {
 }
 
 /// Confirms the subscription a token was sent for.
-pub async fn confirm(db: &PgPool, config: &Config, token: &str) -> Result<()> {
-    let mut tx = db.begin().await?;
+pub async fn confirm(core: &Core, token: &str) -> Result<()> {
+    let mut tx = core.begin().await?;
     let email = sqlx::query_scalar!(
         r#"
         update newsletter_subscribers
@@ -145,15 +135,14 @@ pub async fn confirm(db: &PgPool, config: &Config, token: &str) -> Result<()> {
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(invalid_link)?;
-    outbox::enqueue_event(
+    crate::webhooks::publish(
         &mut tx,
+        &core.jobs,
         "newsletter.confirmed",
         &serde_json::json!({ "email": email }),
-        config.outbox.max_attempts,
     )
     .await?;
     tx.commit().await?;
-    crate::outbox::wake();
     Ok(())
 }
 

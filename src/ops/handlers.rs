@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -12,16 +12,20 @@ use utoipa::openapi::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::http::extract::Json;
-use crate::state::AppState;
+use crate::state::Core;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Core: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(live))
         .routes(routes!(ready))
 }
 
 /// /metrics alone, for its own listener (METRICS_ADDR).
-pub fn metrics_router(state: AppState) -> Router {
+pub fn metrics_router(state: Core) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .with_state(state)
@@ -84,7 +88,7 @@ const READY_DB_TIMEOUT: Duration = Duration::from_secs(2);
         (status = 503, description = "Shutting down or the database is unreachable", body = Health),
     )
 )]
-async fn ready(State(state): State<AppState>) -> Response {
+async fn ready(State(state): State<Core>) -> Response {
     if state.is_shutting_down() {
         let body = Health {
             status: "shutting_down",
@@ -92,18 +96,13 @@ async fn ready(State(state): State<AppState>) -> Response {
         };
         return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
     }
-    let ping = sqlx::query_scalar!("select 1 as one").fetch_one(&state.db);
-    match tokio::time::timeout(READY_DB_TIMEOUT, ping).await {
-        Ok(Ok(_)) => Json(Health {
+    match super::service::database_answers(&state, READY_DB_TIMEOUT).await {
+        Ok(()) => Json(Health {
             status: "ok",
             database: Some("ok"),
         })
         .into_response(),
-        outcome => {
-            let reason = match outcome {
-                Ok(Err(err)) => err.to_string(),
-                _ => "timed out".to_owned(),
-            };
+        Err(reason) => {
             tracing::warn!(%reason, "readiness check: database unreachable");
             let body = Health {
                 status: "unavailable",
@@ -116,7 +115,7 @@ async fn ready(State(state): State<AppState>) -> Response {
 
 /// Prometheus metrics: requests by route and status, latency histogram, pool connections.
 /// Served on METRICS_ADDR, not with the API.
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+async fn metrics(State(state): State<Core>) -> impl IntoResponse {
     let pool = &state.db;
     metrics::gauge!("db_pool_connections", "state" => "open").set(f64::from(pool.size()));
     metrics::gauge!("db_pool_connections", "state" => "idle").set(pool.num_idle() as f64);

@@ -1,4 +1,4 @@
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -7,10 +7,14 @@ use super::service::{self, Erased, PersonalData};
 use crate::auth::{Authorized, perm};
 use crate::error::{Problem, Result};
 use crate::http::extract::{Json, Query};
-use crate::state::AppState;
+use crate::state::Core;
 use crate::validation::Validator;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Core: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(export_person))
         .routes(routes!(erase_person))
@@ -39,7 +43,7 @@ fn email_of(person: &PersonRef) -> Result<String> {
               (status = 422, body = Problem)))]
 async fn export_person(
     _auth: Authorized<perm::PrivacyManage>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Query(person): Query<PersonRef>,
 ) -> Result<Json<PersonalData>> {
     Ok(Json(service::export(&state.db, &email_of(&person)?).await?))
@@ -53,7 +57,7 @@ async fn export_person(
               (status = 422, body = Problem)))]
 async fn erase_person(
     Authorized(principal, _): Authorized<perm::PrivacyManage>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Json(person): Json<PersonRef>,
 ) -> Result<Json<Erased>> {
     Ok(Json(

@@ -122,7 +122,7 @@ pub async fn export(db: &PgPool, email: &str) -> Result<PersonalData> {
     found.extend(crate::leads::personal_data::export(&mut tx, &subject).await?);
     found.extend(crate::newsletter::personal_data::export(&mut tx, &subject).await?);
     found.extend(crate::scheduling::personal_data::export(&mut tx, &subject).await?);
-    found.extend(crate::outbox::personal_data::export(&mut tx, &subject).await?);
+    found.extend(crate::jobs::personal_data::export(&mut tx, &subject).await?);
     found.extend(crate::assistant::personal_data::export(&mut tx, &subject).await?);
     found.extend(crate::idempotency::export(&mut tx, &subject).await?);
     tx.commit().await?;
@@ -146,7 +146,7 @@ pub async fn erase(db: &PgPool, actor: AuditActor<'_>, email: &str) -> Result<Er
     let subject = subject(&mut tx, email).await?;
     let mut removed: Vec<Removed> = Vec::new();
     removed.extend(crate::assistant::personal_data::erase(&mut tx, &subject).await?);
-    removed.extend(crate::outbox::personal_data::erase(&mut tx, &subject).await?);
+    removed.extend(crate::jobs::personal_data::erase(&mut tx, &subject).await?);
     removed.extend(crate::scheduling::personal_data::erase(&mut tx, &subject).await?);
     removed.extend(crate::leads::personal_data::erase(&mut tx, &subject).await?);
     removed.extend(crate::newsletter::personal_data::erase(&mut tx, &subject).await?);

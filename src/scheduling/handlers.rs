@@ -1,4 +1,4 @@
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
@@ -8,7 +8,9 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::bookings::{self, BookingFilter, BookingSubmission, CalendarToken};
+use super::SchedulingState;
+use super::agenda::{self, BookingFilter, CalendarToken};
+use super::booking::{self, BookingSubmission, Canceller};
 use super::model::{
     AdminBooking, BookingCreated, BookingRequest, BookingView, CallType, CallTypeInput,
     CancelRequest, Host, HostInput, OverrideInput, PublicCallType, RescheduleRequest, Slots,
@@ -21,10 +23,15 @@ use crate::http::extract::{Json, Path, Query};
 use crate::http::middleware::ClientIp;
 use crate::idempotency::{IdempotencyKey, request_hash};
 use crate::pagination::{Page, PageParams};
-use crate::state::AppState;
+use crate::state::Core;
 use crate::validation::{Bound, Validator};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Core: FromRef<S>,
+    SchedulingState: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(list_call_types))
         .routes(routes!(get_call_type))
@@ -55,18 +62,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Active call types.
 #[utoipa::path(get, path = "/v1/call-types", tag = "scheduling",
     responses((status = 200, body = Page<PublicCallType>), (status = 304, description = "Not modified")))]
-async fn list_call_types(
-    State(state): State<AppState>,
-    headers: Preconditions,
-) -> Result<Response> {
-    let db = state.db.clone();
-    let types = setup::list_call_types(&db, true).await?;
-    let mut public = Vec::with_capacity(types.len());
-    for t in types {
-        if let Some(p) = setup::public_call_type(&db, &t.slug).await? {
-            public.push(p);
-        }
-    }
+async fn list_call_types(State(state): State<Core>, headers: Preconditions) -> Result<Response> {
+    let public = setup::public_call_types(&state.db, None).await?;
     Ok(crate::http::conditional::Cacheable::json(&Page::all(public))?.respond(&headers))
 }
 
@@ -76,7 +73,7 @@ async fn list_call_types(
     responses((status = 200, body = PublicCallType), (status = 304, description = "Not modified"),
               (status = 404, body = Problem)))]
 async fn get_call_type(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(slug): Path<String>,
     headers: Preconditions,
 ) -> Result<Response> {
@@ -102,7 +99,13 @@ pub struct SlotQuery {
 /// The longest range one slots request may cover.
 pub const MAX_RANGE_DAYS: i64 = 62;
 
-/// Turns `from`/`to` (dates in the zone, or instants) into instants.
+impl SlotQuery {
+    /// `from`/`to` (dates in the zone, or instants) as instants, and the zone.
+    fn validate(&self) -> Result<(DateTime<Utc>, DateTime<Utc>, Tz)> {
+        range(self)
+    }
+}
+
 fn range(query: &SlotQuery) -> Result<(DateTime<Utc>, DateTime<Utc>, Tz)> {
     let mut v = Validator::new();
     let zone = v
@@ -137,13 +140,13 @@ fn range(query: &SlotQuery) -> Result<(DateTime<Utc>, DateTime<Utc>, Tz)> {
     responses((status = 200, body = Slots), (status = 404, body = Problem),
               (status = 422, description = "A bad zone or range", body = Problem)))]
 async fn call_type_slots(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(slug): Path<String>,
     Query(query): Query<SlotQuery>,
 ) -> Result<Json<Slots>> {
-    let (from, to, zone) = range(&query)?;
+    let (from, to, zone) = query.validate()?;
     Ok(Json(
-        bookings::free_slots(&state.db, &slug, from, to, zone).await?,
+        booking::free_slots(&state.db, &slug, from, to, zone).await?,
     ))
 }
 
@@ -155,7 +158,8 @@ async fn call_type_slots(
               (status = 409, description = "The slot is taken (type slot-taken)", body = Problem),
               (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn create_booking(
-    State(state): State<AppState>,
+    State(state): State<Core>,
+    State(scheduling): State<SchedulingState>,
     ClientIp(ip): ClientIp,
     key: IdempotencyKey,
     Json(request): Json<BookingRequest>,
@@ -167,7 +171,7 @@ async fn create_booking(
         idempotency_key: key.0.as_deref(),
         request_hash: request_hash(&request),
     };
-    let created = bookings::book(&state.db, &state.config, submission).await?;
+    let created = booking::book(&state, &scheduling, submission).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -176,10 +180,10 @@ async fn create_booking(
     params(("token" = String, Path)),
     responses((status = 200, body = BookingView), (status = 404, body = Problem)))]
 async fn get_booking(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(token): Path<String>,
 ) -> Result<Json<BookingView>> {
-    Ok(Json(bookings::by_token(&state.db, &token).await?))
+    Ok(Json(agenda::by_token(&state.db, &token).await?))
 }
 
 /// Cancels the booking; host and visitor get a cancellation (METHOD:CANCEL).
@@ -189,22 +193,16 @@ async fn get_booking(
               (status = 409, description = "Already cancelled", body = Problem),
               (status = 429, body = Problem)))]
 async fn cancel_booking(
-    State(state): State<AppState>,
+    State(state): State<Core>,
+    State(scheduling): State<SchedulingState>,
     ClientIp(ip): ClientIp,
     Path(token): Path<String>,
     Json(request): Json<CancelRequest>,
 ) -> Result<Json<BookingView>> {
-    let reason = cancel_reason(&request)?;
+    let reason = request.validate()?;
     Ok(Json(
-        bookings::cancel_by_token(&state.db, &state.config, &token, reason.as_deref(), ip).await?,
+        booking::cancel_by_token(&state, &scheduling, &token, reason.as_deref(), ip).await?,
     ))
-}
-
-fn cancel_reason(request: &CancelRequest) -> Result<Option<String>> {
-    let mut v = Validator::new();
-    let reason = v.optional_multiline("reason", request.reason.as_deref(), 500);
-    v.finish()?;
-    Ok(reason)
 }
 
 /// Moves the booking to another free start (same invite UID, higher SEQUENCE).
@@ -214,17 +212,15 @@ fn cancel_reason(request: &CancelRequest) -> Result<Option<String>> {
               (status = 409, description = "The new slot is taken, or the booking is cancelled", body = Problem),
               (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn reschedule_booking(
-    State(state): State<AppState>,
+    State(state): State<Core>,
+    State(scheduling): State<SchedulingState>,
     ClientIp(ip): ClientIp,
     Path(token): Path<String>,
     Json(request): Json<RescheduleRequest>,
 ) -> Result<Json<BookingView>> {
-    let mut v = Validator::new();
-    let start = v.instant("start", &request.start);
-    v.finish()?;
-    let start = start.unwrap_or_default();
+    let start = request.validate()?;
     Ok(Json(
-        bookings::reschedule(&state.db, &state.config, &token, start, ip).await?,
+        booking::reschedule(&state, &scheduling, &token, start, ip).await?,
     ))
 }
 
@@ -241,12 +237,9 @@ fn calendar_response(body: String) -> Response {
 #[utoipa::path(get, path = "/v1/bookings/{token}/invite.ics", tag = "scheduling",
     params(("token" = String, Path)),
     responses((status = 200, description = "iCalendar", content_type = "text/calendar"), (status = 404, body = Problem)))]
-async fn booking_invite(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-) -> Result<Response> {
+async fn booking_invite(State(state): State<Core>, Path(token): Path<String>) -> Result<Response> {
     Ok(calendar_response(
-        bookings::invite_by_token(&state.db, &token).await?,
+        agenda::invite_by_token(&state.db, &token).await?,
     ))
 }
 
@@ -254,12 +247,9 @@ async fn booking_invite(
 #[utoipa::path(get, path = "/v1/calendars/{token}", tag = "scheduling",
     params(("token" = String, Path)),
     responses((status = 200, description = "iCalendar", content_type = "text/calendar"), (status = 404, body = Problem)))]
-async fn host_calendar(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-) -> Result<Response> {
+async fn host_calendar(State(state): State<Core>, Path(token): Path<String>) -> Result<Response> {
     Ok(calendar_response(
-        bookings::host_feed(&state.db, &token).await?,
+        agenda::host_feed(&state.db, &token).await?,
     ))
 }
 
@@ -270,7 +260,7 @@ async fn host_calendar(
     responses((status = 200, body = Page<Host>), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn admin_hosts(
     _auth: Authorized<perm::SchedulingManage>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
 ) -> Result<Json<Page<Host>>> {
     Ok(Json(Page::all(setup::list_hosts(&state.db).await?)))
 }
@@ -282,7 +272,7 @@ async fn admin_hosts(
               (status = 404, body = Problem)))]
 async fn admin_get_host(
     _auth: Authorized<perm::SchedulingManage>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Host>> {
     Ok(Json(setup::get_host(&state.db, id).await?))
@@ -295,7 +285,7 @@ async fn admin_get_host(
               (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn admin_put_host(
     Authorized(principal, _): Authorized<perm::SchedulingManage>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
     Json(input): Json<HostInput>,
 ) -> Result<Json<Host>> {
@@ -311,7 +301,7 @@ async fn admin_put_host(
               (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn admin_delete_host(
     Authorized(principal, _): Authorized<perm::SchedulingManage>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     setup::delete_host(&state.db, (&principal).into(), id).await?;
@@ -325,7 +315,7 @@ async fn admin_delete_host(
               (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn admin_add_override(
     Authorized(principal, _): Authorized<perm::SchedulingManage>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
     Json(input): Json<OverrideInput>,
 ) -> Result<(StatusCode, Json<Host>)> {
@@ -340,7 +330,7 @@ async fn admin_add_override(
               (status = 404, body = Problem)))]
 async fn admin_remove_override(
     Authorized(principal, _): Authorized<perm::SchedulingManage>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path((id, override_id)): Path<(Uuid, Uuid)>,
 ) -> Result<StatusCode> {
     setup::remove_override(&state.db, (&principal).into(), id, override_id).await?;
@@ -354,7 +344,7 @@ async fn admin_remove_override(
               (status = 404, body = Problem)))]
 async fn admin_calendar_token(
     Authorized(principal, _): Authorized<perm::SchedulingManage>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
 ) -> Result<(StatusCode, Json<CalendarToken>)> {
     let token = setup::new_calendar_token(&state.db, (&principal).into(), id).await?;
@@ -369,7 +359,7 @@ async fn admin_calendar_token(
     responses((status = 200, body = Page<CallType>), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn admin_call_types(
     _auth: Authorized<perm::SchedulingManage>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
 ) -> Result<Json<Page<CallType>>> {
     Ok(Json(Page::all(
         setup::list_call_types(&state.db, false).await?,
@@ -383,7 +373,7 @@ async fn admin_call_types(
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn admin_create_call_type(
     Authorized(principal, _): Authorized<perm::SchedulingManage>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Json(input): Json<CallTypeInput>,
 ) -> Result<(StatusCode, Json<CallType>)> {
     let call_type =
@@ -398,7 +388,7 @@ async fn admin_create_call_type(
               (status = 404, body = Problem)))]
 async fn admin_get_call_type(
     _auth: Authorized<perm::SchedulingManage>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<CallType>> {
     Ok(Json(setup::call_type_by_id(&state.db, id).await?))
@@ -411,7 +401,7 @@ async fn admin_get_call_type(
               (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn admin_replace_call_type(
     Authorized(principal, _): Authorized<perm::SchedulingManage>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
     Json(input): Json<CallTypeInput>,
 ) -> Result<Json<CallType>> {
@@ -429,7 +419,7 @@ async fn admin_replace_call_type(
               (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn admin_delete_call_type(
     Authorized(principal, _): Authorized<perm::SchedulingManage>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     setup::delete_call_type(&state.db, (&principal).into(), id).await?;
@@ -450,6 +440,26 @@ pub struct BookingQuery {
     status: Option<String>,
 }
 
+impl BookingQuery {
+    fn validate(&self) -> Result<BookingFilter> {
+        let mut v = Validator::new();
+        let from = v.date_or_instant("from", self.from.as_deref(), Tz::UTC, Bound::Start);
+        let to = v.date_or_instant("to", self.to.as_deref(), Tz::UTC, Bound::Start);
+        let status = v.optional_choice(
+            "status",
+            self.status.as_deref(),
+            &["confirmed", "cancelled"],
+        );
+        v.finish()?;
+        Ok(BookingFilter {
+            from,
+            to,
+            host: self.host_id,
+            status,
+        })
+    }
+}
+
 /// Bookings by start time.
 #[utoipa::path(get, path = "/v1/admin/bookings", tag = "admin", security(("bearer" = [])),
     params(BookingQuery, PageParams),
@@ -457,33 +467,12 @@ pub struct BookingQuery {
               (status = 422, body = Problem)))]
 async fn admin_bookings(
     _auth: Authorized<perm::SchedulingManage>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Query(query): Query<BookingQuery>,
     Query(page): Query<PageParams>,
 ) -> Result<Json<Page<AdminBooking>>> {
-    let mut v = Validator::new();
-    let from = v.date_or_instant("from", query.from.as_deref(), Tz::UTC, Bound::Start);
-    let to = v.date_or_instant("to", query.to.as_deref(), Tz::UTC, Bound::Start);
-    let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s @ ("confirmed" | "cancelled")) => Some(s.to_owned()),
-        Some(_) => {
-            v.error(
-                "status",
-                "invalid_choice",
-                "status must be confirmed or cancelled",
-            );
-            None
-        }
-    };
-    v.finish()?;
-    let filter = BookingFilter {
-        from,
-        to,
-        host: query.host_id,
-        status,
-    };
-    Ok(Json(bookings::list(&state.db, &filter, &page).await?))
+    let filter = query.validate()?;
+    Ok(Json(agenda::list(&state.db, &filter, &page).await?))
 }
 
 /// Cancels a booking as its host; the visitor is told by email.
@@ -493,17 +482,16 @@ async fn admin_bookings(
               (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn admin_cancel_booking(
     Authorized(principal, _): Authorized<perm::SchedulingManage>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
     Json(request): Json<CancelRequest>,
 ) -> Result<Json<BookingView>> {
-    let reason = cancel_reason(&request)?;
+    let reason = request.validate()?;
     Ok(Json(
-        bookings::cancel_as_host(
-            &state.db,
-            &state.config,
-            (&principal).into(),
+        booking::cancel(
+            &state,
             id,
+            Canceller::Host((&principal).into()),
             reason.as_deref(),
         )
         .await?,

@@ -469,6 +469,26 @@ pub struct AdminBooking {
     pub cancelled_by: Option<String>,
 }
 
+impl CancelRequest {
+    /// The reason given, if any.
+    pub fn validate(&self) -> Result<Option<String>> {
+        let mut v = Validator::new();
+        let reason = v.optional_multiline("reason", self.reason.as_deref(), 500);
+        v.finish()?;
+        Ok(reason)
+    }
+}
+
+impl RescheduleRequest {
+    /// The new start.
+    pub fn validate(&self) -> Result<DateTime<Utc>> {
+        let mut v = Validator::new();
+        let start = v.instant("start", &self.start);
+        v.finish()?;
+        Ok(start.unwrap_or_default())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -57,5 +57,5 @@ pub async fn erase(conn: &mut PgConnection, subject: &Subject) -> Result<Vec<Rem
 
 /// The rate-limit bucket of BOOKINGS_PER_EMAIL_PER_DAY for the subject.
 fn cap_bucket(subject: &Subject) -> String {
-    super::bookings::email_cap_bucket(&subject.email_hash)
+    super::booking::email_cap_bucket(&subject.email_hash)
 }

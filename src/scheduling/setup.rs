@@ -28,64 +28,71 @@ fn host_not_found(id: Uuid) -> AppError {
 }
 
 pub async fn list_hosts(db: &PgPool) -> Result<Vec<Host>> {
-    let ids = sqlx::query_scalar!(
-        "select h.admin_id from hosts h join admin_users a on a.id = h.admin_id order by a.display_name"
-    )
-    .fetch_all(db)
-    .await?;
-    let mut hosts = Vec::with_capacity(ids.len());
-    for id in ids {
-        hosts.push(get_host(db, id).await?);
-    }
-    Ok(hosts)
+    load_hosts(db, None).await
 }
 
 pub async fn get_host(db: &PgPool, id: Uuid) -> Result<Host> {
-    let row = sqlx::query!(
-        r#"select h.admin_id, a.display_name, a.email, h.time_zone, h.active
-           from hosts h join admin_users a on a.id = h.admin_id where h.admin_id = $1"#,
-        id
+    load_hosts(db, Some(id))
+        .await?
+        .pop()
+        .ok_or_else(|| host_not_found(id))
+}
+
+/// Hosts (all, or one) with their hours and overrides, in three queries whatever their
+/// number; ordered by name.
+async fn load_hosts(db: &PgPool, only: Option<Uuid>) -> Result<Vec<Host>> {
+    let rows = sqlx::query!(
+        r#"select h.admin_id, a.display_name as "display_name!", a.email as "email!", h.time_zone, h.active
+           from hosts h join staff_directory a on a.id = h.admin_id
+           where ($1::uuid is null or h.admin_id = $1)
+           order by a.display_name, h.admin_id"#,
+        only
     )
-    .fetch_optional(db)
-    .await?
-    .ok_or_else(|| host_not_found(id))?;
-    let working_hours = sqlx::query!(
-        "select weekday, start_time, end_time from host_working_hours where host_id = $1 order by weekday, start_time",
-        id
+    .fetch_all(db)
+    .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.admin_id).collect();
+    let mut hours: HashMap<Uuid, Vec<Hours>> = HashMap::new();
+    for h in sqlx::query!(
+        "select host_id, weekday, start_time, end_time from host_working_hours where host_id = any($1) order by weekday, start_time",
+        &ids
     )
     .fetch_all(db)
     .await?
-    .into_iter()
-    .map(|h| Hours {
-        weekday: h.weekday,
-        start: hhmm(h.start_time),
-        end: hhmm(h.end_time),
-    })
-    .collect();
-    let overrides = sqlx::query!(
-        "select id, day, kind, start_time, end_time from host_date_overrides where host_id = $1 order by day, start_time",
-        id
+    {
+        hours.entry(h.host_id).or_default().push(Hours {
+            weekday: h.weekday,
+            start: hhmm(h.start_time),
+            end: hhmm(h.end_time),
+        });
+    }
+    let mut overrides: HashMap<Uuid, Vec<DateOverride>> = HashMap::new();
+    for o in sqlx::query!(
+        "select host_id, id, day, kind, start_time, end_time from host_date_overrides where host_id = any($1) order by day, start_time",
+        &ids
     )
     .fetch_all(db)
     .await?
-    .into_iter()
-    .map(|o| DateOverride {
-        id: o.id,
-        date: o.day,
-        kind: o.kind,
-        start: o.start_time.map(hhmm),
-        end: o.end_time.map(hhmm),
-    })
-    .collect();
-    Ok(Host {
-        admin_id: row.admin_id,
-        display_name: row.display_name,
-        email: row.email,
-        time_zone: row.time_zone,
-        active: row.active,
-        working_hours,
-        overrides,
-    })
+    {
+        overrides.entry(o.host_id).or_default().push(DateOverride {
+            id: o.id,
+            date: o.day,
+            kind: o.kind,
+            start: o.start_time.map(hhmm),
+            end: o.end_time.map(hhmm),
+        });
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| Host {
+            working_hours: hours.remove(&row.admin_id).unwrap_or_default(),
+            overrides: overrides.remove(&row.admin_id).unwrap_or_default(),
+            admin_id: row.admin_id,
+            display_name: row.display_name,
+            email: row.email,
+            time_zone: row.time_zone,
+            active: row.active,
+        })
+        .collect())
 }
 
 /// Makes an admin a host, or replaces a host's zone and weekly hours.
@@ -97,7 +104,7 @@ pub async fn put_host(
 ) -> Result<Host> {
     let mut tx = db.begin().await?;
     let admin_exists = sqlx::query_scalar!(
-        r#"select exists(select 1 from admin_users where id = $1 and active) as "exists!""#,
+        r#"select exists(select 1 from staff_directory where id = $1 and active) as "exists!""#,
         id
     )
     .fetch_one(&mut *tx)
@@ -362,32 +369,44 @@ pub async fn call_type_by_id(db: &PgPool, id: Uuid) -> Result<CallType> {
 
 /// The active call type with this slug, as visitors see it.
 pub async fn public_call_type(db: &PgPool, slug: &str) -> Result<Option<PublicCallType>> {
-    let Some(call_type) = call_type_by_slug(db, slug).await?.filter(|c| c.active) else {
-        return Ok(None);
-    };
-    let hosts = sqlx::query!(
-        r#"select a.display_name, h.time_zone from call_type_hosts ch
-           join hosts h on h.admin_id = ch.host_id join admin_users a on a.id = h.admin_id
-           where ch.call_type_id = $1 and h.active and a.active order by a.display_name"#,
-        call_type.id
+    Ok(public_call_types(db, Some(slug)).await?.pop())
+}
+
+/// Active call types (all, or the one with `slug`) as visitors see them, in two queries.
+pub async fn public_call_types(db: &PgPool, slug: Option<&str>) -> Result<Vec<PublicCallType>> {
+    let types: Vec<CallType> = list_call_types(db, true)
+        .await?
+        .into_iter()
+        .filter(|c| slug.is_none_or(|s| c.slug == s))
+        .collect();
+    let ids: Vec<Uuid> = types.iter().map(|c| c.id).collect();
+    let mut hosts: HashMap<Uuid, Vec<PublicHost>> = HashMap::new();
+    for h in sqlx::query!(
+        r#"select ch.call_type_id, a.display_name as "display_name!", h.time_zone from call_type_hosts ch
+           join hosts h on h.admin_id = ch.host_id join staff_directory a on a.id = h.admin_id
+           where ch.call_type_id = any($1) and h.active and a.active order by a.display_name"#,
+        &ids
     )
     .fetch_all(db)
     .await?
-    .into_iter()
-    .map(|h| PublicHost {
-        name: h.display_name,
-        time_zone: h.time_zone,
-    })
-    .collect();
-    Ok(Some(PublicCallType {
-        slug: call_type.slug,
-        name: call_type.name,
-        description: call_type.description,
-        duration_minutes: call_type.duration_minutes,
-        horizon_days: call_type.horizon_days,
-        min_notice_minutes: call_type.min_notice_minutes,
-        hosts,
-    }))
+    {
+        hosts.entry(h.call_type_id).or_default().push(PublicHost {
+            name: h.display_name,
+            time_zone: h.time_zone,
+        });
+    }
+    Ok(types
+        .into_iter()
+        .map(|call_type| PublicCallType {
+            hosts: hosts.remove(&call_type.id).unwrap_or_default(),
+            slug: call_type.slug,
+            name: call_type.name,
+            description: call_type.description,
+            duration_minutes: call_type.duration_minutes,
+            horizon_days: call_type.horizon_days,
+            min_notice_minutes: call_type.min_notice_minutes,
+        })
+        .collect())
 }
 
 async fn check_hosts(conn: &mut PgConnection, ids: &[Uuid]) -> Result<()> {
@@ -513,62 +532,74 @@ pub async fn calendars(
     except: Option<Uuid>,
 ) -> Result<Vec<HostCalendar>> {
     let hosts = sqlx::query!(
-        r#"select h.admin_id, h.time_zone from hosts h join admin_users a on a.id = h.admin_id
+        r#"select h.admin_id, h.time_zone from hosts h join staff_directory a on a.id = h.admin_id
            where h.admin_id = any($1) and h.active and a.active order by h.admin_id"#,
         &call_type.host_ids
     )
     .fetch_all(&mut *conn)
     .await?;
+    let ids: Vec<Uuid> = hosts.iter().map(|h| h.admin_id).collect();
     let margin = chrono::Duration::days(2);
+    let mut weekly: HashMap<Uuid, HashMap<u32, Vec<Interval>>> = HashMap::new();
+    for h in sqlx::query!(
+        "select host_id, weekday, start_time, end_time from host_working_hours where host_id = any($1)",
+        &ids
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        weekly
+            .entry(h.host_id)
+            .or_default()
+            .entry(u32::try_from(h.weekday).unwrap_or(0))
+            .or_default()
+            .push(Interval {
+                start: h.start_time,
+                end: h.end_time,
+            });
+    }
+    let mut overrides: HashMap<Uuid, HashMap<NaiveDate, Vec<Override>>> = HashMap::new();
+    for o in sqlx::query!(
+        "select host_id, day, kind, start_time, end_time from host_date_overrides where host_id = any($1) and day between $2 and $3",
+        &ids,
+        (from - margin).date_naive(),
+        (to + margin).date_naive()
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let entry = match (o.kind.as_str(), o.start_time, o.end_time) {
+            ("extra", Some(start), Some(end)) => Override::Extra(Interval { start, end }),
+            _ => Override::DayOff,
+        };
+        overrides
+            .entry(o.host_id)
+            .or_default()
+            .entry(o.day)
+            .or_default()
+            .push(entry);
+    }
+    let bookings = sqlx::query!(
+        r#"select host_id, lower(blocked) as "from!", upper(blocked) as "to!", starts_at, call_type_id from bookings
+           where host_id = any($1) and status = 'confirmed' and ($4::uuid is null or id <> $4)
+             and blocked && tstzrange($2, $3)"#,
+        &ids,
+        from - margin,
+        to + margin,
+        except
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     let mut calendars = Vec::with_capacity(hosts.len());
     for host in hosts {
         let zone: Tz = host.time_zone.parse().unwrap_or(Tz::UTC);
-        let mut weekly: HashMap<u32, Vec<Interval>> = HashMap::new();
-        for h in sqlx::query!(
-            "select weekday, start_time, end_time from host_working_hours where host_id = $1",
-            host.admin_id
-        )
-        .fetch_all(&mut *conn)
-        .await?
-        {
-            weekly
-                .entry(u32::try_from(h.weekday).unwrap_or(0))
-                .or_default()
-                .push(Interval {
-                    start: h.start_time,
-                    end: h.end_time,
-                });
-        }
-        let mut overrides: HashMap<NaiveDate, Vec<Override>> = HashMap::new();
-        for o in sqlx::query!(
-            "select day, kind, start_time, end_time from host_date_overrides where host_id = $1 and day between $2 and $3",
-            host.admin_id,
-            (from - margin).date_naive(),
-            (to + margin).date_naive()
-        )
-        .fetch_all(&mut *conn)
-        .await?
-        {
-            let entry = match (o.kind.as_str(), o.start_time, o.end_time) {
-                ("extra", Some(start), Some(end)) => Override::Extra(Interval { start, end }),
-                _ => Override::DayOff,
-            };
-            overrides.entry(o.day).or_default().push(entry);
-        }
-        let bookings = sqlx::query!(
-            r#"select lower(blocked) as "from!", upper(blocked) as "to!", starts_at, call_type_id from bookings
-               where host_id = $1 and status = 'confirmed' and ($4::uuid is null or id <> $4)
-                 and blocked && tstzrange($2, $3)"#,
-            host.admin_id,
-            from - margin,
-            to + margin,
-            except
-        )
-        .fetch_all(&mut *conn)
-        .await?;
+        let mine: Vec<_> = bookings
+            .iter()
+            .filter(|b| b.host_id == host.admin_id)
+            .collect();
         let mut booked_per_day: HashMap<NaiveDate, u32> = HashMap::new();
         // The cap counts this call type's calls; the busy times are every booking's.
-        for b in bookings.iter().filter(|b| b.call_type_id == call_type.id) {
+        for b in mine.iter().filter(|b| b.call_type_id == call_type.id) {
             *booked_per_day
                 .entry(b.starts_at.with_timezone(&zone).date_naive())
                 .or_default() += 1;
@@ -576,9 +607,9 @@ pub async fn calendars(
         calendars.push(HostCalendar {
             id: host.admin_id,
             zone,
-            weekly,
-            overrides,
-            busy: bookings.iter().map(|b| (b.from, b.to)).collect(),
+            weekly: weekly.remove(&host.admin_id).unwrap_or_default(),
+            overrides: overrides.remove(&host.admin_id).unwrap_or_default(),
+            busy: mine.iter().map(|b| (b.from, b.to)).collect(),
             booked_per_day,
         });
     }

@@ -1,17 +1,20 @@
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::response::Response;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::model::{SiteProfile, SiteProfileInput};
 use super::service;
 use crate::auth::{Authorized, perm};
-use crate::cache::public_json_optional;
 use crate::error::{AppError, Problem, Result};
 use crate::http::conditional::Preconditions;
 use crate::http::extract::Json;
-use crate::state::AppState;
+use crate::state::Core;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Core: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(get_site))
         .routes(routes!(put_site))
@@ -27,8 +30,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 404, description = "Not set up yet", body = Problem),
     )
 )]
-async fn get_site(State(state): State<AppState>, headers: Preconditions) -> Result<Response> {
-    public_json_optional(&state, "site", &headers, || service::get(&state.db))
+async fn get_site(State(state): State<Core>, headers: Preconditions) -> Result<Response> {
+    state
+        .cache
+        .public_json_optional("site", &headers, || service::get(&state.db))
         .await?
         .ok_or_else(|| {
             AppError::not_found(
@@ -51,11 +56,10 @@ async fn get_site(State(state): State<AppState>, headers: Preconditions) -> Resu
 )]
 async fn put_site(
     Authorized(principal, _): Authorized<perm::SiteWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Json(input): Json<SiteProfileInput>,
 ) -> Result<Json<SiteProfile>> {
     let profile = input.validate()?;
-    let saved = service::put(&state.db, (&principal).into(), profile).await?;
-    state.content_changed();
+    let saved = service::put(&state, (&principal).into(), profile).await?;
     Ok(Json(saved))
 }

@@ -3,8 +3,19 @@ use sqlx::types::Json as Jsonb;
 
 use super::model::{PostalAddress, SiteProfile, SocialLink, ValidSiteProfile};
 use crate::audit::{self, AuditActor, AuditEvent};
-use crate::cache::notify_changed;
 use crate::error::Result;
+use crate::state::Core;
+
+/// The firm's name and contact address, for what other capabilities send (`None` before
+/// the profile is set).
+pub async fn identity(conn: impl sqlx::PgExecutor<'_>) -> Result<Option<(String, String)>> {
+    Ok(
+        sqlx::query!("select firm_name, contact_email from site_profile")
+            .fetch_optional(conn)
+            .await?
+            .map(|r| (r.firm_name, r.contact_email)),
+    )
+}
 
 /// The profile, or `None` before an owner has set it.
 pub async fn get(db: &PgPool) -> Result<Option<SiteProfile>> {
@@ -33,11 +44,11 @@ pub async fn get(db: &PgPool) -> Result<Option<SiteProfile>> {
 
 /// Replaces the profile.
 pub async fn put(
-    db: &PgPool,
+    core: &Core,
     by: AuditActor<'_>,
     profile: ValidSiteProfile,
 ) -> Result<SiteProfile> {
-    let mut tx = db.begin().await?;
+    let mut tx = core.begin().await?;
     let updated_at = sqlx::query_scalar!(
         r#"
         insert into site_profile
@@ -69,7 +80,7 @@ pub async fn put(
         })),
     )
     .await?;
-    notify_changed(&mut tx).await?;
+    core.cache.changed(&mut tx).await?;
     tx.commit().await?;
     Ok(SiteProfile {
         firm_name: profile.firm_name,

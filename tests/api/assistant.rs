@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
+use frontdesk::Config;
 use frontdesk::auth::Role;
-use frontdesk::config::Config;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -16,7 +16,7 @@ use crate::helpers::{TestApp, TestResponse};
 
 async fn demo_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let app = TestApp::spawn_with(configure).await;
-    frontdesk::demo::seed(&app.db, 20)
+    frontdesk::demo::seed(&app.state.core, 20)
         .await
         .expect("seed the demo site");
     app

@@ -368,9 +368,9 @@ async fn scheduled_posts_are_published_once_however_many_replicas_run() {
     .expect("backdate");
     let mut racers = Vec::new();
     for _ in 0..8 {
-        let db = app.db.clone();
+        let core = app.state.core.clone();
         racers.push(tokio::spawn(async move {
-            frontdesk::blog::posts::service::publish_due(&db)
+            frontdesk::blog::posts::service::publish_due(&core)
                 .await
                 .expect("publish")
         }));

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::get;
-use frontdesk::config::Config;
+use frontdesk::Config;
 
 use crate::helpers::{PASSWORD, TestApp, database_url, drop_database};
 
@@ -72,7 +72,7 @@ fn config_prints_every_variable_with_secrets_redacted() {
         stdout.contains("DATABASE_URL=postgres://app:REDACTED@db.internal:5432/frontdesk"),
         "{stdout}"
     );
-    for variable in frontdesk::config::variables() {
+    for variable in frontdesk::app::variables() {
         assert!(
             stdout.contains(&format!("{}=", variable.name)),
             "{} missing",
@@ -253,7 +253,7 @@ async fn in_flight_requests_finish_during_shutdown() {
             }
         }),
     );
-    let router = frontdesk::http::with_middleware(routes, state.clone());
+    let router = frontdesk::http::with_middleware(routes, &state.core.config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -262,7 +262,7 @@ async fn in_flight_requests_finish_during_shutdown() {
     let server = tokio::spawn(frontdesk::http::serve_router(
         listener,
         router,
-        state,
+        state.core.clone(),
         async {
             let _ = stopped.await;
         },

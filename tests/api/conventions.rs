@@ -16,7 +16,9 @@ use crate::scheduling::{booking, call_type, host, slots, utc_starts};
 #[tokio::test]
 async fn every_list_has_the_same_shape() {
     let app = TestApp::spawn().await;
-    frontdesk::demo::seed(&app.db, 20).await.expect("seed");
+    frontdesk::demo::seed(&app.state.core, 20)
+        .await
+        .expect("seed");
     let owner = app.owner_token().await;
     let endpoint = app
         .create(
@@ -376,7 +378,7 @@ async fn seed_demo_honours_the_number_of_posts_and_prints_a_working_sign_in() {
         .split_whitespace()
         .find(|w| w.starts_with("demo-"))
         .expect("a password is printed");
-    let config = frontdesk::config::Config::with_database_url(&url);
+    let config = frontdesk::Config::with_database_url(&url);
     let pool = sqlx::PgPool::connect(&url).await.expect("connect");
     let state = frontdesk::AppState::new(pool.clone(), config)
         .await

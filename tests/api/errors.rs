@@ -78,7 +78,7 @@ async fn bodies_over_the_limit_get_413() {
 #[tokio::test]
 async fn database_failures_are_500s_that_reveal_nothing() {
     let app = TestApp::spawn().await;
-    sqlx::query("drop table catalogue_services")
+    sqlx::query("drop table catalogue_services cascade")
         .execute(&app.db)
         .await
         .expect("sabotage");
@@ -91,7 +91,7 @@ async fn database_failures_are_500s_that_reveal_nothing() {
 
 /// Routes of the test's own, wrapped in the production middleware.
 fn with_test_routes(app: &TestApp, routes: Router<frontdesk::AppState>) -> Router {
-    frontdesk::http::with_middleware(routes, app.state.clone())
+    frontdesk::http::with_middleware(routes.with_state(app.state.clone()), &app.state.core.config)
 }
 
 fn get_request(path: &str) -> axum::http::Request<axum::body::Body> {

@@ -8,8 +8,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
+use frontdesk::Config;
 use frontdesk::auth::Role;
-use frontdesk::config::Config;
 use frontdesk::db::MIGRATOR;
 use frontdesk::{AppState, build_router};
 use http_body_util::BodyExt;
@@ -140,7 +140,7 @@ impl TestApp {
             .expect("connect to the test database");
         let mut config = Config::with_database_url("postgres://unused");
         // The tests' webhook receivers and model servers are on loopback.
-        config.outbox.webhook_allow_private = true;
+        config.webhooks.allow_private = true;
         configure(&mut config);
         let state = start_state(db.clone(), config).await;
         Self {
@@ -154,7 +154,7 @@ impl TestApp {
 
     /// Another replica: its own state and cache, the same database.
     pub async fn replica(&self) -> Replica {
-        let config = self.state.config.clone();
+        let config = (*self.state.config).clone();
         let state = start_state(self.db.clone(), config).await;
         Replica {
             router: build_router(state.clone()),
@@ -228,14 +228,14 @@ impl TestApp {
             role.as_str(),
             uuid::Uuid::new_v4().simple()
         );
-        let new = frontdesk::admin_users::service::NewAdmin::validate(
+        let new = frontdesk::auth::users::service::NewAdmin::validate(
             &email,
             None,
             Some(role.as_str()),
             PASSWORD,
         )
         .expect("valid admin");
-        frontdesk::admin_users::service::create(&self.db, frontdesk::audit::AuditActor::Cli, new)
+        frontdesk::auth::users::service::create(&self.db, frontdesk::audit::AuditActor::Cli, new)
             .await
             .expect("create admin");
         email

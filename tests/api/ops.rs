@@ -56,8 +56,11 @@ async fn metrics_count_requests_by_route_and_status_and_show_the_pool() {
     let request = axum::http::Request::get("/metrics")
         .body(axum::body::Body::empty())
         .expect("request");
-    let metrics =
-        crate::helpers::send_to(frontdesk::ops::metrics_router(app.state.clone()), request).await;
+    let metrics = crate::helpers::send_to(
+        frontdesk::ops::metrics_router(app.state.core.clone()),
+        request,
+    )
+    .await;
     assert_eq!(metrics.status, StatusCode::OK);
     assert!(
         metrics

@@ -118,7 +118,7 @@ async fn bookings_are_limited_per_client_and_per_email_address() {
 #[tokio::test]
 async fn share_clicks_and_conversation_reads_are_limited() {
     let app = TestApp::spawn_with(|c| {
-        c.content.share_limit.max = 3;
+        c.blog.share_limit.max = 3;
         c.assistant.read_limit.max = 2;
     })
     .await;
@@ -419,7 +419,7 @@ async fn unsubscribe_links_use_a_generated_secret_shared_by_replicas() {
 
 #[tokio::test]
 async fn webhooks_never_reach_private_addresses_unless_allowed() {
-    let app = TestApp::spawn_with(|c| c.outbox.webhook_allow_private = false).await;
+    let app = TestApp::spawn_with(|c| c.webhooks.allow_private = false).await;
     let owner = app.owner_token().await;
     for url in [
         "http://127.0.0.1:8080/hook",
@@ -468,7 +468,7 @@ async fn webhooks_never_reach_private_addresses_unless_allowed() {
 
 #[tokio::test]
 async fn delivery_errors_do_not_tell_refused_from_timed_out() {
-    let app = TestApp::spawn_with(|c| c.outbox.webhook_timeout = Duration::from_secs(1)).await;
+    let app = TestApp::spawn_with(|c| c.webhooks.timeout = Duration::from_secs(1)).await;
     let owner = app.owner_token().await;
     // Nothing listens on one; the other accepts and never answers.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -688,7 +688,7 @@ async fn an_unreachable_database_answers_503_with_retry_after() {
         .connect_lazy_with(gone);
     let state = frontdesk::AppState::with_signer(
         pool,
-        app.state.config.clone(),
+        (*app.state.config).clone(),
         frontdesk::signing::Signer::from_key(b"test"),
     );
     let router = frontdesk::build_router(state);
@@ -826,7 +826,7 @@ async fn old_jobs_bookings_and_sessions_are_purged() {
         .execute(&app.db)
         .await
         .expect("expire sessions");
-    frontdesk::outbox::worker::run_housekeeping(&app.db, 90).await;
+    frontdesk::jobs::worker::run_housekeeping(&app.db, &frontdesk::app::retention_jobs(90)).await;
     let old: i64 = app.count("bookings where email = 'a@example.com'").await;
     assert_eq!(old, 0);
     let kept: i64 = app
@@ -933,13 +933,13 @@ type Served = tokio::task::JoinHandle<std::io::Result<()>>;
 /// channel to shut it down.
 async fn serve_over_tcp(
     app: &TestApp,
-    configure: impl FnOnce(&mut frontdesk::config::Config),
+    configure: impl FnOnce(&mut frontdesk::Config),
 ) -> (
     std::net::SocketAddr,
     tokio::sync::oneshot::Sender<()>,
     Served,
 ) {
-    let mut config = app.state.config.clone();
+    let mut config = (*app.state.config).clone();
     configure(&mut config);
     let state = frontdesk::AppState::new(app.db.clone(), config)
         .await

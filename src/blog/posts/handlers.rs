@@ -1,4 +1,4 @@
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use chrono::Utc;
 use serde::Deserialize;
@@ -14,9 +14,13 @@ use crate::blog::reading;
 use crate::error::{AppError, Problem, Result};
 use crate::http::extract::{Json, Path, Query};
 use crate::pagination::{Page, PageParams};
-use crate::state::AppState;
+use crate::state::Core;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Core: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(admin_list_posts, create_post))
         .routes(routes!(admin_get_post, replace_post, delete_post))
@@ -40,7 +44,7 @@ pub struct StatusQuery {
               (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn admin_list_posts(
     _auth: Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Query(query): Query<StatusQuery>,
     Query(page): Query<PageParams>,
 ) -> Result<Json<Page<AdminPostSummary>>> {
@@ -65,12 +69,11 @@ async fn admin_list_posts(
               (status = 422, body = Problem)))]
 async fn create_post(
     Authorized(principal, _): Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Json(input): Json<PostInput>,
 ) -> Result<(StatusCode, Json<AdminPost>)> {
     let post = input.validate(Utc::now())?;
-    let saved = service::create(&state.db, (&principal).into(), post).await?;
-    state.content_changed();
+    let saved = service::create(&state, (&principal).into(), post).await?;
     Ok((StatusCode::CREATED, Json(saved)))
 }
 
@@ -81,7 +84,7 @@ async fn create_post(
               (status = 404, body = Problem)))]
 async fn admin_get_post(
     _auth: Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<AdminPost>> {
     Ok(Json(service::get(&state.db, id).await?))
@@ -94,13 +97,12 @@ async fn admin_get_post(
               (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn replace_post(
     Authorized(principal, _): Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
     Json(input): Json<PostInput>,
 ) -> Result<Json<AdminPost>> {
     let post = input.validate(Utc::now())?;
-    let saved = service::replace(&state.db, (&principal).into(), id, post).await?;
-    state.content_changed();
+    let saved = service::replace(&state, (&principal).into(), id, post).await?;
     Ok(Json(saved))
 }
 
@@ -111,11 +113,10 @@ async fn replace_post(
               (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn delete_post(
     Authorized(principal, _): Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
-    service::delete(&state.db, (&principal).into(), id).await?;
-    state.content_changed();
+    service::delete(&state, (&principal).into(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -126,7 +127,7 @@ async fn delete_post(
               (status = 404, body = Problem)))]
 async fn preview_post(
     _auth: Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<PostView>> {
     let post = reading::preview(&state.db, id)
@@ -143,7 +144,7 @@ async fn preview_post(
               (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn list_revisions(
     _auth: Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Page<RevisionSummary>>> {
     Ok(Json(Page::all(service::revisions(&state.db, id).await?)))
@@ -156,7 +157,7 @@ async fn list_revisions(
               (status = 404, body = Problem)))]
 async fn get_revision(
     _auth: Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path((id, revision)): Path<(Uuid, i32)>,
 ) -> Result<Json<Revision>> {
     Ok(Json(service::revision(&state.db, id, revision).await?))
@@ -172,10 +173,9 @@ async fn get_revision(
               (status = 422, description = "The revision names authors or tags that no longer exist", body = Problem)))]
 async fn restore_revision(
     Authorized(principal, _): Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path((id, revision)): Path<(Uuid, i32)>,
 ) -> Result<Json<AdminPost>> {
-    let restored = service::restore(&state.db, (&principal).into(), id, revision).await?;
-    state.content_changed();
+    let restored = service::restore(&state, (&principal).into(), id, revision).await?;
     Ok(Json(restored))
 }

@@ -11,9 +11,9 @@ use super::input::{GENERATED_EXCERPT_CHARS, PostInput, ValidPost};
 use crate::audit::{self, AuditActor, AuditEvent};
 use crate::blog::model::{AuthorRef, PostStatus, TagRef};
 use crate::blog::render::{self, Rendered, TocEntry};
-use crate::cache::notify_changed;
 use crate::error::{AppError, ConstraintExt, FieldError, Result};
 use crate::pagination::{Page, PageParams};
+use crate::state::Core;
 
 /// A post as admins see it, whatever its status.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -178,10 +178,10 @@ async fn lock_current(conn: &mut PgConnection, id: Uuid) -> Result<Current> {
     .ok_or_else(|| not_found(id))
 }
 
-pub async fn create(db: &PgPool, actor: AuditActor<'_>, post: ValidPost) -> Result<AdminPost> {
+pub async fn create(core: &Core, actor: AuditActor<'_>, post: ValidPost) -> Result<AdminPost> {
     let rendered = render::render(&post.body);
     let id = Uuid::now_v7();
-    let mut tx = db.begin().await?;
+    let mut tx = core.begin().await?;
     let refs = resolve(&mut tx, &post).await?;
     write(&mut tx, id, None, &post, &rendered, &refs).await?;
     audit::record(
@@ -191,23 +191,23 @@ pub async fn create(db: &PgPool, actor: AuditActor<'_>, post: ValidPost) -> Resu
             .with_details(serde_json::json!({ "slug": post.slug, "status": post.status })),
     )
     .await?;
-    notify_changed(&mut tx).await?;
+    core.cache.changed(&mut tx).await?;
     tx.commit().await?;
-    get(db, id).await
+    get(&core.db, id).await
 }
 
 /// Numbered copies of a published post (`{slug}-{n}`, "{title} (#n)"), outside any series,
 /// written in bulk from the post's stored rendering: how `seed-demo --posts N` makes a large
 /// blog quickly. Each copy is `(id, n, published_at)`.
 pub async fn copy_published(
-    db: &PgPool,
+    core: &Core,
     template: Uuid,
     copies: &[(Uuid, i64, DateTime<Utc>)],
 ) -> Result<u64> {
     let ids: Vec<Uuid> = copies.iter().map(|c| c.0).collect();
     let numbers: Vec<i64> = copies.iter().map(|c| c.1).collect();
     let dates: Vec<DateTime<Utc>> = copies.iter().map(|c| c.2).collect();
-    let mut tx = db.begin().await?;
+    let mut tx = core.begin().await?;
     let made = sqlx::query!(
         r#"
         insert into posts (id, slug, title, excerpt, excerpt_is_generated, body_markdown,
@@ -247,19 +247,19 @@ pub async fn copy_published(
     )
     .execute(&mut *tx)
     .await?;
-    notify_changed(&mut tx).await?;
+    core.cache.changed(&mut tx).await?;
     tx.commit().await?;
     Ok(made)
 }
 
 pub async fn replace(
-    db: &PgPool,
+    core: &Core,
     actor: AuditActor<'_>,
     id: Uuid,
     post: ValidPost,
 ) -> Result<AdminPost> {
     let rendered = render::render(&post.body);
-    let mut tx = db.begin().await?;
+    let mut tx = core.begin().await?;
     let current = lock_current(&mut tx, id).await?;
     let refs = resolve(&mut tx, &post).await?;
     let revision = save_revision(&mut tx, id, &actor).await?;
@@ -274,9 +274,9 @@ pub async fn replace(
         })),
     )
     .await?;
-    notify_changed(&mut tx).await?;
+    core.cache.changed(&mut tx).await?;
     tx.commit().await?;
-    get(db, id).await
+    get(&core.db, id).await
 }
 
 /// Inserts or updates the post row and its links to authors, tags and old slugs.
@@ -555,8 +555,8 @@ pub async fn list(
     Ok(Page::from_rows(rows, limit, |p| p.id))
 }
 
-pub async fn delete(db: &PgPool, actor: AuditActor<'_>, id: Uuid) -> Result<()> {
-    let mut tx = db.begin().await?;
+pub async fn delete(core: &Core, actor: AuditActor<'_>, id: Uuid) -> Result<()> {
+    let mut tx = core.begin().await?;
     let slug = sqlx::query_scalar!("delete from posts where id = $1 returning slug", id)
         .fetch_optional(&mut *tx)
         .await?
@@ -568,7 +568,7 @@ pub async fn delete(db: &PgPool, actor: AuditActor<'_>, id: Uuid) -> Result<()> 
             .with_details(serde_json::json!({ "slug": slug })),
     )
     .await?;
-    notify_changed(&mut tx).await?;
+    core.cache.changed(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -607,25 +607,25 @@ pub async fn revision(db: &PgPool, id: Uuid, number: i32) -> Result<Revision> {
 /// Puts a revision's content back (the current content becomes a revision in turn); the
 /// post keeps its status.
 pub async fn restore(
-    db: &PgPool,
+    core: &Core,
     actor: AuditActor<'_>,
     id: Uuid,
     number: i32,
 ) -> Result<AdminPost> {
-    let old = revision(db, id, number).await?;
-    let current = get(db, id).await?;
+    let old = revision(&core.db, id, number).await?;
+    let current = get(&core.db, id).await?;
     let mut post = old.post.validate(Utc::now())?;
     post.status = current.status;
     post.scheduled_at = current.scheduled_at;
-    let admin_post = replace(db, actor, id, post).await?;
+    let admin_post = replace(core, actor, id, post).await?;
     Ok(admin_post)
 }
 
 /// Publishes every scheduled post whose time has come. Safe with many replicas: the update
 /// re-checks `status = 'scheduled'` after waiting on a row another replica is publishing,
 /// so each post is published, and audited, once.
-pub async fn publish_due(db: &PgPool) -> Result<Vec<String>> {
-    let mut tx = db.begin().await?;
+pub async fn publish_due(core: &Core) -> Result<Vec<String>> {
+    let mut tx = core.begin().await?;
     let published = sqlx::query!(
         r#"
         update posts set status = 'published', published_at = coalesce(published_at, scheduled_at),
@@ -646,7 +646,7 @@ pub async fn publish_due(db: &PgPool) -> Result<Vec<String>> {
         .await?;
     }
     if !published.is_empty() {
-        notify_changed(&mut tx).await?;
+        core.cache.changed(&mut tx).await?;
     }
     tx.commit().await?;
     Ok(published.into_iter().map(|p| p.slug).collect())

@@ -1,4 +1,4 @@
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -9,14 +9,17 @@ use super::model::{
 };
 use super::service;
 use crate::auth::{Authorized, perm};
-use crate::cache::{public_json, public_json_optional};
 use crate::error::{AppError, Problem, Result};
 use crate::http::conditional::Preconditions;
 use crate::http::extract::{Json, Path};
 use crate::pagination::Page;
-use crate::state::AppState;
+use crate::state::Core;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Core: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(public_tags))
         .routes(routes!(public_tag))
@@ -36,11 +39,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Every tag, with its number of published posts.
 #[utoipa::path(get, path = "/v1/tags", tag = "blog",
     responses((status = 200, body = Page<PublicTag>), (status = 304, description = "Not modified")))]
-async fn public_tags(State(state): State<AppState>, headers: Preconditions) -> Result<Response> {
-    public_json(&state, "tags", &headers, || async {
-        Ok(Page::all(service::public_tags(&state.db).await?))
-    })
-    .await
+async fn public_tags(State(state): State<Core>, headers: Preconditions) -> Result<Response> {
+    state
+        .cache
+        .public_json("tags", &headers, || async {
+            Ok(Page::all(service::public_tags(&state.db).await?))
+        })
+        .await
 }
 
 /// One tag; its posts are at GET /v1/posts?tag={slug}.
@@ -49,25 +54,29 @@ async fn public_tags(State(state): State<AppState>, headers: Preconditions) -> R
     responses((status = 200, body = PublicTag), (status = 304, description = "Not modified"),
               (status = 404, body = Problem)))]
 async fn public_tag(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(slug): Path<String>,
     headers: Preconditions,
 ) -> Result<Response> {
-    public_json_optional(&state, &format!("tag:{slug}"), &headers, || {
-        service::public_tag(&state.db, &slug)
-    })
-    .await?
-    .ok_or_else(|| AppError::not_found(format!("No tag has the slug `{slug}`.")))
+    state
+        .cache
+        .public_json_optional(&format!("tag:{slug}"), &headers, || {
+            service::public_tag(&state.db, &slug)
+        })
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("No tag has the slug `{slug}`.")))
 }
 
 /// Every author, with their number of published posts.
 #[utoipa::path(get, path = "/v1/authors", tag = "blog",
     responses((status = 200, body = Page<PublicAuthor>), (status = 304, description = "Not modified")))]
-async fn public_authors(State(state): State<AppState>, headers: Preconditions) -> Result<Response> {
-    public_json(&state, "authors", &headers, || async {
-        Ok(Page::all(service::public_authors(&state.db).await?))
-    })
-    .await
+async fn public_authors(State(state): State<Core>, headers: Preconditions) -> Result<Response> {
+    state
+        .cache
+        .public_json("authors", &headers, || async {
+            Ok(Page::all(service::public_authors(&state.db).await?))
+        })
+        .await
 }
 
 /// One author; their posts are at GET /v1/posts?author={slug}.
@@ -76,15 +85,17 @@ async fn public_authors(State(state): State<AppState>, headers: Preconditions) -
     responses((status = 200, body = PublicAuthor), (status = 304, description = "Not modified"),
               (status = 404, body = Problem)))]
 async fn public_author(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(slug): Path<String>,
     headers: Preconditions,
 ) -> Result<Response> {
-    public_json_optional(&state, &format!("author:{slug}"), &headers, || {
-        service::public_author(&state.db, &slug)
-    })
-    .await?
-    .ok_or_else(|| AppError::not_found(format!("No author has the slug `{slug}`.")))
+    state
+        .cache
+        .public_json_optional(&format!("author:{slug}"), &headers, || {
+            service::public_author(&state.db, &slug)
+        })
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("No author has the slug `{slug}`.")))
 }
 
 /// A series and its published parts, in order.
@@ -93,15 +104,17 @@ async fn public_author(
     responses((status = 200, body = PublicSeries), (status = 304, description = "Not modified"),
               (status = 404, body = Problem)))]
 async fn public_series(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(slug): Path<String>,
     headers: Preconditions,
 ) -> Result<Response> {
-    public_json_optional(&state, &format!("series:{slug}"), &headers, || {
-        service::public_series(&state.db, &slug)
-    })
-    .await?
-    .ok_or_else(|| AppError::not_found(format!("No series has the slug `{slug}`.")))
+    state
+        .cache
+        .public_json_optional(&format!("series:{slug}"), &headers, || {
+            service::public_series(&state.db, &slug)
+        })
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("No series has the slug `{slug}`.")))
 }
 
 // Admin: authors.
@@ -111,7 +124,7 @@ async fn public_series(
     responses((status = 200, body = Page<Author>), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn list_authors(
     _auth: Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
 ) -> Result<Json<Page<Author>>> {
     Ok(Json(Page::all(service::list_authors(&state.db).await?)))
 }
@@ -123,12 +136,10 @@ async fn list_authors(
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn create_author(
     Authorized(principal, _): Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Json(input): Json<AuthorInput>,
 ) -> Result<(StatusCode, Json<Author>)> {
-    let author =
-        service::save_author(&state.db, (&principal).into(), None, input.validate()?).await?;
-    state.content_changed();
+    let author = service::save_author(&state, (&principal).into(), None, input.validate()?).await?;
     Ok((StatusCode::CREATED, Json(author)))
 }
 
@@ -139,7 +150,7 @@ async fn create_author(
               (status = 404, body = Problem)))]
 async fn get_author(
     _auth: Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Author>> {
     Ok(Json(service::get_author(&state.db, id).await?))
@@ -152,14 +163,13 @@ async fn get_author(
               (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn replace_author(
     Authorized(principal, _): Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
     Json(input): Json<AuthorInput>,
 ) -> Result<Json<Author>> {
     let term = input.validate()?;
     service::get_author(&state.db, id).await?;
-    let author = service::save_author(&state.db, (&principal).into(), Some(id), term).await?;
-    state.content_changed();
+    let author = service::save_author(&state, (&principal).into(), Some(id), term).await?;
     Ok(Json(author))
 }
 
@@ -170,11 +180,10 @@ async fn replace_author(
               (status = 404, body = Problem), (status = 409, description = "The author is on posts", body = Problem)))]
 async fn delete_author(
     Authorized(principal, _): Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
-    service::delete_author(&state.db, (&principal).into(), id).await?;
-    state.content_changed();
+    service::delete_author(&state, (&principal).into(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -185,7 +194,7 @@ async fn delete_author(
     responses((status = 200, body = Page<Tag>), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn list_tags(
     _auth: Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
 ) -> Result<Json<Page<Tag>>> {
     Ok(Json(Page::all(service::list_tags(&state.db).await?)))
 }
@@ -197,11 +206,10 @@ async fn list_tags(
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn create_tag(
     Authorized(principal, _): Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Json(input): Json<TagInput>,
 ) -> Result<(StatusCode, Json<Tag>)> {
-    let tag = service::save_tag(&state.db, (&principal).into(), None, input.validate()?).await?;
-    state.content_changed();
+    let tag = service::save_tag(&state, (&principal).into(), None, input.validate()?).await?;
     Ok((StatusCode::CREATED, Json(tag)))
 }
 
@@ -212,7 +220,7 @@ async fn create_tag(
               (status = 404, body = Problem)))]
 async fn get_tag(
     _auth: Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Tag>> {
     Ok(Json(service::get_tag(&state.db, id).await?))
@@ -225,14 +233,13 @@ async fn get_tag(
               (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn replace_tag(
     Authorized(principal, _): Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
     Json(input): Json<TagInput>,
 ) -> Result<Json<Tag>> {
     let term = input.validate()?;
     service::get_tag(&state.db, id).await?;
-    let tag = service::save_tag(&state.db, (&principal).into(), Some(id), term).await?;
-    state.content_changed();
+    let tag = service::save_tag(&state, (&principal).into(), Some(id), term).await?;
     Ok(Json(tag))
 }
 
@@ -243,11 +250,10 @@ async fn replace_tag(
               (status = 404, body = Problem)))]
 async fn delete_tag(
     Authorized(principal, _): Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
-    service::delete_tag(&state.db, (&principal).into(), id).await?;
-    state.content_changed();
+    service::delete_tag(&state, (&principal).into(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -258,7 +264,7 @@ async fn delete_tag(
     responses((status = 200, body = Page<Series>), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn list_series(
     _auth: Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
 ) -> Result<Json<Page<Series>>> {
     Ok(Json(Page::all(service::list_series(&state.db).await?)))
 }
@@ -270,12 +276,10 @@ async fn list_series(
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn create_series(
     Authorized(principal, _): Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Json(input): Json<SeriesInput>,
 ) -> Result<(StatusCode, Json<Series>)> {
-    let series =
-        service::save_series(&state.db, (&principal).into(), None, input.validate()?).await?;
-    state.content_changed();
+    let series = service::save_series(&state, (&principal).into(), None, input.validate()?).await?;
     Ok((StatusCode::CREATED, Json(series)))
 }
 
@@ -286,7 +290,7 @@ async fn create_series(
               (status = 404, body = Problem)))]
 async fn get_series(
     _auth: Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Series>> {
     Ok(Json(service::get_series(&state.db, id).await?))
@@ -299,14 +303,13 @@ async fn get_series(
               (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn replace_series(
     Authorized(principal, _): Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
     Json(input): Json<SeriesInput>,
 ) -> Result<Json<Series>> {
     let term = input.validate()?;
     service::get_series(&state.db, id).await?;
-    let series = service::save_series(&state.db, (&principal).into(), Some(id), term).await?;
-    state.content_changed();
+    let series = service::save_series(&state, (&principal).into(), Some(id), term).await?;
     Ok(Json(series))
 }
 
@@ -317,10 +320,9 @@ async fn replace_series(
               (status = 404, body = Problem)))]
 async fn delete_series(
     Authorized(principal, _): Authorized<perm::ContentWrite>,
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
-    service::delete_series(&state.db, (&principal).into(), id).await?;
-    state.content_changed();
+    service::delete_series(&state, (&principal).into(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

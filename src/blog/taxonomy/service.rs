@@ -6,8 +6,9 @@ use uuid::Uuid;
 use super::model::{Author, PublicAuthor, PublicSeries, PublicTag, Series, Tag, ValidTerm};
 use crate::audit::{self, AuditActor, AuditEvent};
 use crate::blog::reading;
-use crate::cache::notify_changed;
+use crate::db::Work;
 use crate::error::{AppError, ConstraintExt, Result};
+use crate::state::Core;
 
 fn slug_taken(kind: &str, slug: &str) -> AppError {
     AppError::conflict(
@@ -22,7 +23,8 @@ fn not_found(kind: &str, id: Uuid) -> AppError {
 
 /// Commits a taxonomy change with its audit entry and the cache notification.
 async fn finish(
-    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    core: &Core,
+    mut tx: Work,
     actor: AuditActor<'_>,
     action: &str,
     kind: &str,
@@ -35,7 +37,7 @@ async fn finish(
         AuditEvent::new(action, kind, id).with_details(serde_json::json!({ "slug": slug })),
     )
     .await?;
-    notify_changed(&mut tx).await?;
+    core.cache.changed(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -64,12 +66,12 @@ pub async fn get_author(db: &PgPool, id: Uuid) -> Result<Author> {
 
 /// Creates the author, or replaces the one with `id`.
 pub async fn save_author(
-    db: &PgPool,
+    core: &Core,
     actor: AuditActor<'_>,
     id: Option<Uuid>,
     term: ValidTerm,
 ) -> Result<Author> {
-    let mut tx = db.begin().await?;
+    let mut tx = core.begin().await?;
     let author = sqlx::query_as!(
         Author,
         r#"
@@ -92,12 +94,12 @@ pub async fn save_author(
     } else {
         "author.create"
     };
-    finish(tx, actor, action, "author", author.id, &author.slug).await?;
+    finish(core, tx, actor, action, "author", author.id, &author.slug).await?;
     Ok(author)
 }
 
-pub async fn delete_author(db: &PgPool, actor: AuditActor<'_>, id: Uuid) -> Result<()> {
-    let mut tx = db.begin().await?;
+pub async fn delete_author(core: &Core, actor: AuditActor<'_>, id: Uuid) -> Result<()> {
+    let mut tx = core.begin().await?;
     let slug = sqlx::query_scalar!("delete from authors where id = $1 returning slug", id)
         .fetch_optional(&mut *tx)
         .await
@@ -108,7 +110,7 @@ pub async fn delete_author(db: &PgPool, actor: AuditActor<'_>, id: Uuid) -> Resu
             )
         })?
         .ok_or_else(|| not_found("author", id))?;
-    finish(tx, actor, "author.delete", "author", id, &slug).await
+    finish(core, tx, actor, "author.delete", "author", id, &slug).await
 }
 
 pub async fn public_author(db: &PgPool, slug: &str) -> Result<Option<PublicAuthor>> {
@@ -159,12 +161,12 @@ pub async fn get_tag(db: &PgPool, id: Uuid) -> Result<Tag> {
 }
 
 pub async fn save_tag(
-    db: &PgPool,
+    core: &Core,
     actor: AuditActor<'_>,
     id: Option<Uuid>,
     term: ValidTerm,
 ) -> Result<Tag> {
-    let mut tx = db.begin().await?;
+    let mut tx = core.begin().await?;
     let tag = sqlx::query_as!(
         Tag,
         r#"
@@ -186,18 +188,18 @@ pub async fn save_tag(
     } else {
         "tag.create"
     };
-    finish(tx, actor, action, "tag", tag.id, &tag.slug).await?;
+    finish(core, tx, actor, action, "tag", tag.id, &tag.slug).await?;
     Ok(tag)
 }
 
 /// Deletes a tag; posts simply lose it.
-pub async fn delete_tag(db: &PgPool, actor: AuditActor<'_>, id: Uuid) -> Result<()> {
-    let mut tx = db.begin().await?;
+pub async fn delete_tag(core: &Core, actor: AuditActor<'_>, id: Uuid) -> Result<()> {
+    let mut tx = core.begin().await?;
     let slug = sqlx::query_scalar!("delete from tags where id = $1 returning slug", id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| not_found("tag", id))?;
-    finish(tx, actor, "tag.delete", "tag", id, &slug).await
+    finish(core, tx, actor, "tag.delete", "tag", id, &slug).await
 }
 
 pub async fn public_tags(db: &PgPool) -> Result<Vec<PublicTag>> {
@@ -248,12 +250,12 @@ pub async fn get_series(db: &PgPool, id: Uuid) -> Result<Series> {
 }
 
 pub async fn save_series(
-    db: &PgPool,
+    core: &Core,
     actor: AuditActor<'_>,
     id: Option<Uuid>,
     term: ValidTerm,
 ) -> Result<Series> {
-    let mut tx = db.begin().await?;
+    let mut tx = core.begin().await?;
     let series = sqlx::query_as!(
         Series,
         r#"
@@ -275,13 +277,13 @@ pub async fn save_series(
     } else {
         "series.create"
     };
-    finish(tx, actor, action, "series", series.id, &series.slug).await?;
+    finish(core, tx, actor, action, "series", series.id, &series.slug).await?;
     Ok(series)
 }
 
 /// Deletes a series; its posts stay, outside any series.
-pub async fn delete_series(db: &PgPool, actor: AuditActor<'_>, id: Uuid) -> Result<()> {
-    let mut tx = db.begin().await?;
+pub async fn delete_series(core: &Core, actor: AuditActor<'_>, id: Uuid) -> Result<()> {
+    let mut tx = core.begin().await?;
     sqlx::query!(
         "update posts set series_id = null, series_part = null where series_id = $1",
         id
@@ -292,7 +294,7 @@ pub async fn delete_series(db: &PgPool, actor: AuditActor<'_>, id: Uuid) -> Resu
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| not_found("series", id))?;
-    finish(tx, actor, "series.delete", "series", id, &slug).await
+    finish(core, tx, actor, "series.delete", "series", id, &slug).await
 }
 
 pub async fn public_series(db: &PgPool, slug: &str) -> Result<Option<PublicSeries>> {

@@ -1,0 +1,421 @@
+//! Syndication and discovery: RSS 2.0, Atom and JSON Feed 1.1 of the latest posts (all, or
+//! one tag's), and sitemap.xml. Links are absolute, from the site profile's public URL:
+//! posts at `{public_url}/blog/{slug}`, tags at `/blog/tags/{slug}`, authors at
+//! `/blog/authors/{slug}`, series at `/blog/series/{slug}`, services at `/services/{slug}`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgPool;
+
+use crate::error::{AppError, Result};
+use crate::site::model::SiteProfile;
+
+mod handlers;
+
+pub use handlers::router;
+
+pub const FEED_SIZE: i64 = 20;
+
+/// A post as feeds show it.
+struct FeedPost {
+    slug: String,
+    title: String,
+    excerpt: String,
+    html: String,
+    published_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    authors: Vec<String>,
+    tags: Vec<String>,
+}
+
+/// What a feed is about: the whole blog or one tag.
+struct FeedSource {
+    site: SiteProfile,
+    tag: Option<(String, String)>,
+    posts: Vec<FeedPost>,
+}
+
+impl FeedSource {
+    fn title(&self) -> String {
+        match &self.tag {
+            Some((_, name)) => format!("{} — {name}", self.site.firm_name),
+            None => format!("{} — Blog", self.site.firm_name),
+        }
+    }
+
+    fn home(&self) -> String {
+        match &self.tag {
+            Some((slug, _)) => format!("{}/blog/tags/{slug}", self.site.public_url),
+            None => format!("{}/blog", self.site.public_url),
+        }
+    }
+
+    fn description(&self) -> String {
+        if self.site.tagline.is_empty() {
+            self.title()
+        } else {
+            self.site.tagline.clone()
+        }
+    }
+
+    fn post_url(&self, slug: &str) -> String {
+        format!("{}/blog/{slug}", self.site.public_url)
+    }
+
+    fn updated(&self) -> DateTime<Utc> {
+        self.posts
+            .iter()
+            .map(|p| p.updated_at)
+            .max()
+            .unwrap_or(self.site.updated_at)
+    }
+}
+
+/// The kinds of feed.
+#[derive(Debug, Clone, Copy)]
+pub enum Format {
+    Rss,
+    Atom,
+    Json,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Rss => "rss",
+            Self::Atom => "atom",
+            Self::Json => "json",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Rss => "application/rss+xml; charset=utf-8",
+            Self::Atom => "application/atom+xml; charset=utf-8",
+            Self::Json => "application/feed+json",
+        }
+    }
+}
+
+/// The latest posts (of one tag) as a feed; `None` when there is no such tag.
+pub async fn feed(db: &PgPool, tag: Option<&str>, format: Format) -> Result<Option<Vec<u8>>> {
+    let Some(source) = load(db, tag).await? else {
+        return Ok(None);
+    };
+    let render = match format {
+        Format::Rss => render_rss,
+        Format::Atom => render_atom,
+        Format::Json => render_json_feed,
+    };
+    render(&source).map(Some)
+}
+
+pub fn no_site() -> AppError {
+    AppError::not_found(
+        "Feeds need the site profile (its public URL); an owner sets it with PUT /v1/admin/site.",
+    )
+}
+
+async fn load(db: &PgPool, tag: Option<&str>) -> Result<Option<FeedSource>> {
+    let site = crate::site::service::get(db).await?.ok_or_else(no_site)?;
+    let tag = match tag {
+        Some(slug) => match sqlx::query!("select slug, name from tags where slug = $1", slug)
+            .fetch_optional(db)
+            .await?
+        {
+            Some(t) => Some((t.slug, t.name)),
+            None => return Ok(None),
+        },
+        None => None,
+    };
+    let rows = sqlx::query!(
+        r#"
+        select p.slug, p.title, p.excerpt, p.body_html, p.published_at as "published_at!", p.updated_at,
+               array(select a.name from post_authors pa join authors a on a.id = pa.author_id
+                     where pa.post_id = p.id order by pa.position) as "authors!",
+               array(select t.name from post_tags pt join tags t on t.id = pt.tag_id
+                     where pt.post_id = p.id order by t.name) as "tags!"
+        from posts p
+        where p.status = 'published'
+          and ($1::text is null or exists (select 1 from post_tags pt join tags t on t.id = pt.tag_id
+                                            where pt.post_id = p.id and t.slug = $1))
+        order by p.published_at desc, p.id desc
+        limit $2
+        "#,
+        tag.as_ref().map(|(slug, _)| slug.as_str()),
+        FEED_SIZE,
+    )
+    .fetch_all(db)
+    .await?;
+    let posts = rows
+        .into_iter()
+        .map(|r| FeedPost {
+            slug: r.slug,
+            title: r.title,
+            excerpt: r.excerpt,
+            html: r.body_html,
+            published_at: r.published_at,
+            updated_at: r.updated_at,
+            authors: r.authors,
+            tags: r.tags,
+        })
+        .collect();
+    Ok(Some(FeedSource { site, tag, posts }))
+}
+
+fn render_rss(source: &FeedSource) -> Result<Vec<u8>> {
+    use rss::extension::dublincore::DublinCoreExtensionBuilder;
+    use rss::{CategoryBuilder, ChannelBuilder, GuidBuilder, ItemBuilder};
+
+    let items: Vec<rss::Item> = source
+        .posts
+        .iter()
+        .map(|post| {
+            let url = source.post_url(&post.slug);
+            ItemBuilder::default()
+                .title(Some(post.title.clone()))
+                .link(Some(url.clone()))
+                .description(Some(post.excerpt.clone()))
+                .content(Some(post.html.clone()))
+                .guid(Some(
+                    GuidBuilder::default().value(url).permalink(true).build(),
+                ))
+                .pub_date(Some(post.published_at.to_rfc2822()))
+                .categories(
+                    post.tags
+                        .iter()
+                        .map(|t| CategoryBuilder::default().name(t.clone()).build())
+                        .collect::<Vec<_>>(),
+                )
+                .dublin_core_ext(Some(
+                    DublinCoreExtensionBuilder::default()
+                        .creators(post.authors.clone())
+                        .build(),
+                ))
+                .build()
+        })
+        .collect();
+    let namespaces = BTreeMap::from([
+        (
+            "content".to_owned(),
+            "http://purl.org/rss/1.0/modules/content/".to_owned(),
+        ),
+        (
+            "dc".to_owned(),
+            "http://purl.org/dc/elements/1.1/".to_owned(),
+        ),
+    ]);
+    let channel = ChannelBuilder::default()
+        .title(source.title())
+        .link(source.home())
+        .description(source.description())
+        .language(Some("en".to_owned()))
+        .last_build_date(Some(source.updated().to_rfc2822()))
+        .generator(Some("frontdesk".to_owned()))
+        .namespaces(namespaces)
+        .items(items)
+        .build();
+    let mut out = Vec::new();
+    channel
+        .pretty_write_to(&mut out, b' ', 2)
+        .map_err(|e| anyhow::anyhow!("writing RSS: {e}"))?;
+    Ok(out)
+}
+
+fn render_atom(source: &FeedSource) -> Result<Vec<u8>> {
+    use atom_syndication::{
+        CategoryBuilder, ContentBuilder, EntryBuilder, FeedBuilder, FixedDateTime, LinkBuilder,
+        PersonBuilder, Text,
+    };
+
+    let fixed = |at: DateTime<Utc>| -> FixedDateTime { at.fixed_offset() };
+    let entries: Vec<atom_syndication::Entry> = source
+        .posts
+        .iter()
+        .map(|post| {
+            let url = source.post_url(&post.slug);
+            EntryBuilder::default()
+                .title(Text::plain(post.title.clone()))
+                .id(url.clone())
+                .updated(fixed(post.updated_at))
+                .published(Some(fixed(post.published_at)))
+                .links(vec![
+                    LinkBuilder::default().href(url).rel("alternate").build(),
+                ])
+                .authors(
+                    post.authors
+                        .iter()
+                        .map(|name| PersonBuilder::default().name(name.clone()).build())
+                        .collect::<Vec<_>>(),
+                )
+                .categories(
+                    post.tags
+                        .iter()
+                        .map(|t| CategoryBuilder::default().term(t.clone()).build())
+                        .collect::<Vec<_>>(),
+                )
+                .summary(Some(Text::plain(post.excerpt.clone())))
+                .content(Some(
+                    ContentBuilder::default()
+                        .value(Some(post.html.clone()))
+                        .content_type(Some("html".to_owned()))
+                        .build(),
+                ))
+                .build()
+        })
+        .collect();
+    let feed = FeedBuilder::default()
+        .title(Text::plain(source.title()))
+        .id(source.home())
+        .updated(fixed(source.updated()))
+        .subtitle(Some(Text::plain(source.description())))
+        .links(vec![
+            LinkBuilder::default()
+                .href(source.home())
+                .rel("alternate")
+                .build(),
+        ])
+        .authors(vec![
+            PersonBuilder::default()
+                .name(source.site.firm_name.clone())
+                .build(),
+        ])
+        .generator(Some(atom_syndication::Generator {
+            value: "frontdesk".to_owned(),
+            uri: None,
+            version: None,
+        }))
+        .entries(entries)
+        .build();
+    let mut out = Vec::new();
+    feed.write_to(&mut out)
+        .map_err(|e| anyhow::anyhow!("writing Atom: {e}"))?;
+    Ok(out)
+}
+
+#[derive(Serialize)]
+struct JsonFeed {
+    version: &'static str,
+    title: String,
+    home_page_url: String,
+    description: String,
+    language: &'static str,
+    items: Vec<JsonFeedItem>,
+}
+
+#[derive(Serialize)]
+struct JsonFeedItem {
+    id: String,
+    url: String,
+    title: String,
+    summary: String,
+    content_html: String,
+    date_published: DateTime<Utc>,
+    date_modified: DateTime<Utc>,
+    authors: Vec<JsonFeedAuthor>,
+    tags: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct JsonFeedAuthor {
+    name: String,
+}
+
+fn render_json_feed(source: &FeedSource) -> Result<Vec<u8>> {
+    let feed = JsonFeed {
+        version: "https://jsonfeed.org/version/1.1",
+        title: source.title(),
+        home_page_url: source.home(),
+        description: source.description(),
+        language: "en",
+        items: source
+            .posts
+            .iter()
+            .map(|post| JsonFeedItem {
+                id: source.post_url(&post.slug),
+                url: source.post_url(&post.slug),
+                title: post.title.clone(),
+                summary: post.excerpt.clone(),
+                content_html: post.html.clone(),
+                date_published: post.published_at,
+                date_modified: post.updated_at,
+                authors: post
+                    .authors
+                    .iter()
+                    .map(|name| JsonFeedAuthor { name: name.clone() })
+                    .collect(),
+                tags: post.tags.clone(),
+            })
+            .collect(),
+    };
+    Ok(serde_json::to_vec(&feed).map_err(anyhow::Error::from)?)
+}
+
+/// sitemap.xml: the site's public pages with when they last changed.
+pub async fn sitemap(db: &PgPool) -> Result<Vec<u8>> {
+    let site = crate::site::service::get(db).await?.ok_or_else(no_site)?;
+    let base = &site.public_url;
+    let rows = sqlx::query!(
+        r#"
+        select '/blog/' || slug as "path!", updated_at as "updated_at!" from posts where status = 'published'
+        union all
+        select '/blog/tags/' || t.slug, max(p.updated_at) from tags t
+            join post_tags pt on pt.tag_id = t.id join posts p on p.id = pt.post_id
+            where p.status = 'published' group by t.slug
+        union all
+        select '/blog/authors/' || a.slug, max(p.updated_at) from authors a
+            join post_authors pa on pa.author_id = a.id join posts p on p.id = pa.post_id
+            where p.status = 'published' group by a.slug
+        union all
+        select '/blog/series/' || s.slug, max(p.updated_at) from series s
+            join posts p on p.series_id = s.id
+            where p.status = 'published' group by s.slug
+        order by 1
+        "#
+    )
+    .fetch_all(db)
+    .await?;
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    let mut push = |loc: &str, lastmod: Option<DateTime<Utc>>| {
+        xml.push_str("  <url><loc>");
+        xml.push_str(&escape_xml(loc));
+        xml.push_str("</loc>");
+        if let Some(at) = lastmod {
+            xml.push_str("<lastmod>");
+            xml.push_str(&at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            xml.push_str("</lastmod>");
+        }
+        xml.push_str("</url>\n");
+    };
+    push(&format!("{base}/"), None);
+    push(&format!("{base}/blog"), None);
+    push(&format!("{base}/services"), None);
+    let services = crate::catalogue::service::published_pages(db).await?;
+    let mut pages: Vec<(String, DateTime<Utc>)> = rows
+        .into_iter()
+        .map(|r| (r.path, r.updated_at))
+        .chain(
+            services
+                .into_iter()
+                .map(|(slug, at)| (format!("/services/{slug}"), at)),
+        )
+        .collect();
+    pages.sort();
+    for (path, updated_at) in pages {
+        push(&format!("{base}{path}"), Some(updated_at));
+    }
+    xml.push_str("</urlset>\n");
+    Ok(xml.into_bytes())
+}
+
+fn escape_xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}

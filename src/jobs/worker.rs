@@ -1,0 +1,197 @@
+//! Job workers: every replica runs OUTBOX_WORKERS of them. Each claims one due job at a
+//! time (FOR UPDATE SKIP LOCKED) under a lease, renews the lease while the delivery runs,
+//! and records success, a retry with backoff, or parking. A worker that dies stops
+//! renewing, so its job comes back within OUTBOX_LEASE_SECS. What a job is delivered by is
+//! the handler registered for its kind: the runner itself knows none of them.
+//!
+//! The unit of work that adds a job wakes this replica's workers once it has committed;
+//! the others find it on their next poll. (A NOTIFY in the adding transaction would wake
+//! every replica, but Postgres serializes the commits of notifying transactions, which
+//! would cap lead capture at one commit at a time.)
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::queue::{self, Claimed};
+
+/// A delivery in progress: `Ok(how)` (`smtp`, `kept`, `http`, `skipped`...) or the error
+/// that makes it a failed attempt.
+pub type Delivery<'a> = Pin<Box<dyn Future<Output = anyhow::Result<&'static str>> + Send + 'a>>;
+
+/// Delivers jobs of one kind.
+pub trait JobHandler: Send + Sync {
+    fn deliver<'a>(&'a self, job: &'a Claimed) -> Delivery<'a>;
+}
+
+/// The handler of each job kind.
+#[derive(Clone, Default)]
+pub struct Handlers(HashMap<&'static str, Arc<dyn JobHandler>>);
+
+impl Handlers {
+    pub fn with(mut self, kind: &'static str, handler: impl JobHandler + 'static) -> Self {
+        self.0.insert(kind, Arc::new(handler));
+        self
+    }
+}
+
+/// How the workers run.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkerSettings {
+    pub workers: usize,
+    pub poll: Duration,
+    pub retry_base: Duration,
+    pub lease: Duration,
+}
+
+#[derive(Clone)]
+pub struct Runner {
+    db: PgPool,
+    handlers: Arc<Handlers>,
+    settings: WorkerSettings,
+}
+
+impl Runner {
+    pub fn new(db: PgPool, handlers: Handlers, settings: WorkerSettings) -> Self {
+        Self {
+            db,
+            handlers: Arc::new(handlers),
+            settings,
+        }
+    }
+
+    /// Claims and delivers one due job; false when there was none.
+    pub async fn run_once(&self) -> crate::error::Result<bool> {
+        let lease = self.settings.lease;
+        let Some(job) = queue::claim(&self.db, 1, lease).await?.into_iter().next() else {
+            return Ok(false);
+        };
+        let outcome = {
+            let delivery = self.deliver(&job);
+            tokio::pin!(delivery);
+            // Renew the lease a few times per lease while the delivery runs.
+            let mut heartbeat = tokio::time::interval(lease / 3);
+            heartbeat.tick().await;
+            loop {
+                tokio::select! {
+                    outcome = &mut delivery => break outcome,
+                    _ = heartbeat.tick() => {
+                        if let Err(err) = queue::renew(&self.db, &job, lease).await {
+                            tracing::warn!(job = %job.id, error = %err, "could not renew a job's lease");
+                        }
+                    }
+                }
+            }
+        };
+        match outcome {
+            Ok(via) => queue::succeed(&self.db, &job, via).await?,
+            Err(err) => {
+                let parked = queue::fail(
+                    &self.db,
+                    &job,
+                    &format!("{err:#}"),
+                    self.settings.retry_base,
+                )
+                .await?;
+                if parked {
+                    tracing::warn!(job = %job.id, kind = %job.kind, attempts = job.attempts, error = %err, "outbox job parked after its last attempt");
+                } else {
+                    tracing::info!(job = %job.id, kind = %job.kind, attempts = job.attempts, error = %err, "outbox job failed; will retry");
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    async fn deliver(&self, job: &Claimed) -> anyhow::Result<&'static str> {
+        match self.handlers.0.get(job.kind.as_str()) {
+            Some(handler) => handler.deliver(job).await,
+            None => anyhow::bail!("no handler for jobs of kind {}", job.kind),
+        }
+    }
+
+    /// Runs the workers until `shutdown`; `wake` is the queue's (see `JobQueue::waker`).
+    pub async fn run(self, wake: Arc<Notify>, shutdown: CancellationToken) {
+        let mut handles = Vec::new();
+        for _ in 0..self.settings.workers {
+            let runner = self.clone();
+            let wake = wake.clone();
+            let shutdown = shutdown.clone();
+            handles.push(tokio::spawn(async move {
+                loop {
+                    if shutdown.is_cancelled() {
+                        return;
+                    }
+                    match runner.run_once().await {
+                        Ok(true) => continue,
+                        Ok(false) => {}
+                        Err(err) => {
+                            tracing::warn!(error = %err, "outbox worker could not claim jobs");
+                        }
+                    }
+                    tokio::select! {
+                        () = shutdown.cancelled() => return,
+                        () = wake.notified() => {}
+                        () = tokio::time::sleep(runner.settings.poll) => {}
+                    }
+                }
+            }));
+        }
+        for handle in handles {
+            let _ = handle.await;
+        }
+    }
+}
+
+/// Something kept only for a while, dropped by housekeeping: its name (for logs) and what
+/// removes what is past its time, returning how many rows went.
+pub struct RetentionJob {
+    pub name: &'static str,
+    pub run: Box<dyn Fn(PgPool) -> Removal + Send + Sync>,
+}
+
+/// A retention job's run: how many rows it removed.
+pub type Removal = Pin<Box<dyn Future<Output = crate::error::Result<u64>> + Send>>;
+
+impl RetentionJob {
+    pub fn new<F, Fut>(name: &'static str, run: F) -> Self
+    where
+        F: Fn(PgPool) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = crate::error::Result<u64>> + Send + 'static,
+    {
+        Self {
+            name,
+            run: Box::new(move |db| Box::pin(run(db))),
+        }
+    }
+}
+
+/// Every five minutes, on every replica (the deletes are idempotent), runs the retention
+/// jobs the composition root lists.
+pub async fn housekeeping(db: PgPool, jobs: Vec<RetentionJob>, shutdown: CancellationToken) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        run_housekeeping(&db, &jobs).await;
+    }
+}
+
+/// One round of housekeeping; what fails is logged and tried again next round.
+pub async fn run_housekeeping(db: &PgPool, jobs: &[RetentionJob]) {
+    for job in jobs {
+        match (job.run)(db.clone()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "housekeeping: {}", job.name),
+            Err(err) => tracing::warn!(error = %err, "housekeeping could not remove {}", job.name),
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! Reading bookings: one by its manage token or its invite, the hosts' agenda, a host's
+//! subscribable feed, and the retention purge. Listings load all their bookings in one query.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use sqlx::PgPool;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::ics::{self, Invite};
+use super::model::{AdminBooking, BookingView};
+use crate::error::{AppError, Result};
+use crate::pagination::{Page, PageParams};
+use crate::tokens::token_hash;
+
+pub(super) fn booking_not_found() -> AppError {
+    AppError::not_found("No booking matches this link.")
+}
+
+pub(super) fn in_zone(at: DateTime<Utc>, zone: Tz) -> String {
+    at.with_timezone(&zone).to_rfc3339()
+}
+
+/// Everything about a booking, for views, emails and invites.
+pub(super) struct Loaded {
+    pub view: BookingView,
+    pub host_id: Uuid,
+    pub host_email: String,
+    pub lead_id: Option<Uuid>,
+    pub uid: String,
+    pub cancel_reason: Option<String>,
+    pub cancelled_by: Option<String>,
+    pub duration_minutes: i32,
+}
+
+/// These bookings (in the order of `ids`), in one query.
+pub(super) async fn load_many(
+    conn: impl sqlx::PgExecutor<'_>,
+    ids: &[Uuid],
+) -> Result<Vec<Loaded>> {
+    let rows = sqlx::query!(
+        r#"select b.id, b.status, c.slug, c.name as call_name, c.duration_minutes,
+                  a.display_name as "display_name!", a.email as "host_email!", b.host_id,
+                  b.starts_at, b.ends_at, b.time_zone, b.first_name, b.last_name, b.email, b.notes,
+                  b.ical_sequence, b.ical_uid, b.created_at, b.cancelled_at, b.cancel_reason,
+                  b.cancelled_by, b.lead_id
+           from bookings b join call_types c on c.id = b.call_type_id
+           join staff_directory a on a.id = b.host_id
+           where b.id = any($1)
+           order by array_position($1, b.id)"#,
+        ids
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let zone: Tz = r.time_zone.parse().unwrap_or(Tz::UTC);
+            Loaded {
+                view: BookingView {
+                    id: r.id,
+                    status: r.status,
+                    call_type: r.slug,
+                    call_type_name: r.call_name,
+                    host_name: r.display_name,
+                    start: in_zone(r.starts_at, zone),
+                    end: in_zone(r.ends_at, zone),
+                    start_utc: r.starts_at,
+                    end_utc: r.ends_at,
+                    time_zone: r.time_zone,
+                    first_name: r.first_name,
+                    last_name: r.last_name,
+                    email: r.email,
+                    notes: r.notes,
+                    sequence: r.ical_sequence,
+                    created_at: r.created_at,
+                    cancelled_at: r.cancelled_at,
+                },
+                host_id: r.host_id,
+                host_email: r.host_email,
+                lead_id: r.lead_id,
+                uid: r.ical_uid,
+                cancel_reason: r.cancel_reason,
+                cancelled_by: r.cancelled_by,
+                duration_minutes: r.duration_minutes,
+            }
+        })
+        .collect())
+}
+
+pub(super) async fn load(conn: impl sqlx::PgExecutor<'_>, id: Uuid) -> Result<Loaded> {
+    load_many(conn, &[id])
+        .await?
+        .pop()
+        .ok_or_else(booking_not_found)
+}
+
+pub(super) fn invite_of(loaded: &Loaded) -> Invite<'_> {
+    let v = &loaded.view;
+    Invite {
+        uid: &loaded.uid,
+        sequence: v.sequence,
+        summary: format!("{} with {}", v.call_type_name, v.host_name),
+        description: if v.notes.is_empty() {
+            format!("{} ({} minutes)", v.call_type_name, loaded.duration_minutes)
+        } else {
+            format!(
+                "{} ({} minutes)\n\n{}",
+                v.call_type_name, loaded.duration_minutes, v.notes
+            )
+        },
+        start: v.start_utc,
+        end: v.end_utc,
+        cancelled: v.status == "cancelled",
+        organizer: (&v.host_name, &loaded.host_email),
+        attendee: (&v.first_name, &v.email),
+    }
+}
+
+pub(super) async fn id_for_token(conn: impl sqlx::PgExecutor<'_>, token: &str) -> Result<Uuid> {
+    sqlx::query_scalar!(
+        "select id from bookings where manage_token_hash = $1",
+        token_hash(token)
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(booking_not_found)
+}
+
+pub async fn by_token(db: &PgPool, token: &str) -> Result<BookingView> {
+    let id = id_for_token(db, token).await?;
+    Ok(load(db, id).await?.view)
+}
+
+/// The invite of a booking as it stands (REQUEST, or CANCEL once cancelled).
+pub async fn invite_by_token(db: &PgPool, token: &str) -> Result<String> {
+    let id = id_for_token(db, token).await?;
+    Ok(ics::invite(&invite_of(&load(db, id).await?)))
+}
+
+/// Cancels a booking (by its visitor, or by a host); the slot is free again at once.
+#[derive(Debug, Default)]
+pub struct BookingFilter {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub host: Option<Uuid>,
+    pub status: Option<String>,
+}
+
+/// Bookings by start time (then id), for the hosts' agenda.
+pub async fn list(
+    db: &PgPool,
+    filter: &BookingFilter,
+    page: &PageParams,
+) -> Result<Page<AdminBooking>> {
+    let limit = page.limit()?;
+    let after: Option<(DateTime<Utc>, Uuid)> = page.decode()?;
+    let ids = sqlx::query!(
+        r#"select id, starts_at from bookings
+           where ($1::timestamptz is null or starts_at >= $1) and ($2::timestamptz is null or starts_at < $2)
+             and ($3::uuid is null or host_id = $3) and ($4::text is null or status = $4)
+             and ($5::timestamptz is null or (starts_at, id) > ($5, $6))
+           order by starts_at, id limit $7"#,
+        filter.from,
+        filter.to,
+        filter.host,
+        filter.status,
+        after.map(|(at, _)| at),
+        after.map(|(_, id)| id),
+        i64::from(limit) + 1
+    )
+    .fetch_all(db)
+    .await?;
+    let keys: Vec<(DateTime<Utc>, Uuid)> = ids.iter().map(|r| (r.starts_at, r.id)).collect();
+    let loaded = load_many(db, &keys.iter().map(|k| k.1).collect::<Vec<_>>()).await?;
+    let rows: Vec<((DateTime<Utc>, Uuid), AdminBooking)> = keys
+        .into_iter()
+        .zip(loaded)
+        .map(|(key, loaded)| {
+            (
+                key,
+                AdminBooking {
+                    booking: loaded.view,
+                    host_id: loaded.host_id,
+                    lead_id: loaded.lead_id,
+                    cancel_reason: loaded.cancel_reason,
+                    cancelled_by: loaded.cancelled_by,
+                },
+            )
+        })
+        .collect();
+    let page = Page::from_rows(rows, limit, |(key, _)| *key);
+    Ok(Page {
+        items: page.items.into_iter().map(|(_, b)| b).collect(),
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// A host's secret calendar feed: confirmed bookings from 30 days ago on.
+pub async fn host_feed(db: &PgPool, token: &str) -> Result<String> {
+    let host = sqlx::query!(
+        r#"select h.admin_id, a.display_name as "display_name!" from hosts h join staff_directory a on a.id = h.admin_id
+           where h.calendar_token_hash = $1"#,
+        token_hash(token)
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or_else(|| AppError::not_found("No calendar has this address."))?;
+    let ids = sqlx::query_scalar!(
+        r#"select id from bookings where host_id = $1 and status = 'confirmed'
+           and starts_at > now() - interval '30 days' order by starts_at"#,
+        host.admin_id
+    )
+    .fetch_all(db)
+    .await?;
+    let loaded = load_many(db, &ids).await?;
+    let invites: Vec<Invite<'_>> = loaded.iter().map(invite_of).collect();
+    Ok(ics::feed(
+        &format!("{} — calls", host.display_name),
+        &invites,
+    ))
+}
+
+/// Drops bookings cancelled, or ended, more than `days` ago (their leads stay).
+pub async fn purge(db: &PgPool, days: u32) -> Result<u64> {
+    Ok(sqlx::query!(
+        r#"delete from bookings
+           where ends_at < now() - make_interval(days => $1)
+              or (status = 'cancelled' and cancelled_at < now() - make_interval(days => $1))"#,
+        i32::try_from(days).unwrap_or(i32::MAX)
+    )
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalendarToken {
+    /// Subscribe to this URL in a calendar app; keep it secret. A new token replaces it.
+    pub url: String,
+}
