@@ -204,7 +204,7 @@ impl AppState {
                 .clone()
                 .listen(core.db.clone(), core.shutdown.clone()),
         );
-        tokio::spawn(crate::blog::scheduler::run(
+        tokio::spawn(crate::blog::run_scheduler(
             core.clone(),
             self.config.blog.scheduler_interval,
         ));
@@ -222,22 +222,22 @@ pub fn retention_jobs(days: u32) -> Vec<RetentionJob> {
             crate::rate_limit::forget_old(&db).await
         }),
         RetentionJob::new("expired assistant conversations", |db| async move {
-            crate::assistant::service::forget_old(&db).await
+            crate::assistant::forget_old(&db).await
         }),
         RetentionJob::new("old sessions", |db| async move {
-            crate::auth::service::purge_sessions(&db).await
+            crate::auth::purge_sessions(&db).await
         }),
         RetentionJob::new("old login failures", |db| async move {
-            crate::auth::service::forget_old_failures(&db).await
+            crate::auth::forget_old_failures(&db).await
         }),
         RetentionJob::new("delivered outbox jobs", move |db| async move {
             crate::jobs::queue::purge_done(&db, days).await
         }),
         RetentionJob::new("webhook delivery logs", move |db| async move {
-            crate::webhooks::service::purge_deliveries(&db, days).await
+            crate::webhooks::purge_deliveries(&db, days).await
         }),
         RetentionJob::new("old bookings", move |db| async move {
-            crate::scheduling::agenda::purge(&db, days).await
+            crate::scheduling::purge(&db, days).await
         }),
     ]
 }
@@ -291,7 +291,6 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(crate::webhooks::router())
         .merge(crate::privacy::router())
         .merge(crate::auth::router())
-        .merge(crate::audit::router())
 }
 
 /// The OpenAPI document, as served at /openapi.json.

@@ -5,7 +5,7 @@ use std::io::BufRead;
 use anyhow::Context;
 use frontdesk::Config;
 use frontdesk::audit::AuditActor;
-use frontdesk::auth::users::service::{self as admin_users, NewAdmin};
+use frontdesk::auth::NewAdmin;
 use frontdesk::error::AppError;
 use frontdesk::{AppState, db};
 
@@ -53,7 +53,7 @@ pub async fn create_admin(
     let new = NewAdmin::validate(email, name, Some(role), &password).map_err(describe)?;
     let pool = db::connect(&config.database).await?;
     db::migrate(&pool, &config.database).await?;
-    let user = admin_users::create(&pool, AuditActor::Cli, new)
+    let user = frontdesk::auth::create_admin(&pool, AuditActor::Cli, new)
         .await
         .map_err(describe)?;
     println!(

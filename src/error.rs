@@ -68,6 +68,27 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// What a visitor may read about this failure, in a sentence they can act on
+    /// (validation messages, a conflict's detail, the rate limit); `None` for anything
+    /// they can do nothing about, which is then a generic apology.
+    pub fn for_visitor(&self) -> Option<String> {
+        match self {
+            Self::Validation(errors) => Some(
+                errors
+                    .iter()
+                    .map(|e| e.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            Self::Conflict { detail, .. } => Some(detail.clone()),
+            Self::TooManyRequests { .. } => Some(
+                "We have had many requests from your address; please try again a little later."
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+
     pub fn not_found(what: impl Into<String>) -> Self {
         Self::NotFound(what.into())
     }
@@ -77,6 +98,18 @@ impl AppError {
             problem,
             detail: detail.into(),
         }
+    }
+
+    /// The kind of problem: the last part of its `type` URN (`slot-taken`, `validation`,
+    /// `request-in-progress`…). Callers that react to one kind match on this, not on the
+    /// variant, since one variant carries many kinds.
+    pub fn kind(&self) -> String {
+        let problem = self.problem();
+        problem
+            .problem_type
+            .strip_prefix(PROBLEM_PREFIX)
+            .unwrap_or(&problem.problem_type)
+            .to_owned()
     }
 
     pub fn field(field: &str, code: &'static str, message: impl Into<String>) -> Self {
@@ -242,6 +275,8 @@ fn anyhow_chain(err: &AppError) -> String {
     text
 }
 
+const PROBLEM_PREFIX: &str = "urn:frontdesk:problem:";
+
 /// RFC 9457 problem details. `type` is a URN naming the kind of problem; the README lists them.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
@@ -264,7 +299,7 @@ pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 impl Problem {
     pub fn new(status: StatusCode, kind: &str, detail: impl Into<String>) -> Self {
         Self {
-            problem_type: format!("urn:frontdesk:problem:{kind}"),
+            problem_type: format!("{PROBLEM_PREFIX}{kind}"),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: detail.into(),

@@ -5,11 +5,14 @@
 
 use chrono_tz::Tz;
 
-use super::model::{Action, Flow, Part, QuotePrefill, Reply, SlotOption, Source, State};
+use super::model::{
+    Action, BookingQuestion, Flow, Part, QuotePrefill, QuoteQuestion, Reply, SlotOption, Source,
+    State,
+};
 use super::tools::{self, CallKind, Ctx};
 use super::understand::{self, Intent};
 use crate::error::Result;
-use crate::scheduling::model::BookingRequest;
+use crate::scheduling::BookingRequest;
 
 pub const SLOTS_SHOWN: usize = 5;
 
@@ -21,7 +24,7 @@ fn action(method: &str, path: &str) -> Action {
 }
 
 pub async fn greeting(ctx: &Ctx) -> Result<Reply> {
-    let firm = crate::site::service::get(&ctx.app.db)
+    let firm = crate::site::get(&ctx.app.db)
         .await?
         .map_or_else(|| "us".to_owned(), |s| s.firm_name);
     Ok(Reply::builtin(
@@ -57,7 +60,7 @@ pub async fn reply(ctx: &Ctx, state: &mut State, text: &str) -> Result<Reply> {
         // else entirely: answered as a new message.
         flow @ Flow::Booking { .. } if asks_something_else(&flow, text) => {}
         flow @ Flow::Quote { .. } if leaves_the_quote(&flow, text) => {}
-        Flow::Quote { draft, asking } => return quote_step(ctx, state, draft, &asking, text).await,
+        Flow::Quote { draft, asking } => return quote_step(ctx, state, draft, asking, text).await,
         flow @ Flow::Booking { .. } => return booking_flow(ctx, state, flow, text).await,
         Flow::CallOffered { name, email } => match understand::yes_no(text) {
             Some(true) => return start_booking(ctx, state, text, name, email).await,
@@ -115,8 +118,8 @@ fn leaves_the_quote(flow: &Flow, text: &str) -> bool {
         return false;
     };
     let mut answered = draft.clone();
-    absorb(&mut answered, text, Some(asking));
-    asking != "consent"
+    absorb(&mut answered, text, Some(*asking));
+    *asking != QuoteQuestion::Consent
         && answered == *draft
         && !matches!(
             understand::intent(text),
@@ -127,7 +130,7 @@ fn leaves_the_quote(flow: &Flow, text: &str) -> bool {
 /// Asked to pick a time, and the message picks none.
 fn is_choosing_a_time(flow: &Flow, text: &str) -> bool {
     matches!(flow, Flow::Booking { asking, offered, .. }
-        if asking == "slot" && understand::choice(text, offered.len()).is_none())
+        if *asking == BookingQuestion::Slot && understand::choice(text, offered.len()).is_none())
 }
 
 async fn services(ctx: &Ctx) -> Result<Reply> {
@@ -210,12 +213,12 @@ async fn human(ctx: &Ctx, intent: Intent) -> Result<Reply> {
 
 /// Takes what the message says into the quote draft; `asking` names the field just asked
 /// for, which a bare answer fills.
-fn absorb(draft: &mut QuotePrefill, text: &str, asking: Option<&str>) {
+fn absorb(draft: &mut QuotePrefill, text: &str, asking: Option<QuoteQuestion>) {
     let trimmed = text.trim();
     if let Some(email) = understand::email(text) {
         draft.email = Some(email);
     }
-    if let Some(name) = understand::name(text, asking == Some("name")) {
+    if let Some(name) = understand::name(text, asking == Some(QuoteQuestion::Name)) {
         draft.name = Some(name);
     }
     if let Some(company) = understand::company(text) {
@@ -231,8 +234,10 @@ fn absorb(draft: &mut QuotePrefill, text: &str, asking: Option<&str>) {
         draft.project_type.get_or_insert_with(|| kind.into());
     }
     match asking {
-        Some("description") if !trimmed.is_empty() => draft.description = Some(trimmed.to_owned()),
-        Some("company") if !trimmed.is_empty() && draft.company.is_none() => {
+        Some(QuoteQuestion::Description) if !trimmed.is_empty() => {
+            draft.description = Some(trimmed.to_owned())
+        }
+        Some(QuoteQuestion::Company) if !trimmed.is_empty() && draft.company.is_none() => {
             let none = matches!(
                 understand::normalize(trimmed).as_str(),
                 "none" | "no company" | "just me" | "myself" | "n a" | "personal"
@@ -245,7 +250,7 @@ fn absorb(draft: &mut QuotePrefill, text: &str, asking: Option<&str>) {
                 None => Some(trimmed.to_owned()),
             };
         }
-        Some("project_type") if draft.project_type.is_none() => {
+        Some(QuoteQuestion::ProjectType) if draft.project_type.is_none() => {
             draft.project_type = Some("other".into())
         }
         _ => {}
@@ -253,47 +258,53 @@ fn absorb(draft: &mut QuotePrefill, text: &str, asking: Option<&str>) {
 }
 
 /// The quote's questions, in the order they are asked.
-const QUOTE_QUESTIONS: &[(&str, &str)] = &[
+const QUOTE_QUESTIONS: &[(QuoteQuestion, &str)] = &[
     (
-        "description",
+        QuoteQuestion::Description,
         "What would you like us to build? A sentence or two is plenty.",
     ),
     (
-        "project_type",
+        QuoteQuestion::ProjectType,
         "Is it a website, a web app or portal, a mobile app, an integration, a modernisation of an existing system, or an AI assistant?",
     ),
     (
-        "budget_range",
+        QuoteQuestion::BudgetRange,
         "Roughly what budget do you have in mind? (for example 25k, or \"not sure\")",
     ),
     (
-        "timeline",
+        QuoteQuestion::Timeline,
         "And when would you like it done? (as soon as possible, within 3 months, 6 months, flexible...)",
     ),
-    ("name", "What's your name?"),
-    ("email", "Which email address should we send the plan to?"),
-    ("company", "And your company's name? (\"none\" is fine)"),
+    (QuoteQuestion::Name, "What's your name?"),
+    (
+        QuoteQuestion::Email,
+        "Which email address should we send the plan to?",
+    ),
+    (
+        QuoteQuestion::Company,
+        "And your company's name? (\"none\" is fine)",
+    ),
 ];
 
-fn is_missing(draft: &QuotePrefill, field: &str) -> bool {
-    match field {
-        "description" => draft.description.is_none(),
-        "project_type" => draft.project_type.is_none(),
-        "budget_range" => draft.budget_range.is_none(),
-        "timeline" => draft.timeline.is_none(),
-        "name" => draft.name.is_none(),
-        "email" => draft.email.is_none(),
-        "company" => draft.company.is_none(),
-        _ => false,
+fn is_missing(draft: &QuotePrefill, question: QuoteQuestion) -> bool {
+    match question {
+        QuoteQuestion::Description => draft.description.is_none(),
+        QuoteQuestion::ProjectType => draft.project_type.is_none(),
+        QuoteQuestion::BudgetRange => draft.budget_range.is_none(),
+        QuoteQuestion::Timeline => draft.timeline.is_none(),
+        QuoteQuestion::Name => draft.name.is_none(),
+        QuoteQuestion::Email => draft.email.is_none(),
+        QuoteQuestion::Company => draft.company.is_none(),
+        QuoteQuestion::Consent => false,
     }
 }
 
 /// The next question of the quote; none once everything is known (then consent is asked).
-fn next_question(draft: &QuotePrefill) -> Option<(&'static str, &'static str)> {
+fn next_question(draft: &QuotePrefill) -> Option<(QuoteQuestion, &'static str)> {
     QUOTE_QUESTIONS
         .iter()
         .copied()
-        .find(|(field, _)| is_missing(draft, field))
+        .find(|(question, _)| is_missing(draft, *question))
 }
 
 const CONSENT_QUESTION: &str = "Thanks! May we store these details and contact you about your project? Please answer yes or no.";
@@ -304,20 +315,18 @@ async fn ask_next(
     draft: QuotePrefill,
     intent: Intent,
 ) -> Result<Reply> {
-    let (asking, question) = next_question(&draft).unwrap_or(("consent", CONSENT_QUESTION));
+    let (asking, question) =
+        next_question(&draft).unwrap_or((QuoteQuestion::Consent, CONSENT_QUESTION));
     let form = Part::QuoteForm {
         prefill: draft.clone(),
         action: action("POST", "/v1/plan-requests"),
     };
-    let opening = if draft == QuotePrefill::default() || asking == "description" {
+    let opening = if draft == QuotePrefill::default() || asking == QuoteQuestion::Description {
         "I'd be glad to put together a custom development plan and quote. "
     } else {
         ""
     };
-    state.flow = Flow::Quote {
-        draft,
-        asking: asking.into(),
-    };
+    state.flow = Flow::Quote { draft, asking };
     Ok(Reply::builtin(
         intent,
         format!("{opening}{question}"),
@@ -329,10 +338,10 @@ async fn quote_step(
     ctx: &Ctx,
     state: &mut State,
     mut draft: QuotePrefill,
-    asking: &str,
+    asking: QuoteQuestion,
     text: &str,
 ) -> Result<Reply> {
-    if asking == "consent" {
+    if asking == QuoteQuestion::Consent {
         return match understand::yes_no(text) {
             Some(true) => create_quote(ctx, state, draft).await,
             Some(false) => Ok(Reply::builtin(
@@ -341,30 +350,24 @@ async fn quote_step(
                 Vec::new(),
             )),
             None => {
-                state.flow = Flow::Quote {
-                    draft,
-                    asking: asking.into(),
-                };
+                state.flow = Flow::Quote { draft, asking };
                 Ok(Reply::builtin(Intent::Quote, CONSENT_QUESTION, Vec::new()))
             }
         };
     }
     absorb(&mut draft, text, Some(asking));
-    if asking == "email" && draft.email.is_none() {
-        state.flow = Flow::Quote {
-            draft,
-            asking: asking.into(),
-        };
+    if asking == QuoteQuestion::Email && draft.email.is_none() {
+        state.flow = Flow::Quote { draft, asking };
         return Ok(Reply::builtin(
             Intent::Quote,
             "That doesn't look like an email address — could you check it?",
             Vec::new(),
         ));
     }
-    if asking == "budget_range" && draft.budget_range.is_none() {
+    if asking == QuoteQuestion::BudgetRange && draft.budget_range.is_none() {
         draft.budget_range = Some("not_sure".into());
     }
-    if asking == "timeline" && draft.timeline.is_none() {
+    if asking == QuoteQuestion::Timeline && draft.timeline.is_none() {
         draft.timeline = Some("flexible".into());
     }
     ask_next(ctx, state, draft, Intent::Quote).await
@@ -389,7 +392,7 @@ async fn create_quote(ctx: &Ctx, state: &mut State, draft: QuotePrefill) -> Resu
                 }],
             ))
         }
-        Err(err) => match tools::explain(&err) {
+        Err(err) => match err.for_visitor() {
             // Refused (a detail the form does not take, the rate limit): nothing is stored;
             // the visitor finishes in the form, prefilled, or asks again.
             Some(problem) => {
@@ -478,7 +481,7 @@ async fn offer_slots(
         chosen: None,
         name: visitor,
         email,
-        asking: "slot".into(),
+        asking: BookingQuestion::Slot,
     };
     Ok(Reply::builtin(
         Intent::Scheduling,
@@ -520,7 +523,7 @@ pub async fn booking_flow(ctx: &Ctx, state: &mut State, flow: Flow, text: &str) 
             Vec::new(),
         ));
     };
-    if asking == "slot" {
+    if asking == BookingQuestion::Slot {
         chosen = understand::choice(text, offered.len()).and_then(|i| offered.get(i).cloned());
         if chosen.is_none() {
             state.flow = Flow::Booking {
@@ -543,10 +546,10 @@ pub async fn booking_flow(ctx: &Ctx, state: &mut State, flow: Flow, text: &str) 
     if let Some(found) = understand::email(text) {
         email = Some(found);
     }
-    if let Some(found) = understand::name(text, asking == "name") {
+    if let Some(found) = understand::name(text, asking == BookingQuestion::Name) {
         name = Some(found);
     }
-    if asking == "consent" {
+    if asking == BookingQuestion::Consent {
         match understand::yes_no(text) {
             Some(true) => return book(ctx, state, call_type, time_zone, chosen, name, email).await,
             Some(false) => {
@@ -560,11 +563,14 @@ pub async fn booking_flow(ctx: &Ctx, state: &mut State, flow: Flow, text: &str) 
         }
     }
     let (next, question) = if name.is_none() {
-        ("name", "Great choice. What's your name?".to_owned())
+        (
+            BookingQuestion::Name,
+            "Great choice. What's your name?".to_owned(),
+        )
     } else if email.is_none() {
         (
-            "email",
-            if asking == "email" {
+            BookingQuestion::Email,
+            if asking == BookingQuestion::Email {
                 "That doesn't look like an email address — could you check it?".to_owned()
             } else {
                 "Which email address should the invite go to?".to_owned()
@@ -572,7 +578,7 @@ pub async fn booking_flow(ctx: &Ctx, state: &mut State, flow: Flow, text: &str) 
         )
     } else {
         (
-            "consent",
+            BookingQuestion::Consent,
             format!(
                 "To confirm: a {} on {}, for {} ({}). May we store these details to hold the call? Please answer yes or no.",
                 if call_name.is_empty() {
@@ -594,9 +600,15 @@ pub async fn booking_flow(ctx: &Ctx, state: &mut State, flow: Flow, text: &str) 
         chosen,
         name,
         email,
-        asking: next.into(),
+        asking: next,
     };
     Ok(Reply::builtin(Intent::Scheduling, question, Vec::new()))
+}
+
+/// Only a time someone else took is offered again; another conflict (a retry still in
+/// flight, say) is explained like any other failure.
+fn is_slot_taken(err: &crate::error::AppError) -> bool {
+    err.kind() == crate::scheduling::SLOT_TAKEN
 }
 
 async fn book(
@@ -636,7 +648,7 @@ async fn book(
                 manage_url: created.manage_url,
             }],
         )),
-        Err(err) if matches!(&err, crate::error::AppError::Conflict { .. }) => {
+        Err(err) if is_slot_taken(&err) => {
             let zone: Tz = time_zone.parse().unwrap_or(Tz::UTC);
             let types = tools::call_types(ctx).await?;
             let Some(kind) = types.iter().find(|kind| kind.slug == call_type) else {
@@ -649,7 +661,7 @@ async fn book(
             );
             Ok(reply)
         }
-        Err(err) => match tools::explain(&err) {
+        Err(err) => match err.for_visitor() {
             Some(problem) => Ok(Reply::builtin(
                 Intent::Scheduling,
                 format!("I couldn't book that: {problem}."),
@@ -657,5 +669,32 @@ async fn book(
             )),
             None => Err(err),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::AppError;
+
+    #[test]
+    fn only_a_taken_slot_is_offered_again() {
+        let taken = AppError::conflict(
+            crate::scheduling::SLOT_TAKEN,
+            "This time is no longer free.",
+        );
+        assert!(is_slot_taken(&taken));
+        // The same variant, another kind: a retry of the booking still being processed.
+        let in_flight = AppError::conflict(
+            "request-in-progress",
+            "A request with this Idempotency-Key is still being processed; retry in a moment.",
+        );
+        assert!(!is_slot_taken(&in_flight));
+        assert_eq!(in_flight.kind(), "request-in-progress");
+        assert!(
+            in_flight
+                .for_visitor()
+                .is_some_and(|text| text.contains("still being processed"))
+        );
     }
 }

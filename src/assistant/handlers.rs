@@ -4,16 +4,14 @@ use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use tokio::sync::{mpsc, oneshot};
-use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::model::{
-    ConversationSummary, History, MessageRequest, Reply, StartRequest, Started, Streamed,
+    ConversationQuery, ConversationSummary, History, MessageRequest, Reply, StartRequest, Started,
+    Streamed,
 };
-use super::service;
+use super::service::{self, Streaming};
 use super::{App, AssistantState};
 use crate::auth::{Authorized, perm};
 use crate::error::{AppError, Problem, Result};
@@ -21,7 +19,6 @@ use crate::http::extract::{Json, Path, Query};
 use crate::http::middleware::ClientIp;
 use crate::pagination::{Page, PageParams};
 use crate::state::Core;
-use crate::validation::Validator;
 
 pub fn router<S>() -> OpenApiRouter<S>
 where
@@ -37,11 +34,6 @@ where
         .routes(routes!(admin_get))
 }
 
-fn zone(v: &mut Validator, value: Option<&str>) -> Option<String> {
-    let value = value.map(str::trim).filter(|z| !z.is_empty())?;
-    v.zone("time_zone", value).map(|z| z.name().to_owned())
-}
-
 /// Starts a conversation; the answer holds its id and the greeting.
 #[utoipa::path(post, path = "/v1/assistant/conversations", tag = "assistant",
     request_body = StartRequest,
@@ -53,9 +45,7 @@ async fn start(
     Json(request): Json<StartRequest>,
 ) -> Result<(StatusCode, Json<Started>)> {
     let state = App { core, assistant };
-    let mut v = Validator::new();
-    let time_zone = zone(&mut v, request.time_zone.as_deref());
-    v.finish()?;
+    let time_zone = request.validate()?;
     let started = service::start(&state, ip, time_zone).await?;
     Ok((StatusCode::CREATED, Json(started)))
 }
@@ -86,33 +76,13 @@ async fn send_message(
     Json(request): Json<MessageRequest>,
 ) -> Result<Response> {
     let state = App { core, assistant };
-    let mut v = Validator::new();
-    let text = v.required_multiline(
-        "text",
-        &request.text,
-        state.assistant.config.max_message_chars,
-    );
-    let time_zone = zone(&mut v, request.time_zone.as_deref());
-    v.finish()?;
+    let (text, time_zone) = request.validate(state.assistant.config.max_message_chars)?;
     if !wants_stream(&headers) {
-        // The answer runs to its end in its own task even if the visitor goes away or the
-        // request times out: what it did is saved and the conversation freed either way.
-        let reply =
-            tokio::spawn(async move { service::answer(&state, ip, id, &text, time_zone).await })
-                .await
-                .map_err(|err| anyhow::anyhow!("the assistant's answer failed: {err}"))??;
+        let reply = service::answer(&state, ip, id, text, time_zone).await?;
         return Ok(Json(reply).into_response());
     }
-    // An unknown, busy or rate-limited conversation answers as a problem, before any event.
-    let claimed = service::begin(&state, ip, id).await?;
-    let (tokens, receiver) = mpsc::channel::<Streamed>(64);
-    let (done_sender, done) = oneshot::channel::<Result<Reply>>();
-    // The answer runs to the end even if the visitor goes away: it is saved either way.
-    tokio::spawn(async move {
-        let outcome = service::reply_to(&state, claimed, &text, time_zone, Some(tokens)).await;
-        let _ = done_sender.send(outcome);
-    });
-    let events = futures_util::stream::unfold(Phase::Tokens(receiver, done), next_event);
+    let streaming = service::stream(&state, ip, id, text, time_zone).await?;
+    let events = futures_util::stream::unfold(Phase::Tokens(streaming), next_event);
     Ok(Sse::new(events)
         .keep_alive(KeepAlive::default())
         .into_response())
@@ -120,24 +90,24 @@ async fn send_message(
 
 /// Where a streamed reply is: passing on tokens, then the final event, then done.
 enum Phase {
-    Tokens(mpsc::Receiver<Streamed>, oneshot::Receiver<Result<Reply>>),
+    Tokens(Streaming),
     Finished,
 }
 
 // Every event's data is JSON: text may hold carriage returns, which SSE data cannot.
 async fn next_event(phase: Phase) -> Option<(std::result::Result<Event, Infallible>, Phase)> {
-    let Phase::Tokens(mut tokens, done) = phase else {
+    let Phase::Tokens(mut streaming) = phase else {
         return None;
     };
     // The sender is dropped when the answer is finished, which ends the tokens.
-    if let Some(streamed) = tokens.recv().await {
+    if let Some(streamed) = streaming.tokens.recv().await {
         let event = match streamed {
             Streamed::Token(text) => json_event("token", &serde_json::json!({ "text": text })),
             Streamed::Restart => json_event("restart", &serde_json::json!({})),
         };
-        return Some((Ok(event), Phase::Tokens(tokens, done)));
+        return Some((Ok(event), Phase::Tokens(streaming)));
     }
-    let last = match done.await {
+    let last = match streaming.done.await {
         Ok(Ok(reply)) => json_event("reply", &reply),
         Ok(Err(err)) => json_event("error", &error_body(&err)),
         Err(_) => json_event("error", &serde_json::json!({ "detail": SORRY })),
@@ -158,7 +128,7 @@ fn json_event(name: &str, data: &impl serde::Serialize) -> Event {
 /// had and a sentence for the visitor.
 fn error_body(err: &AppError) -> serde_json::Value {
     let status = err.status().as_u16();
-    let detail = crate::assistant::tools::explain(err).unwrap_or_else(|| SORRY.to_owned());
+    let detail = err.for_visitor().unwrap_or_else(|| SORRY.to_owned());
     serde_json::json!({ "status": status, "detail": detail })
 }
 
@@ -175,14 +145,6 @@ async fn history(
 ) -> Result<Json<History>> {
     let state = App { core, assistant };
     Ok(Json(service::public_history(&state, ip, id).await?))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ConversationQuery {
-    /// Only conversations that led to a lead or a booking.
-    #[serde(default)]
-    led_to_lead_or_booking: bool,
 }
 
 /// Assistant conversations, newest first, with what they led to.

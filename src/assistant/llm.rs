@@ -19,8 +19,8 @@ use tokio::time::Instant;
 use super::model::{Action, Part, QuotePrefill, Reply, ServiceCard, Source, State, Streamed};
 use super::tools::{self, Ctx};
 use super::understand;
-use crate::leads::model::ConsultationRequest;
-use crate::scheduling::model::BookingRequest;
+use crate::leads::ConsultationRequest;
+use crate::scheduling::BookingRequest;
 
 /// Where the model is, which one, and how long to wait for it.
 #[derive(Clone)]
@@ -53,65 +53,124 @@ async fn read_bounded(response: reqwest::Response, max: usize) -> anyhow::Result
     Ok(body)
 }
 
-fn tool(name: &str, description: &str, parameters: Value) -> Value {
-    json!({ "type": "function", "function": { "name": name, "description": description, "parameters": parameters } })
+/// The tools the model may call: one list, so a definition and its handling cannot drift
+/// apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tool {
+    SearchContent,
+    ListServices,
+    DescribeService,
+    FindSlots,
+    CreateQuoteRequest,
+    RequestConsultation,
+    BookCall,
 }
 
-fn tool_definitions() -> Value {
-    json!([
-        tool(
-            "search_content",
-            "Search the firm's published blog posts and services.",
-            json!({ "type": "object", "properties": { "query": { "type": "string" } }, "required": ["query"] })
-        ),
-        tool(
-            "list_services",
-            "List the services the firm offers.",
-            json!({ "type": "object", "properties": {} })
-        ),
-        tool(
-            "describe_service",
-            "Everything the firm says about one of its services.",
-            json!({ "type": "object", "properties": { "slug": { "type": "string", "description": "From list_services." } }, "required": ["slug"] })
-        ),
-        tool(
-            "find_slots",
-            "Find the next free times for a call type, in the visitor's time zone.",
-            json!({ "type": "object", "properties": { "call_type": { "type": "string", "description": "The call type's slug; the shortest call when absent." } } })
-        ),
-        tool(
-            "create_quote_request",
-            "Send the visitor's request for a custom development plan and quote. Only after the visitor explicitly agreed (consent) to their details being stored.",
-            json!({ "type": "object", "properties": {
+impl Tool {
+    const ALL: [Tool; 7] = [
+        Tool::SearchContent,
+        Tool::ListServices,
+        Tool::DescribeService,
+        Tool::FindSlots,
+        Tool::CreateQuoteRequest,
+        Tool::RequestConsultation,
+        Tool::BookCall,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Tool::SearchContent => "search_content",
+            Tool::ListServices => "list_services",
+            Tool::DescribeService => "describe_service",
+            Tool::FindSlots => "find_slots",
+            Tool::CreateQuoteRequest => "create_quote_request",
+            Tool::RequestConsultation => "request_consultation",
+            Tool::BookCall => "book_call",
+        }
+    }
+
+    fn named(name: &str) -> Option<Tool> {
+        Tool::ALL.into_iter().find(|tool| tool.name() == name)
+    }
+
+    /// Tools that store the visitor's details run only with their explicit consent.
+    fn needs_consent(self) -> bool {
+        matches!(
+            self,
+            Tool::CreateQuoteRequest | Tool::RequestConsultation | Tool::BookCall
+        )
+    }
+
+    fn description(self) -> &'static str {
+        match self {
+            Tool::SearchContent => "Search the firm's published blog posts and services.",
+            Tool::ListServices => "List the services the firm offers.",
+            Tool::DescribeService => "Everything the firm says about one of its services.",
+            Tool::FindSlots => {
+                "Find the next free times for a call type, in the visitor's time zone."
+            }
+            Tool::CreateQuoteRequest => {
+                "Send the visitor's request for a custom development plan and quote. Only after the visitor explicitly agreed (consent) to their details being stored."
+            }
+            Tool::RequestConsultation => {
+                "Ask for a person from the firm to get in touch about the visitor's message. Only after the visitor explicitly agreed (consent) to their details being stored."
+            }
+            Tool::BookCall => {
+                "Book a call at a free start time from find_slots. Only after the visitor explicitly agreed (consent)."
+            }
+        }
+    }
+
+    /// The JSON Schema of the tool's arguments.
+    fn parameters(self) -> Value {
+        match self {
+            Tool::SearchContent => {
+                json!({ "type": "object", "properties": { "query": { "type": "string" } }, "required": ["query"] })
+            }
+            Tool::ListServices => json!({ "type": "object", "properties": {} }),
+            Tool::DescribeService => {
+                json!({ "type": "object", "properties": { "slug": { "type": "string", "description": "From list_services." } }, "required": ["slug"] })
+            }
+            Tool::FindSlots => {
+                json!({ "type": "object", "properties": { "call_type": { "type": "string", "description": "The call type's slug; the shortest call when absent." } } })
+            }
+            Tool::CreateQuoteRequest => json!({ "type": "object", "properties": {
                  "name": { "type": "string" }, "email": { "type": "string" }, "company": { "type": "string" },
-                 "project_type": { "type": "string", "enum": crate::leads::model::PROJECT_TYPES },
+                 "project_type": { "type": "string", "enum": crate::leads::PROJECT_TYPES },
                  "services": { "type": "array", "items": { "type": "string" } },
-                 "budget_range": { "type": "string", "enum": crate::leads::model::BUDGET_RANGES },
-                 "timeline": { "type": "string", "enum": crate::leads::model::TIMELINES },
+                 "budget_range": { "type": "string", "enum": crate::leads::BUDGET_RANGES },
+                 "timeline": { "type": "string", "enum": crate::leads::TIMELINES },
                  "description": { "type": "string" }, "consent": { "type": "boolean" } },
-               "required": ["name", "email", "company", "description", "consent"] })
-        ),
-        tool(
-            "request_consultation",
-            "Ask for a person from the firm to get in touch about the visitor's message. Only after the visitor explicitly agreed (consent) to their details being stored.",
-            json!({ "type": "object", "properties": {
+               "required": ["name", "email", "company", "description", "consent"] }),
+            Tool::RequestConsultation => json!({ "type": "object", "properties": {
                  "first_name": { "type": "string" }, "last_name": { "type": "string" },
                  "email": { "type": "string" }, "phone": { "type": "string" }, "company": { "type": "string" },
                  "message": { "type": "string" },
                  "service": { "type": "string", "description": "A service's slug, if one is of interest." },
                  "consent": { "type": "boolean" } },
-               "required": ["first_name", "last_name", "email", "message", "consent"] })
-        ),
-        tool(
-            "book_call",
-            "Book a call at a free start time from find_slots. Only after the visitor explicitly agreed (consent).",
-            json!({ "type": "object", "properties": {
+               "required": ["first_name", "last_name", "email", "message", "consent"] }),
+            Tool::BookCall => json!({ "type": "object", "properties": {
                  "call_type": { "type": "string" }, "start": { "type": "string", "description": "RFC 3339, from find_slots" },
                  "first_name": { "type": "string" }, "last_name": { "type": "string" },
                  "email": { "type": "string" }, "consent": { "type": "boolean" } },
-               "required": ["call_type", "start", "first_name", "last_name", "email", "consent"] })
-        ),
-    ])
+               "required": ["call_type", "start", "first_name", "last_name", "email", "consent"] }),
+        }
+    }
+}
+
+fn tool_definitions() -> Value {
+    Value::Array(
+        Tool::ALL
+            .into_iter()
+            .map(|tool| {
+                json!({ "type": "function", "function": {
+                    "name": tool.name(),
+                    "description": tool.description(),
+                    "parameters": tool.parameters(),
+                } })
+            })
+            .collect(),
+    )
 }
 
 /// One tool call the model asked for (assembled from streamed pieces when streaming).
@@ -220,7 +279,7 @@ async fn opening(
     conversation: &Conversation<'_>,
     parts: &mut Vec<Part>,
 ) -> anyhow::Result<Vec<Value>> {
-    let firm = crate::site::service::get(&ctx.app.db)
+    let firm = crate::site::get(&ctx.app.db)
         .await?
         .map_or_else(|| "the firm".to_owned(), |s| s.firm_name);
     let services = tools::list_services(ctx).await?;
@@ -485,21 +544,20 @@ async fn run_tool(ctx: &Ctx, state: &State, call: &ToolCall, parts: &mut Vec<Par
         .and_then(|z| z.parse().ok())
         .unwrap_or(Tz::UTC);
     let consented = args.get("consent").and_then(Value::as_bool) == Some(true);
-    let outcome = match call.name.as_str() {
-        "search_content" => search_content(ctx, &args, parts).await,
-        "list_services" => list_services(ctx, parts).await,
-        "describe_service" => describe_service(ctx, &args, parts).await,
-        "find_slots" => find_slots(ctx, &args, zone, parts).await,
-        "create_quote_request" | "request_consultation" | "book_call" if !consented => {
-            Ok(json!({ "error": NO_CONSENT }))
-        }
-        "create_quote_request" => create_quote_request(ctx, &args, parts).await,
-        "request_consultation" => request_consultation(ctx, &args, parts).await,
-        "book_call" => book_call(ctx, &args, zone, parts).await,
-        other => Ok(json!({ "error": format!("There is no tool named {other}.") })),
+    let outcome = match Tool::named(&call.name) {
+        None => Ok(json!({ "error": format!("There is no tool named {}.", call.name) })),
+        Some(tool) if tool.needs_consent() && !consented => Ok(json!({ "error": NO_CONSENT })),
+        Some(Tool::SearchContent) => search_content(ctx, &args, parts).await,
+        Some(Tool::ListServices) => list_services(ctx, parts).await,
+        Some(Tool::DescribeService) => describe_service(ctx, &args, parts).await,
+        Some(Tool::FindSlots) => find_slots(ctx, &args, zone, parts).await,
+        Some(Tool::CreateQuoteRequest) => create_quote_request(ctx, &args, parts).await,
+        Some(Tool::RequestConsultation) => request_consultation(ctx, &args, parts).await,
+        Some(Tool::BookCall) => book_call(ctx, &args, zone, parts).await,
     };
     outcome.unwrap_or_else(|err| {
-        let explained = tools::explain(&err)
+        let explained = err
+            .for_visitor()
             .unwrap_or_else(|| "That did not work; offer the visitor a person instead.".into());
         json!({ "error": explained })
     })

@@ -5,19 +5,19 @@
 //! (`llm`), which falls back to the built-in one when it fails. Both act only through
 //! `tools`, which call the same services as the REST API.
 
-pub mod builtin;
-pub mod config;
-pub mod handlers;
-pub mod llm;
-pub mod model;
-pub mod personal_data;
-pub mod service;
-pub mod tools;
-pub mod understand;
+mod builtin;
+mod config;
+mod handlers;
+mod llm;
+mod model;
+pub(crate) mod personal_data;
+mod service;
+mod tools;
+mod understand;
 
 pub use config::AssistantConfig;
 pub use handlers::router;
-pub use service::Assistant;
+pub use service::{Assistant, forget_old};
 
 use std::ops::Deref;
 use std::sync::Arc;

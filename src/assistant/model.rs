@@ -3,10 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::understand::Intent;
+use crate::error::Result;
+use crate::validation::Validator;
 
 /// A page the answer drew on.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
@@ -141,8 +143,8 @@ pub enum Flow {
     Idle,
     Quote {
         draft: QuotePrefill,
-        /// The field asked for last.
-        asking: String,
+        /// The question asked last.
+        asking: QuoteQuestion,
     },
     Booking {
         call_type: String,
@@ -154,13 +156,37 @@ pub enum Flow {
         chosen: Option<SlotOption>,
         name: Option<String>,
         email: Option<String>,
-        asking: String,
+        asking: BookingQuestion,
     },
     /// A call was offered after a quote request; "yes" starts booking with these details.
     CallOffered {
         name: Option<String>,
         email: Option<String>,
     },
+}
+
+/// What the quote flow asked last (stored by name, as `"budget_range"`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum QuoteQuestion {
+    Description,
+    ProjectType,
+    BudgetRange,
+    Timeline,
+    Name,
+    Email,
+    Company,
+    Consent,
+}
+
+/// What the booking flow asked last.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingQuestion {
+    Slot,
+    Name,
+    Email,
+    Consent,
 }
 
 /// What a conversation remembers between messages.
@@ -181,6 +207,22 @@ pub struct StartRequest {
     pub time_zone: Option<String>,
 }
 
+impl StartRequest {
+    /// The visitor's zone, when they sent one.
+    pub fn validate(&self) -> Result<Option<String>> {
+        let mut v = Validator::new();
+        let zone = time_zone(&mut v, self.time_zone.as_deref());
+        v.finish()?;
+        Ok(zone)
+    }
+}
+
+/// An IANA zone's canonical name; empty is none.
+fn time_zone(v: &mut Validator, value: Option<&str>) -> Option<String> {
+    let value = value.map(str::trim).filter(|z| !z.is_empty())?;
+    v.zone("time_zone", value).map(|z| z.name().to_owned())
+}
+
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 #[serde(default)]
 pub struct MessageRequest {
@@ -188,6 +230,17 @@ pub struct MessageRequest {
     pub text: String,
     /// The visitor's IANA zone, for call times.
     pub time_zone: Option<String>,
+}
+
+impl MessageRequest {
+    /// The text (at most `max_chars`) and the visitor's zone.
+    pub fn validate(&self, max_chars: usize) -> Result<(String, Option<String>)> {
+        let mut v = Validator::new();
+        let text = v.required_multiline("text", &self.text, max_chars);
+        let zone = time_zone(&mut v, self.time_zone.as_deref());
+        v.finish()?;
+        Ok((text, zone))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -225,4 +278,12 @@ pub struct ConversationSummary {
     pub lead_id: Option<Uuid>,
     /// The call it booked, if any.
     pub booking_id: Option<Uuid>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConversationQuery {
+    /// Only conversations that led to a lead or a booking.
+    #[serde(default)]
+    pub led_to_lead_or_booking: bool,
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 use sqlx::PgPool;
 use sqlx::types::ipnetwork::IpNetwork;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::builtin;
@@ -144,8 +144,8 @@ impl Drop for Hold {
 
 /// Takes a conversation for one message: 404 when it does not exist or expired, 409 while
 /// another of its messages is being answered (on any replica), 429 over the limits. Then
-/// [`reply_to`] answers; a streamed reply starts only once this succeeded.
-pub async fn begin(app: &App, ip: Option<IpAddr>, conversation: Uuid) -> Result<Claimed> {
+/// the answer; a streamed reply starts only once this succeeded.
+async fn begin(app: &App, ip: Option<IpAddr>, conversation: Uuid) -> Result<Claimed> {
     let token = Uuid::new_v4();
     let state = claim(app, conversation, token).await?;
     let mut hold = Hold {
@@ -192,26 +192,53 @@ pub fn model_deadline(app: &App) -> Duration {
 }
 
 /// Answers the visitor's message. With `tokens`, the reply's text is also sent as it is made.
-pub async fn reply_to(
-    app: &App,
-    claimed: Claimed,
-    text: &str,
-    time_zone: Option<String>,
-    tokens: Option<mpsc::Sender<Streamed>>,
-) -> Result<Reply> {
-    answer_claimed(app, claimed, text, time_zone, tokens).await
-}
-
-/// [`begin`] and [`reply_to`] together.
+/// Answers a visitor's message. The answer runs to its end in its own task even if the
+/// visitor goes away or the request times out: what it did is saved and the conversation
+/// freed either way.
 pub async fn answer(
     app: &App,
     ip: Option<IpAddr>,
     conversation: Uuid,
-    text: &str,
+    text: String,
     time_zone: Option<String>,
 ) -> Result<Reply> {
+    let app = app.clone();
+    tokio::spawn(async move {
+        let claimed = begin(&app, ip, conversation).await?;
+        answer_claimed(&app, claimed, &text, time_zone, None).await
+    })
+    .await
+    .map_err(|err| anyhow::anyhow!("the assistant's answer failed: {err}"))?
+}
+
+/// A reply on its way: its text as it is made, then the whole reply.
+pub struct Streaming {
+    pub tokens: mpsc::Receiver<Streamed>,
+    pub done: oneshot::Receiver<Result<Reply>>,
+}
+
+/// Answers a visitor's message as a stream. An unknown, busy or rate-limited conversation
+/// is an error here, before anything streams; after that the answer runs to its end in its
+/// own task, saved even if the visitor goes away.
+pub async fn stream(
+    app: &App,
+    ip: Option<IpAddr>,
+    conversation: Uuid,
+    text: String,
+    time_zone: Option<String>,
+) -> Result<Streaming> {
     let claimed = begin(app, ip, conversation).await?;
-    reply_to(app, claimed, text, time_zone, None).await
+    let (tokens, receiver) = mpsc::channel::<Streamed>(64);
+    let (done_sender, done) = oneshot::channel::<Result<Reply>>();
+    let app = app.clone();
+    tokio::spawn(async move {
+        let outcome = answer_claimed(&app, claimed, &text, time_zone, Some(tokens)).await;
+        let _ = done_sender.send(outcome);
+    });
+    Ok(Streaming {
+        tokens: receiver,
+        done,
+    })
 }
 
 async fn answer_claimed(

@@ -10,14 +10,14 @@ use uuid::Uuid;
 
 use super::App;
 use super::model::{QuotePrefill, ServiceCard, SlotOption, Source};
-use crate::blog::search;
-use crate::catalogue::model::Offering;
-use crate::error::{AppError, Result};
+use crate::blog;
+use crate::catalogue::Offering;
+use crate::error::Result;
 use crate::idempotency::request_hash;
-use crate::leads::model::{ConsultationRequest, LeadReceipt, NewLead, PlanRequest, Utm};
-use crate::leads::service::{self as leads, Submission};
-use crate::scheduling::booking::{self, BookingSubmission};
-use crate::scheduling::model::{BookingCreated, BookingRequest};
+use crate::leads::{self, Submission};
+use crate::leads::{ConsultationRequest, LeadReceipt, NewLead, PlanRequest, Utm};
+use crate::scheduling::{self as booking, BookingSubmission};
+use crate::scheduling::{BookingCreated, BookingRequest};
 
 /// Who the assistant acts for.
 #[derive(Clone)]
@@ -40,11 +40,11 @@ pub struct Found {
 /// The site's published posts and services matching `query` (the blog's own search).
 pub async fn search_content(ctx: &Ctx, query: &str, limit: i64) -> Result<Vec<Found>> {
     // The search endpoint's own limit: a model's query can be as long as it likes.
-    let query: String = query.trim().chars().take(search::MAX_QUERY_CHARS).collect();
+    let query: String = query.trim().chars().take(blog::MAX_SEARCH_CHARS).collect();
     if query.is_empty() {
         return Ok(Vec::new());
     }
-    let results = search::find(&ctx.app.core, &query, limit).await?;
+    let results = blog::search(&ctx.app.core, &query, limit).await?;
     Ok(results
         .items
         .into_iter()
@@ -102,7 +102,7 @@ fn plain_text(snippet: &str) -> String {
 }
 
 pub async fn list_services(ctx: &Ctx) -> Result<Vec<ServiceCard>> {
-    Ok(crate::catalogue::service::list_published(&ctx.app.db)
+    Ok(crate::catalogue::list_published(&ctx.app.db)
         .await?
         .into_iter()
         .map(|o| ServiceCard {
@@ -123,7 +123,7 @@ pub struct CallKind {
 
 /// Active call types, shortest first.
 pub async fn call_types(ctx: &Ctx) -> Result<Vec<CallKind>> {
-    let mut types: Vec<CallKind> = crate::scheduling::setup::list_call_types(&ctx.app.db, true)
+    let mut types: Vec<CallKind> = crate::scheduling::list_call_types(&ctx.app.db, true)
         .await?
         .into_iter()
         .map(|c| CallKind {
@@ -185,7 +185,7 @@ fn spread(slots: Vec<SlotOption>, limit: usize) -> Vec<SlotOption> {
 
 /// The firm's contact email and phone, from the site profile.
 pub async fn contact(ctx: &Ctx) -> Result<(Option<String>, Option<String>)> {
-    Ok(match crate::site::service::get(&ctx.app.db).await? {
+    Ok(match crate::site::get(&ctx.app.db).await? {
         Some(site) => (Some(site.contact_email), site.phone),
         None => (None, None),
     })
@@ -258,7 +258,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// One published service, whole.
 pub async fn describe_service(ctx: &Ctx, slug: &str) -> Result<Option<Offering>> {
-    crate::catalogue::service::find_published(&ctx.app.db, slug).await
+    crate::catalogue::find_published(&ctx.app.db, slug).await
 }
 
 /// Books a call, exactly as the booking form would.
@@ -285,7 +285,7 @@ pub async fn book_call(ctx: &Ctx, request: BookingRequest) -> Result<BookingCrea
 /// Remembers which lead or booking a conversation led to (for admins).
 async fn link(ctx: &Ctx, reference: Option<&str>, booking: Option<Uuid>) -> Result<()> {
     let lead = match reference {
-        Some(reference) => crate::leads::service::id_of_reference(&ctx.app.db, reference).await?,
+        Some(reference) => crate::leads::id_of_reference(&ctx.app.db, reference).await?,
         None => None,
     };
     sqlx::query!(
@@ -300,24 +300,6 @@ async fn link(ctx: &Ctx, reference: Option<&str>, booking: Option<Uuid>) -> Resu
     .execute(&ctx.app.db)
     .await?;
     Ok(())
-}
-
-/// A validation error as a sentence the visitor can act on.
-pub fn explain(err: &AppError) -> Option<String> {
-    match err {
-        AppError::Validation(errors) => Some(
-            errors
-                .iter()
-                .map(|e| e.message.clone())
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        AppError::Conflict { detail, .. } => Some(detail.clone()),
-        AppError::TooManyRequests { .. } => Some(
-            "We have had many requests from your address; please try again a little later.".into(),
-        ),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

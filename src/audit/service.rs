@@ -7,14 +7,20 @@ use sqlx::types::ipnetwork::IpNetwork;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::{Actor, Principal};
 use crate::error::Result;
 use crate::pagination::{Page, PageParams};
 
 /// Who did it, when the actor is not an authenticated request (e.g. the CLI).
 #[derive(Debug, Clone)]
 pub enum AuditActor<'a> {
-    Principal(&'a Principal),
+    /// A signed-in admin (`kind` "admin") or an API token ("api_token"); `label` is the
+    /// admin's email or the token's name.
+    Authenticated {
+        kind: &'static str,
+        id: Uuid,
+        label: &'a str,
+        ip: Option<std::net::IpAddr>,
+    },
     Cli,
     /// The service itself, e.g. the scheduler publishing a post.
     System,
@@ -23,10 +29,9 @@ pub enum AuditActor<'a> {
 impl AuditActor<'_> {
     fn kind_id_label(&self) -> (&'static str, Option<Uuid>, String) {
         match self {
-            Self::Principal(p) => match &p.actor {
-                Actor::Admin { id, email, .. } => ("admin", Some(*id), email.clone()),
-                Actor::ApiToken { id, name, .. } => ("api_token", Some(*id), name.clone()),
-            },
+            Self::Authenticated {
+                kind, id, label, ..
+            } => (kind, Some(*id), (*label).to_owned()),
             Self::Cli => ("cli", None, "command line".to_owned()),
             Self::System => ("system", None, "frontdesk".to_owned()),
         }
@@ -39,15 +44,9 @@ impl AuditActor<'_> {
 
     fn ip(&self) -> Option<IpNetwork> {
         match self {
-            Self::Principal(p) => p.ip.map(IpNetwork::from),
+            Self::Authenticated { ip, .. } => ip.map(IpNetwork::from),
             Self::Cli | Self::System => None,
         }
-    }
-}
-
-impl<'a> From<&'a Principal> for AuditActor<'a> {
-    fn from(p: &'a Principal) -> Self {
-        Self::Principal(p)
     }
 }
 

@@ -1,19 +1,19 @@
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::AuthState;
+use super::model::LoginRequest;
 use super::principal::{Actor, Permission, Principal, Role};
 use super::service;
 use crate::error::{AppError, Problem, Result};
 use crate::http::extract::Json;
 use crate::http::middleware::ClientIp;
 use crate::state::Core;
-use crate::validation::Validator;
 
 pub fn router<S>() -> OpenApiRouter<S>
 where
@@ -25,15 +25,6 @@ where
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(me))
-}
-
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(default)]
-pub struct LoginRequest {
-    #[schema(example = "owner@example.com")]
-    email: String,
-    #[schema(example = "correct horse battery staple")]
-    password: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -108,16 +99,8 @@ async fn login(
     ClientIp(ip): ClientIp,
     Json(body): Json<LoginRequest>,
 ) -> Result<Json<LoginResponse>> {
-    let mut v = Validator::new();
-    if body.email.trim().is_empty() {
-        v.error("email", "required", "email is required");
-    }
-    if body.password.is_empty() {
-        v.error("password", "required", "password is required");
-    }
-    v.finish()?;
-
-    let success = service::login(&state.db, &auth.config, &body.email, body.password, ip).await?;
+    let (email, password) = body.validate()?;
+    let success = service::login(&state.db, &auth.config, &email, password, ip).await?;
     let principal = Principal {
         actor: success.actor,
         ip,

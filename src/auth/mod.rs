@@ -6,13 +6,14 @@
 //! A handler that needs a permission takes `Authorized<perm::X>`; one that only needs a
 //! logged-in caller takes `Principal`.
 
-pub mod config;
-pub mod credentials;
+mod config;
+mod credentials;
 mod handlers;
+mod model;
 mod principal;
-pub mod service;
-pub mod tokens;
-pub mod users;
+mod service;
+mod tokens;
+mod users;
 
 use std::sync::Arc;
 
@@ -22,6 +23,8 @@ use utoipa_axum::router::OpenApiRouter;
 pub use config::AuthConfig;
 pub use handlers::Me;
 pub use principal::{Actor, Authorized, Permission, Principal, RequiredPermission, Role, perm};
+pub use service::{forget_old_failures, purge_sessions};
+pub use users::{NewAdmin, create as create_admin};
 
 use crate::state::Core;
 

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::audit::AuditActor;
 use crate::error::AppError;
 use crate::http::middleware::ClientIp;
 use crate::state::Core;
@@ -162,6 +163,21 @@ pub enum Actor {
 pub struct Principal {
     pub actor: Actor,
     pub ip: Option<IpAddr>,
+}
+
+impl<'a> From<&'a Principal> for AuditActor<'a> {
+    fn from(p: &'a Principal) -> Self {
+        let (kind, id, label) = match &p.actor {
+            Actor::Admin { id, email, .. } => ("admin", *id, email.as_str()),
+            Actor::ApiToken { id, name, .. } => ("api_token", *id, name.as_str()),
+        };
+        AuditActor::Authenticated {
+            kind,
+            id,
+            label,
+            ip: p.ip,
+        }
+    }
 }
 
 impl Principal {

@@ -2,17 +2,17 @@
 //! authors, tags, series, revisions, scheduled publishing, full-text search, share counts,
 //! feeds and the sitemap. Public reads come from the content cache (see `crate::cache`).
 
-pub mod config;
+mod config;
 mod feeds;
-pub mod model;
-pub mod posts;
+mod model;
+mod posts;
 mod public;
-pub mod reading;
-pub mod render;
-pub mod scheduler;
-pub mod search;
+mod reading;
+mod render;
+mod scheduler;
+mod search;
 mod shares;
-pub mod taxonomy;
+mod taxonomy;
 
 use std::sync::Arc;
 
@@ -22,6 +22,10 @@ use uuid::Uuid;
 
 pub use config::BlogConfig;
 pub use model::{PostPage, ShareCounts, SharesView};
+pub use posts::{PostInput, copy_published, create as create_post, publish_due};
+pub use scheduler::run as run_scheduler;
+pub use search::{MAX_QUERY_CHARS as MAX_SEARCH_CHARS, SearchHit, SearchResults, find as search};
+pub use taxonomy::{AuthorInput, SeriesInput, TagInput, save_author, save_series, save_tag};
 
 use crate::state::Core;
 

@@ -2,13 +2,16 @@
 
 use std::collections::BTreeMap;
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::render::TocEntry;
+use crate::error::Result;
+use crate::pagination::PageParams;
+use crate::validation::Validator;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
 #[serde(rename_all = "lowercase")]
@@ -21,6 +24,8 @@ pub enum PostStatus {
 }
 
 impl PostStatus {
+    pub const NAMES: [&'static str; 4] = ["draft", "scheduled", "published", "archived"];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Draft => "draft",
@@ -271,6 +276,85 @@ pub fn stable_hash(bytes: &[u8]) -> u64 {
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     u64::from_le_bytes(first)
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only posts with this tag (slug).
+    tag: Option<String>,
+    /// Only posts by this author (slug).
+    author: Option<String>,
+    /// Only posts of this series (slug).
+    series: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RelatedQuery {
+    /// How many (1 to 20, default 4).
+    limit: Option<i64>,
+}
+
+impl RelatedQuery {
+    pub fn limit(&self) -> Result<i64> {
+        let mut v = Validator::new();
+        let limit = v.range("limit", self.limit.unwrap_or(4), 1, 20);
+        v.finish()?;
+        Ok(limit)
+    }
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct ShareRequest {
+    /// x, linkedin, facebook, reddit, hacker_news, email or copy_link.
+    #[schema(example = "linkedin")]
+    network: String,
+}
+
+impl ShareRequest {
+    /// The network, one of [`NETWORKS`].
+    pub fn network(&self) -> Result<&'static str> {
+        let mut v = Validator::new();
+        let value = v.choice("network", &self.network, &NETWORKS);
+        v.finish()?;
+        Ok(NETWORKS
+            .iter()
+            .find(|n| **n == value)
+            .copied()
+            .unwrap_or("copy_link"))
+    }
+}
+
+impl ListQuery {
+    /// The filter, and the cache key of the page it asks for (after the page's parameters
+    /// are checked, so bad parameters are never cached).
+    pub fn validate(self, page: &PageParams) -> Result<(PostFilter, String)> {
+        page.limit()?;
+        let key = format!(
+            "posts?tag={}&author={}&series={}&limit={}&cursor={}",
+            self.tag.as_deref().unwrap_or_default(),
+            self.author.as_deref().unwrap_or_default(),
+            self.series.as_deref().unwrap_or_default(),
+            page.limit.unwrap_or_default(),
+            page.cursor.as_deref().unwrap_or_default(),
+        );
+        let filter = PostFilter {
+            tag: self.tag,
+            author: self.author,
+            series: self.series,
+        };
+        Ok((filter, key))
+    }
+}
+
+/// Which published posts a list shows.
+#[derive(Debug, Default, Clone)]
+pub struct PostFilter {
+    pub tag: Option<String>,
+    pub author: Option<String>,
+    pub series: Option<String>,
 }
 
 #[cfg(test)]

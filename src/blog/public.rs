@@ -5,20 +5,21 @@ use axum::body::Body;
 use axum::extract::{FromRef, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::BlogState;
-use super::model::{PostPage, PostSummary, PostView, SharesView};
-use super::reading::{self, CachedPost, PostFilter, no_such_post};
+use super::model::{
+    ListQuery, PostPage, PostSummary, PostView, RelatedQuery, ShareRequest, SharesView,
+};
+use super::reading::{self, CachedPost, no_such_post};
 use crate::error::{Problem, Result};
 use crate::http::conditional::{PUBLIC_CACHE_CONTROL, Preconditions, not_modified};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::middleware::ClientIp;
 use crate::pagination::{Page, PageParams};
 use crate::state::Core;
-use crate::validation::Validator;
 
 pub fn router<S>() -> OpenApiRouter<S>
 where
@@ -33,17 +34,6 @@ where
         .routes(routes!(share_post))
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// Only posts with this tag (slug).
-    tag: Option<String>,
-    /// Only posts by this author (slug).
-    author: Option<String>,
-    /// Only posts of this series (slug).
-    series: Option<String>,
-}
-
 /// Published posts, newest first.
 #[utoipa::path(get, path = "/v1/posts", tag = "blog",
     params(ListQuery, PageParams),
@@ -55,21 +45,7 @@ async fn list_posts(
     Query(page): Query<PageParams>,
     headers: Preconditions,
 ) -> Result<Response> {
-    // Validate before caching, so bad parameters are never cached.
-    page.limit()?;
-    let key = format!(
-        "posts?tag={}&author={}&series={}&limit={}&cursor={}",
-        query.tag.as_deref().unwrap_or_default(),
-        query.author.as_deref().unwrap_or_default(),
-        query.series.as_deref().unwrap_or_default(),
-        page.limit.unwrap_or_default(),
-        page.cursor.as_deref().unwrap_or_default(),
-    );
-    let filter = PostFilter {
-        tag: query.tag,
-        author: query.author,
-        series: query.series,
-    };
+    let (filter, key) = query.validate(&page)?;
     state
         .cache
         .public_json(&key, &headers, || async {
@@ -150,22 +126,6 @@ fn moved_permanently(location: &str, slug: &str) -> Response {
     response
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct RelatedQuery {
-    /// How many (1 to 20, default 4).
-    limit: Option<i64>,
-}
-
-impl RelatedQuery {
-    fn limit(&self) -> Result<i64> {
-        let mut v = Validator::new();
-        let limit = v.range("limit", self.limit.unwrap_or(4), 1, 20);
-        v.finish()?;
-        Ok(limit)
-    }
-}
-
 /// Posts related to this one: same series first, then shared tags, then similar text.
 #[utoipa::path(get, path = "/v1/posts/{slug}/related", tag = "blog",
     params(("slug" = String, Path), RelatedQuery),
@@ -178,11 +138,7 @@ async fn related_posts(
     headers: Preconditions,
 ) -> Result<Response> {
     let limit = query.limit()?;
-    let cached = reading::cached_post(&state, &slug).await?;
-    let Some(CachedPost::Page(page)) = cached.as_deref() else {
-        return Err(no_such_post(&slug));
-    };
-    let post_id = page.post_id;
+    let post_id = reading::page_id(&state, &slug).await?;
     state
         .cache
         .public_json(&format!("related:{slug}:{limit}"), &headers, || async {
@@ -191,23 +147,6 @@ async fn related_posts(
             ))
         })
         .await
-}
-
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(default)]
-pub struct ShareRequest {
-    /// x, linkedin, facebook, reddit, hacker_news, email or copy_link.
-    #[schema(example = "linkedin")]
-    network: String,
-}
-
-impl ShareRequest {
-    fn network(&self) -> Result<&'static str> {
-        let mut v = Validator::new();
-        let network = super::shares::network(&mut v, &self.network);
-        v.finish()?;
-        Ok(network)
-    }
 }
 
 /// Counts one share of a published post. The counts are in the post (GET /v1/posts/{slug}).

@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::model::{
-    AuthorRef, CoverImage, PartRef, PostSummary, PublicPost, Seo, SeriesNav, SeriesRef,
+    AuthorRef, CoverImage, PartRef, PostFilter, PostSummary, PublicPost, Seo, SeriesNav, SeriesRef,
     ShareCounts, TagRef,
 };
 use super::render::TocEntry;
@@ -58,6 +58,14 @@ pub async fn cached_post(core: &Core, slug: &str) -> Result<Option<Arc<CachedPos
 }
 
 /// The id of the published post at `slug`, following one redirect.
+/// The id of the published post at `slug` itself (not one it moved to), or 404.
+pub async fn page_id(core: &Core, slug: &str) -> Result<Uuid> {
+    match cached_post(core, slug).await?.as_deref() {
+        Some(CachedPost::Page(page)) => Ok(page.post_id),
+        _ => Err(no_such_post(slug)),
+    }
+}
+
 pub async fn published_id(core: &Core, slug: &str) -> Result<Option<Uuid>> {
     match cached_post(core, slug).await?.as_deref() {
         Some(CachedPost::Page(page)) => Ok(Some(page.post_id)),
@@ -307,14 +315,6 @@ async fn series_nav(db: &PgPool, series_id: Uuid, part: Option<i32>) -> Result<S
         previous,
         next,
     })
-}
-
-/// Which published posts a list shows.
-#[derive(Debug, Default, Clone)]
-pub struct PostFilter {
-    pub tag: Option<String>,
-    pub author: Option<String>,
-    pub series: Option<String>,
 }
 
 /// Where a page of posts starts: after this post in (published_at, id) order.

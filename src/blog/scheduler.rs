@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::time::MissedTickBehavior;
 
-use super::posts::service::publish_due;
+use super::posts::publish_due;
 use crate::state::Core;
 
 pub async fn run(core: Core, every: Duration) {

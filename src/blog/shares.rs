@@ -35,16 +35,6 @@ pub async fn share(
     Ok(())
 }
 
-/// The network a share was clicked for, from the request.
-pub fn network(v: &mut crate::validation::Validator, value: &str) -> &'static str {
-    let value = v.choice("network", value, &super::model::NETWORKS);
-    super::model::NETWORKS
-        .iter()
-        .find(|n| **n == value)
-        .copied()
-        .unwrap_or("copy_link")
-}
-
 async fn record(db: &PgPool, post_id: Uuid, network: &str, shard: i16) -> Result<()> {
     sqlx::query!(
         r#"

@@ -4,7 +4,11 @@
 //! Named "catalogue" and "offering" so as not to be confused with the service layer.
 
 mod handlers;
-pub mod model;
-pub mod service;
+mod model;
+mod service;
 
 pub use handlers::router;
+pub use model::{Offering, OfferingInput};
+pub use service::{
+    SearchHit, create, find_published, list_published, published_pages, search, words,
+};

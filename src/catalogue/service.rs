@@ -119,19 +119,6 @@ pub async fn published_pages(db: &PgPool) -> Result<Vec<(String, DateTime<Utc>)>
     .collect())
 }
 
-/// The published services among `slugs` (to check what a form names).
-pub async fn published_among(
-    conn: impl sqlx::PgExecutor<'_>,
-    slugs: &[String],
-) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar!(
-        "select slug from catalogue_services where published and slug = any($1)",
-        slugs
-    )
-    .fetch_all(conn)
-    .await?)
-}
-
 pub async fn list_all(db: &PgPool) -> Result<Vec<Offering>> {
     Ok(sqlx::query_as!(
         Offering,

@@ -5,12 +5,10 @@ use crate::state::Core;
 use chrono::{Duration, Utc};
 
 use crate::audit::AuditActor;
-use crate::blog::posts::input::PostInput;
-use crate::blog::posts::service as posts;
-use crate::blog::taxonomy::model::{AuthorInput, SeriesInput, TagInput};
-use crate::blog::taxonomy::service as taxonomy;
-use crate::catalogue::model::OfferingInput;
-use crate::site::model::{PostalAddressInput, SiteProfileInput, SocialLinkInput};
+use crate::blog::{self, PostInput};
+use crate::blog::{AuthorInput, SeriesInput, TagInput};
+use crate::catalogue::OfferingInput;
+use crate::site::{PostalAddressInput, SiteProfileInput, SocialLinkInput};
 
 const POSTS: &str = include_str!("posts.md");
 
@@ -79,7 +77,7 @@ async fn copy_posts(core: &Core, templates: &[uuid::Uuid], copies: usize) -> any
     let mut made = 0;
     for (template, copies) in templates.iter().zip(per_template) {
         for batch in copies.chunks(5_000) {
-            made += posts::copy_published(core, *template, batch)
+            made += blog::copy_published(core, *template, batch)
                 .await
                 .map_err(err)?;
         }
@@ -138,7 +136,7 @@ async fn seed_site(core: &Core) -> anyhow::Result<()> {
     }
     .validate()
     .map_err(err)?;
-    crate::site::service::put(core, AuditActor::Cli, profile)
+    crate::site::put(core, AuditActor::Cli, profile)
         .await
         .map_err(err)?;
     Ok(())
@@ -196,7 +194,7 @@ async fn seed_services(core: &Core) -> anyhow::Result<usize> {
         }
         .validate()
         .map_err(err)?;
-        crate::catalogue::service::create(core, AuditActor::Cli, offering)
+        crate::catalogue::create(core, AuditActor::Cli, offering)
             .await
             .map_err(err)?;
     }
@@ -230,7 +228,7 @@ async fn seed_authors(core: &Core) -> anyhow::Result<usize> {
         }
         .validate()
         .map_err(err)?;
-        taxonomy::save_author(core, AuditActor::Cli, None, author)
+        blog::save_author(core, AuditActor::Cli, None, author)
             .await
             .map_err(err)?;
     }
@@ -263,7 +261,7 @@ async fn seed_tags(core: &Core) -> anyhow::Result<usize> {
         }
         .validate()
         .map_err(err)?;
-        taxonomy::save_tag(core, AuditActor::Cli, None, tag)
+        blog::save_tag(core, AuditActor::Cli, None, tag)
             .await
             .map_err(err)?;
     }
@@ -291,7 +289,7 @@ async fn seed_series(core: &Core) -> anyhow::Result<usize> {
         }
         .validate()
         .map_err(err)?;
-        taxonomy::save_series(core, AuditActor::Cli, None, input)
+        blog::save_series(core, AuditActor::Cli, None, input)
             .await
             .map_err(err)?;
     }
@@ -302,8 +300,8 @@ async fn seed_series(core: &Core) -> anyhow::Result<usize> {
 /// hosts are sales admins sharing one random password, returned to be printed once.
 async fn seed_scheduling(core: &Core) -> anyhow::Result<(usize, (Vec<String>, String))> {
     let db = &core.db;
-    use crate::scheduling::model::{CallTypeInput, HostInput, HoursInput};
-    use crate::scheduling::setup;
+    use crate::scheduling as setup;
+    use crate::scheduling::{CallTypeInput, HostInput, HoursInput};
 
     let hosts = [
         (
@@ -324,14 +322,9 @@ async fn seed_scheduling(core: &Core) -> anyhow::Result<(usize, (Vec<String>, St
     let password = crate::tokens::new_token("demo-");
     for (name, email, zone, hours) in hosts {
         emails.push(email.to_owned());
-        let admin = crate::auth::users::service::NewAdmin::validate(
-            email,
-            Some(name),
-            Some("sales"),
-            &password,
-        )
-        .map_err(err)?;
-        let admin = crate::auth::users::service::create(db, AuditActor::Cli, admin)
+        let admin = crate::auth::NewAdmin::validate(email, Some(name), Some("sales"), &password)
+            .map_err(err)?;
+        let admin = crate::auth::create_admin(db, AuditActor::Cli, admin)
             .await
             .map_err(err)?;
         let working_hours = hours
@@ -493,7 +486,7 @@ async fn create_post(core: &Core, post: &DemoPost) -> anyhow::Result<uuid::Uuid>
     }
     .validate(now)
     .map_err(err)?;
-    let created = posts::create(core, AuditActor::Cli, input)
+    let created = blog::create_post(core, AuditActor::Cli, input)
         .await
         .map_err(err)?;
     if post.status == "published" {

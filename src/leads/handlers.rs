@@ -1,17 +1,15 @@
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::Deserialize;
-use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::LeadsState;
 use super::model::{
-    ConsultationRequest, Lead, LeadKind, LeadReceipt, LeadStatus, LeadUpdate, LeadWithEvents,
-    NewLead, PlanRequest,
+    ConsultationRequest, Lead, LeadQuery, LeadReceipt, LeadUpdate, LeadWithEvents, NewLead,
+    PlanRequest,
 };
-use super::service::{self, LeadFilter, Submission};
+use super::service::{self, Submission};
 use crate::auth::{Authorized, perm};
 use crate::error::{Problem, Result};
 use crate::http::extract::{Json, Path, Query};
@@ -19,7 +17,6 @@ use crate::http::middleware::ClientIp;
 use crate::idempotency::{IdempotencyKey, request_hash};
 use crate::pagination::{Page, PageParams};
 use crate::state::Core;
-use crate::validation::{Bound, Validator};
 
 pub fn router<S>() -> OpenApiRouter<S>
 where
@@ -88,54 +85,6 @@ async fn request_plan(
 ) -> Result<(StatusCode, Json<LeadReceipt>)> {
     let lead = request.validate()?;
     capture(&state, &leads, ip, key, request_hash(&request), lead).await
-}
-
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct LeadQuery {
-    /// consultation, plan or call.
-    kind: Option<String>,
-    /// new, contacted, qualified, proposal, won, lost or spam.
-    status: Option<String>,
-    /// Created on or after (a date like 2026-11-01, or an RFC 3339 time).
-    from: Option<String>,
-    /// Created before (a date, exclusive, or an RFC 3339 time).
-    to: Option<String>,
-    /// Words to find in name, email, company, reference and message.
-    q: Option<String>,
-}
-
-impl LeadQuery {
-    fn validate(&self) -> Result<LeadFilter> {
-        let mut v = Validator::new();
-        let kind = v
-            .optional_choice(
-                "kind",
-                self.kind.as_deref(),
-                &["consultation", "plan", "call"],
-            )
-            .and_then(|k| LeadKind::parse(&k));
-        let status = v
-            .optional_choice("status", self.status.as_deref(), &LeadStatus::NAMES)
-            .and_then(|s| LeadStatus::parse(&s));
-        let from = v.date_or_instant(
-            "from",
-            self.from.as_deref(),
-            chrono_tz::Tz::UTC,
-            Bound::Start,
-        );
-        let to = v.date_or_instant("to", self.to.as_deref(), chrono_tz::Tz::UTC, Bound::Start);
-        let text = v.optional_text("q", self.q.as_deref(), 200);
-        v.finish()?;
-        Ok(LeadFilter {
-            kind,
-            status,
-            from,
-            to,
-            text,
-            ids: None,
-        })
-    }
 }
 
 /// The lead inbox, newest first.

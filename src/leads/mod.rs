@@ -2,15 +2,20 @@
 //! rate-limited, with a honeypot), their notifications through the outbox, and the inbox
 //! where sales work them.
 
-pub mod config;
+mod config;
 mod export;
 mod handlers;
-pub mod model;
-pub mod personal_data;
-pub mod service;
+mod model;
+pub(crate) mod personal_data;
+mod service;
 
 pub use config::LeadsConfig;
 pub use handlers::router;
+pub use model::{
+    BUDGET_RANGES, ConsultationRequest, LeadReceipt, NewLead, PROJECT_TYPES, PlanRequest,
+    TIMELINES, Utm,
+};
+pub use service::{CallLead, Submission, capture, id_of_reference, note_booking, record_call};
 
 use std::sync::Arc;
 

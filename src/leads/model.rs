@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::error::Result;
-use crate::validation::Validator;
+use crate::validation::{Bound, Validator};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
 #[serde(rename_all = "lowercase")]
@@ -469,6 +469,66 @@ impl LeadUpdate {
             note,
         })
     }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LeadQuery {
+    /// consultation, plan or call.
+    kind: Option<String>,
+    /// new, contacted, qualified, proposal, won, lost or spam.
+    status: Option<String>,
+    /// Created on or after (a date like 2026-11-01, or an RFC 3339 time).
+    from: Option<String>,
+    /// Created before (a date, exclusive, or an RFC 3339 time).
+    to: Option<String>,
+    /// Words to find in name, email, company, reference and message.
+    q: Option<String>,
+}
+
+impl LeadQuery {
+    pub fn validate(&self) -> Result<LeadFilter> {
+        let mut v = Validator::new();
+        let kind = v
+            .optional_choice(
+                "kind",
+                self.kind.as_deref(),
+                &["consultation", "plan", "call"],
+            )
+            .and_then(|k| LeadKind::parse(&k));
+        let status = v
+            .optional_choice("status", self.status.as_deref(), &LeadStatus::NAMES)
+            .and_then(|s| LeadStatus::parse(&s));
+        let from = v.date_or_instant(
+            "from",
+            self.from.as_deref(),
+            chrono_tz::Tz::UTC,
+            Bound::Start,
+        );
+        let to = v.date_or_instant("to", self.to.as_deref(), chrono_tz::Tz::UTC, Bound::Start);
+        let text = v.optional_text("q", self.q.as_deref(), 200);
+        v.finish()?;
+        Ok(LeadFilter {
+            kind,
+            status,
+            from,
+            to,
+            text,
+            ids: None,
+        })
+    }
+}
+
+/// What the inbox shows.
+#[derive(Debug, Default)]
+pub struct LeadFilter {
+    pub kind: Option<LeadKind>,
+    pub status: Option<LeadStatus>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub text: Option<String>,
+    /// Only these leads.
+    pub ids: Option<Vec<Uuid>>,
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::config::LeadsConfig;
 use super::model::{
-    Change, Lead, LeadEvent, LeadKind, LeadReceipt, LeadStatus, LeadWithEvents, NewLead,
+    Change, Lead, LeadEvent, LeadFilter, LeadKind, LeadReceipt, LeadStatus, LeadWithEvents, NewLead,
 };
 use crate::audit::AuditActor;
 use crate::db::Work;
@@ -374,18 +374,6 @@ pub fn team_notification(team: &str, lead: &Lead) -> Email {
         unsubscribe_url: None,
         attachment: None,
     }
-}
-
-/// What the inbox shows.
-#[derive(Debug, Default)]
-pub struct LeadFilter {
-    pub kind: Option<LeadKind>,
-    pub status: Option<LeadStatus>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-    pub text: Option<String>,
-    /// Only these leads.
-    pub ids: Option<Vec<Uuid>>,
 }
 
 /// Leads, newest first, filtered; `limit` rows after the cursor.

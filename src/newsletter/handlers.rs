@@ -1,19 +1,19 @@
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::NewsletterState;
+use super::model::{SubscribeRequest, SubscriberQuery, TokenQuery, UnsubscribeQuery};
 use super::service::{self, Counts, Subscriber};
 use crate::auth::{Authorized, perm};
-use crate::error::{AppError, Problem, Result};
+use crate::error::{Problem, Result};
 use crate::http::extract::{Json, Query};
 use crate::http::middleware::ClientIp;
 use crate::pagination::{Page, PageParams};
 use crate::state::Core;
-use crate::validation::Validator;
 
 pub fn router<S>() -> OpenApiRouter<S>
 where
@@ -28,31 +28,6 @@ where
         .routes(routes!(list_subscribers))
         .routes(routes!(export_subscribers))
         .routes(routes!(subscriber_counts))
-}
-
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(default)]
-pub struct SubscribeRequest {
-    #[schema(example = "ada@example.com")]
-    email: String,
-    /// Must be true.
-    consent: bool,
-    consent_text_version: Option<String>,
-}
-
-impl SubscribeRequest {
-    /// The address and the consent text version.
-    fn validate(&self) -> Result<(String, String)> {
-        let mut v = Validator::new();
-        let email = v.email("email", &self.email);
-        let version = v.consent(
-            self.consent,
-            self.consent_text_version.as_deref(),
-            "you agree to receive the newsletter",
-        );
-        v.finish()?;
-        Ok((email, version))
-    }
 }
 
 /// The same answer whatever the address's state: it tells nobody who is subscribed.
@@ -83,26 +58,10 @@ async fn subscribe(
     Ok((StatusCode::ACCEPTED, Json(ACCEPTED)))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct TokenQuery {
-    /// The token from the confirmation email.
-    token: Option<String>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Status {
     /// `confirmed`, `unsubscribed`, `subscribed` or `not_subscribed`.
     status: &'static str,
-}
-
-impl TokenQuery {
-    fn validate(&self) -> Result<String> {
-        let mut v = Validator::new();
-        let token = v.required_text("token", self.token.as_deref().unwrap_or_default(), 200);
-        v.finish()?;
-        Ok(token)
-    }
 }
 
 async fn confirm(state: &Core, query: TokenQuery) -> Result<Json<Status>> {
@@ -130,30 +89,6 @@ async fn confirm_post(
     Query(query): Query<TokenQuery>,
 ) -> Result<Json<Status>> {
     confirm(&state, query).await
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct UnsubscribeQuery {
-    email: Option<String>,
-    /// The signature from the link.
-    sig: Option<String>,
-}
-
-impl UnsubscribeQuery {
-    fn parts(&self) -> Result<(String, &str)> {
-        let email = self
-            .email
-            .as_deref()
-            .unwrap_or_default()
-            .trim()
-            .to_lowercase();
-        let sig = self.sig.as_deref().unwrap_or_default();
-        if email.is_empty() || sig.is_empty() {
-            return Err(AppError::not_found("This unsubscribe link is not valid."));
-        }
-        Ok((email, sig))
-    }
 }
 
 /// Whether the link's address is subscribed. Opening the link changes nothing (mail
@@ -188,26 +123,6 @@ async fn unsubscribe(
     Ok(Json(Status {
         status: "unsubscribed",
     }))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SubscriberQuery {
-    /// pending, confirmed or unsubscribed.
-    status: Option<String>,
-}
-
-impl SubscriberQuery {
-    fn validate(&self) -> Result<Option<String>> {
-        let mut v = Validator::new();
-        let status = v.optional_choice(
-            "status",
-            self.status.as_deref(),
-            &["pending", "confirmed", "unsubscribed"],
-        );
-        v.finish()?;
-        Ok(status)
-    }
 }
 
 /// Newsletter subscribers, newest first.

@@ -2,8 +2,9 @@
 //! unsubscribe by signed link and RFC 8058 one-click, and the list for admins.
 
 mod handlers;
-pub mod personal_data;
-pub mod service;
+mod model;
+pub(crate) mod personal_data;
+mod service;
 
 pub use handlers::router;
 

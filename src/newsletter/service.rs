@@ -86,7 +86,7 @@ pub async fn subscribe(
         )
         .execute(&mut *tx)
         .await?;
-        let firm = crate::site::service::identity(&mut *tx)
+        let firm = crate::site::identity(&mut *tx)
             .await?
             .map_or_else(|| "frontdesk".to_owned(), |(firm, _)| firm);
         let email_job = confirmation_email(core, &firm, email, &token);

@@ -8,6 +8,7 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use super::model::JobQuery;
 use super::service;
 use crate::auth::{Authorized, perm};
 use crate::error::{Problem, Result};
@@ -15,7 +16,6 @@ use crate::http::extract::{Json, Path, Query};
 use crate::jobs::JobView;
 use crate::pagination::{Page, PageParams};
 use crate::state::Core;
-use crate::validation::Validator;
 
 pub fn router<S>() -> OpenApiRouter<S>
 where
@@ -27,29 +27,6 @@ where
         .routes(routes!(retry_job))
         .routes(routes!(list_emails))
         .routes(routes!(get_email))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct JobQuery {
-    /// `pending`, `running`, `done` or `parked`.
-    status: Option<String>,
-    /// `email` or `webhook`.
-    kind: Option<String>,
-}
-
-impl JobQuery {
-    fn validate(&self) -> Result<service::JobFilter> {
-        let mut v = Validator::new();
-        let status = v.optional_choice(
-            "status",
-            self.status.as_deref(),
-            &["pending", "running", "done", "parked"],
-        );
-        let kind = v.optional_choice("kind", self.kind.as_deref(), &["email", "webhook"]);
-        v.finish()?;
-        Ok(service::JobFilter { status, kind })
-    }
 }
 
 /// Outbox jobs (emails and webhooks), newest first; `?status=parked` shows those that gave up.

@@ -1,8 +1,10 @@
 //! Operations: liveness, readiness, Prometheus metrics (on their own listener), the OpenAPI
-//! document and interactive docs, and the job runner's admin view (jobs, emails).
+//! document and interactive docs, the audit log and the job runner's admin view (jobs, emails).
 
+mod audit;
 mod handlers;
 mod jobs;
+mod model;
 mod service;
 
 pub use handlers::{docs_router, metrics_router};
@@ -20,4 +22,5 @@ where
     OpenApiRouter::new()
         .merge(handlers::router())
         .merge(jobs::router())
+        .merge(audit::router())
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use super::model::JobFilter;
 use crate::audit::{self, AuditActor, AuditEvent};
 use crate::error::Result;
 use crate::jobs::{JobView, queue};
@@ -19,13 +20,6 @@ pub async fn database_answers(core: &Core, timeout: Duration) -> std::result::Re
         Ok(Err(err)) => Err(err.to_string()),
         Err(_) => Err("timed out".to_owned()),
     }
-}
-
-/// Which jobs an admin asks for.
-#[derive(Debug, Default)]
-pub struct JobFilter {
-    pub status: Option<String>,
-    pub kind: Option<String>,
 }
 
 pub async fn list_jobs(

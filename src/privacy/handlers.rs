@@ -1,14 +1,12 @@
 use axum::extract::{FromRef, State};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::model::PersonRef;
 use super::service::{self, Erased, PersonalData};
 use crate::auth::{Authorized, perm};
 use crate::error::{Problem, Result};
 use crate::http::extract::{Json, Query};
 use crate::state::Core;
-use crate::validation::Validator;
 
 pub fn router<S>() -> OpenApiRouter<S>
 where
@@ -18,22 +16,6 @@ where
     OpenApiRouter::new()
         .routes(routes!(export_person))
         .routes(routes!(erase_person))
-}
-
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(default)]
-pub struct PersonRef {
-    /// The person's email address.
-    #[schema(example = "ada@example.com")]
-    email: String,
-}
-
-fn email_of(person: &PersonRef) -> Result<String> {
-    let mut v = Validator::new();
-    let email = v.email("email", &person.email);
-    v.finish()?;
-    Ok(email)
 }
 
 /// Everything held about an email address, as JSON (a subject access request).
@@ -46,7 +28,7 @@ async fn export_person(
     State(state): State<Core>,
     Query(person): Query<PersonRef>,
 ) -> Result<Json<PersonalData>> {
-    Ok(Json(service::export(&state.db, &email_of(&person)?).await?))
+    Ok(Json(service::export(&state.db, &person.validate()?).await?))
 }
 
 /// Erases an email address everywhere (leads, newsletter, emails, webhooks); only counts
@@ -61,6 +43,6 @@ async fn erase_person(
     Json(person): Json<PersonRef>,
 ) -> Result<Json<Erased>> {
     Ok(Json(
-        service::erase(&state.db, (&principal).into(), &email_of(&person)?).await?,
+        service::erase(&state.db, (&principal).into(), &person.validate()?).await?,
     ))
 }

@@ -2,7 +2,8 @@
 //! leaving only anonymized counts.
 
 mod handlers;
-pub mod service;
+mod model;
+mod service;
 
 pub use handlers::router;
 pub use service::{Coverage, TABLES};

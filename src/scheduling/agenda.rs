@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::ics::{self, Invite};
-use super::model::{AdminBooking, BookingView};
+use super::model::{AdminBooking, BookingFilter, BookingView};
 use crate::error::{AppError, Result};
 use crate::pagination::{Page, PageParams};
 use crate::tokens::token_hash;
@@ -137,15 +137,6 @@ pub async fn by_token(db: &PgPool, token: &str) -> Result<BookingView> {
 pub async fn invite_by_token(db: &PgPool, token: &str) -> Result<String> {
     let id = id_for_token(db, token).await?;
     Ok(ics::invite(&invite_of(&load(db, id).await?)))
-}
-
-/// Cancels a booking (by its visitor, or by a host); the slot is free again at once.
-#[derive(Debug, Default)]
-pub struct BookingFilter {
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-    pub host: Option<Uuid>,
-    pub status: Option<String>,
 }
 
 /// Bookings by start time (then id), for the hosts' agenda.

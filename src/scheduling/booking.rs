@@ -28,9 +28,12 @@ use crate::rate_limit::{self, Guard, Limit};
 use crate::state::Core;
 use crate::tokens::{email_hash, new_token, token_hash};
 
+/// The problem kind of a time someone else booked first.
+pub const SLOT_TAKEN: &str = "slot-taken";
+
 fn slot_taken() -> AppError {
     AppError::conflict(
-        "slot-taken",
+        SLOT_TAKEN,
         "This time is no longer free; pick another from GET /v1/call-types/{slug}/slots.",
     )
 }
@@ -220,11 +223,11 @@ pub async fn book(
             Err(AppError::Conflict { .. }) => continue,
             Err(err) => return Err(err),
         };
-        let lead_id = crate::leads::service::record_call(
+        let lead_id = crate::leads::record_call(
             &mut work,
             core,
             &scheduling.leads,
-            &crate::leads::service::CallLead {
+            &crate::leads::CallLead {
                 first_name: &request.first_name,
                 last_name: &request.last_name,
                 email: &request.email,
@@ -433,8 +436,7 @@ pub async fn cancel(
         ));
     };
     if let Some(lead) = updated.lead_id {
-        crate::leads::service::note_booking(&mut work, lead, "booking_cancelled", id, &label)
-            .await?;
+        crate::leads::note_booking(&mut work, lead, "booking_cancelled", id, &label).await?;
     }
     if let Canceller::Host(actor) = by {
         audit::record(
@@ -523,8 +525,7 @@ pub async fn reschedule(
             Err(err) => return Err(err),
         };
         if let Some(lead) = row.lead_id {
-            crate::leads::service::note_booking(&mut work, lead, "booking_moved", id, "visitor")
-                .await?;
+            crate::leads::note_booking(&mut work, lead, "booking_moved", id, "visitor").await?;
         }
         tell(&mut work, core, id, Change::Moved).await?;
         work.commit().await?;

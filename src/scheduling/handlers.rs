@@ -1,19 +1,16 @@
 use axum::extract::{FromRef, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, Utc};
-use chrono_tz::Tz;
-use serde::Deserialize;
-use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::SchedulingState;
-use super::agenda::{self, BookingFilter, CalendarToken};
+use super::agenda::{self, CalendarToken};
 use super::booking::{self, BookingSubmission, Canceller};
 use super::model::{
-    AdminBooking, BookingCreated, BookingRequest, BookingView, CallType, CallTypeInput,
-    CancelRequest, Host, HostInput, OverrideInput, PublicCallType, RescheduleRequest, Slots,
+    AdminBooking, BookingCreated, BookingQuery, BookingRequest, BookingView, CallType,
+    CallTypeInput, CancelRequest, Host, HostInput, OverrideInput, PublicCallType,
+    RescheduleRequest, SlotQuery, Slots,
 };
 use super::setup;
 use crate::auth::{Authorized, perm};
@@ -24,7 +21,6 @@ use crate::http::middleware::ClientIp;
 use crate::idempotency::{IdempotencyKey, request_hash};
 use crate::pagination::{Page, PageParams};
 use crate::state::Core;
-use crate::validation::{Bound, Validator};
 
 pub fn router<S>() -> OpenApiRouter<S>
 where
@@ -83,55 +79,6 @@ async fn get_call_type(
             AppError::not_found(format!("No active call type has the slug `{slug}`."))
         })?;
     Ok(crate::http::conditional::Cacheable::json(&call_type)?.respond(&headers))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SlotQuery {
-    /// First day (a date in `tz`, like 2026-12-07) or an RFC 3339 time; default now.
-    from: Option<String>,
-    /// Last day, inclusive (a date in `tz`) or an RFC 3339 time (exclusive); default a week after `from`.
-    to: Option<String>,
-    /// The visitor's IANA time zone; default UTC.
-    tz: Option<String>,
-}
-
-/// The longest range one slots request may cover.
-pub const MAX_RANGE_DAYS: i64 = 62;
-
-impl SlotQuery {
-    /// `from`/`to` (dates in the zone, or instants) as instants, and the zone.
-    fn validate(&self) -> Result<(DateTime<Utc>, DateTime<Utc>, Tz)> {
-        range(self)
-    }
-}
-
-fn range(query: &SlotQuery) -> Result<(DateTime<Utc>, DateTime<Utc>, Tz)> {
-    let mut v = Validator::new();
-    let zone = v
-        .zone("tz", query.tz.as_deref().unwrap_or("UTC"))
-        .unwrap_or(Tz::UTC);
-    let from = match query.from.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => v.date_or_instant("from", Some(s), zone, Bound::Start),
-        None => Some(Utc::now()),
-    };
-    let to = match query.to.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => v.date_or_instant("to", Some(s), zone, Bound::End),
-        None => from.map(|f| f + Duration::days(7)),
-    };
-    if let (Some(from), Some(to)) = (from, to) {
-        if to <= from {
-            v.error("to", "before_from", "to must be after from");
-        } else if to - from > Duration::days(MAX_RANGE_DAYS) {
-            v.error(
-                "to",
-                "too_long",
-                format!("a range may cover at most {MAX_RANGE_DAYS} days"),
-            );
-        }
-    }
-    v.finish()?;
-    Ok((from.unwrap_or_default(), to.unwrap_or_default(), zone))
 }
 
 /// Free start times, shown in the visitor's zone.
@@ -427,38 +374,6 @@ async fn admin_delete_call_type(
 }
 
 // Admin: bookings.
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct BookingQuery {
-    /// Starting on or after (RFC 3339 or a date, UTC).
-    from: Option<String>,
-    /// Starting before (RFC 3339 or a date, UTC).
-    to: Option<String>,
-    host_id: Option<Uuid>,
-    /// confirmed or cancelled.
-    status: Option<String>,
-}
-
-impl BookingQuery {
-    fn validate(&self) -> Result<BookingFilter> {
-        let mut v = Validator::new();
-        let from = v.date_or_instant("from", self.from.as_deref(), Tz::UTC, Bound::Start);
-        let to = v.date_or_instant("to", self.to.as_deref(), Tz::UTC, Bound::Start);
-        let status = v.optional_choice(
-            "status",
-            self.status.as_deref(),
-            &["confirmed", "cancelled"],
-        );
-        v.finish()?;
-        Ok(BookingFilter {
-            from,
-            to,
-            host: self.host_id,
-            status,
-        })
-    }
-}
 
 /// Bookings by start time.
 #[utoipa::path(get, path = "/v1/admin/bookings", tag = "admin", security(("bearer" = [])),

@@ -5,21 +5,25 @@
 //! cancel), `notify` (emails with invites, webhooks), `agenda` (reading bookings, feeds),
 //! `ics` (iCalendar).
 
-pub mod agenda;
-pub mod booking;
-pub mod config;
+mod agenda;
+mod booking;
+mod config;
 mod handlers;
-pub mod ics;
-pub mod model;
+mod ics;
+mod model;
 mod notify;
-pub mod personal_data;
-pub mod setup;
-pub mod slots;
+pub(crate) mod personal_data;
+mod setup;
+mod slots;
 
 use std::sync::Arc;
 
+pub use agenda::purge;
+pub use booking::{BookingSubmission, SLOT_TAKEN, book, free_slots};
 pub use config::SchedulingConfig;
 pub use handlers::router;
+pub use model::{BookingCreated, BookingRequest, CallTypeInput, HostInput, HoursInput};
+pub use setup::{list_call_types, put_host, save_call_type};
 
 use crate::leads::LeadsConfig;
 

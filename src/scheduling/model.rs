@@ -8,7 +8,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::Result;
-use crate::validation::{Validator, slugify};
+use chrono::Duration;
+use utoipa::IntoParams;
+
+use crate::validation::{Bound, Validator, slugify};
 
 fn parse_time(v: &mut Validator, field: &str, value: &str) -> Option<NaiveTime> {
     NaiveTime::parse_from_str(value.trim(), "%H:%M")
@@ -487,6 +490,93 @@ impl RescheduleRequest {
         v.finish()?;
         Ok(start.unwrap_or_default())
     }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SlotQuery {
+    /// First day (a date in `tz`, like 2026-12-07) or an RFC 3339 time; default now.
+    from: Option<String>,
+    /// Last day, inclusive (a date in `tz`) or an RFC 3339 time (exclusive); default a week after `from`.
+    to: Option<String>,
+    /// The visitor's IANA time zone; default UTC.
+    tz: Option<String>,
+}
+
+/// The longest range one slots request may cover.
+pub const MAX_RANGE_DAYS: i64 = 62;
+
+impl SlotQuery {
+    /// `from`/`to` (dates in the zone, or instants) as instants, and the zone.
+    pub fn validate(&self) -> Result<(DateTime<Utc>, DateTime<Utc>, Tz)> {
+        let query = self;
+        let mut v = Validator::new();
+        let zone = v
+            .zone("tz", query.tz.as_deref().unwrap_or("UTC"))
+            .unwrap_or(Tz::UTC);
+        let from = match query.from.as_deref().filter(|s| !s.is_empty()) {
+            Some(s) => v.date_or_instant("from", Some(s), zone, Bound::Start),
+            None => Some(Utc::now()),
+        };
+        let to = match query.to.as_deref().filter(|s| !s.is_empty()) {
+            Some(s) => v.date_or_instant("to", Some(s), zone, Bound::End),
+            None => from.map(|f| f + Duration::days(7)),
+        };
+        if let (Some(from), Some(to)) = (from, to) {
+            if to <= from {
+                v.error("to", "before_from", "to must be after from");
+            } else if to - from > Duration::days(MAX_RANGE_DAYS) {
+                v.error(
+                    "to",
+                    "too_long",
+                    format!("a range may cover at most {MAX_RANGE_DAYS} days"),
+                );
+            }
+        }
+        v.finish()?;
+        Ok((from.unwrap_or_default(), to.unwrap_or_default(), zone))
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BookingQuery {
+    /// Starting on or after (RFC 3339 or a date, UTC).
+    from: Option<String>,
+    /// Starting before (RFC 3339 or a date, UTC).
+    to: Option<String>,
+    host_id: Option<Uuid>,
+    /// confirmed or cancelled.
+    status: Option<String>,
+}
+
+impl BookingQuery {
+    pub fn validate(&self) -> Result<BookingFilter> {
+        let mut v = Validator::new();
+        let from = v.date_or_instant("from", self.from.as_deref(), Tz::UTC, Bound::Start);
+        let to = v.date_or_instant("to", self.to.as_deref(), Tz::UTC, Bound::Start);
+        let status = v.optional_choice(
+            "status",
+            self.status.as_deref(),
+            &["confirmed", "cancelled"],
+        );
+        v.finish()?;
+        Ok(BookingFilter {
+            from,
+            to,
+            host: self.host_id,
+            status,
+        })
+    }
+}
+
+/// Which bookings an agenda shows.
+#[derive(Debug, Default)]
+pub struct BookingFilter {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub host: Option<Uuid>,
+    pub status: Option<String>,
 }
 
 #[cfg(test)]

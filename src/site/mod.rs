@@ -2,7 +2,9 @@
 //! public site URL.
 
 mod handlers;
-pub mod model;
-pub mod service;
+mod model;
+mod service;
 
 pub use handlers::router;
+pub use model::{PostalAddressInput, SiteProfile, SiteProfileInput, SocialLinkInput};
+pub use service::{get, identity, put};

@@ -1,7 +1,7 @@
 //! Writing posts: rendering, validation, slugs and redirects, revisions, previews and
 //! scheduled publishing.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use frontdesk::auth::Role;
@@ -321,17 +321,12 @@ async fn a_scheduled_post_is_published_by_the_background_job_at_its_time() {
         StatusCode::NOT_FOUND
     );
 
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if app.get("/v1/posts/coming-soon").await.status == StatusCode::OK {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the scheduled post was not published"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    crate::fixtures::wait_within(
+        "the scheduled post to be published",
+        Duration::from_secs(15),
+        || async { app.get("/v1/posts/coming-soon").await.status == StatusCode::OK },
+    )
+    .await;
     let published = app.get("/v1/posts/coming-soon").await.json();
     let published_at: chrono::DateTime<chrono::Utc> =
         serde_json::from_value(published["published_at"].clone()).expect("time");
@@ -370,9 +365,7 @@ async fn scheduled_posts_are_published_once_however_many_replicas_run() {
     for _ in 0..8 {
         let core = app.state.core.clone();
         racers.push(tokio::spawn(async move {
-            frontdesk::blog::posts::service::publish_due(&core)
-                .await
-                .expect("publish")
+            frontdesk::blog::publish_due(&core).await.expect("publish")
         }));
     }
     let mut published = 0;

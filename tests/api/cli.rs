@@ -163,19 +163,18 @@ fn free_port() -> u16 {
 }
 
 async fn wait_until_ready(client: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(response) = client.get(format!("{base}/health/ready")).send().await {
-            if response.status() == 200 {
-                return;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the service did not become ready"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    crate::fixtures::wait_within(
+        "the service to be ready",
+        Duration::from_secs(60),
+        || async {
+            client
+                .get(format!("{base}/health/ready"))
+                .send()
+                .await
+                .is_ok_and(|response| response.status() == 200)
+        },
+    )
+    .await;
 }
 
 /// Starts on a database that does not exist yet (it is created and migrated), then on

@@ -215,7 +215,10 @@ async fn an_export_shows_exactly_what_an_erasure_removes() {
     let mut other = consultation();
     other["email"] = json!("grace@example.com");
     app.post_json("/v1/consultations", None, &other).await;
-    wait_until(|| async { app.count("outbox_jobs where status = 'pending'").await == 0 }).await;
+    wait_until("the outbox to drain", || async {
+        app.count("outbox_jobs where status = 'pending'").await == 0
+    })
+    .await;
 
     let export = app
         .get_as("/v1/admin/privacy/export?email=Ada@Example.com", &owner)

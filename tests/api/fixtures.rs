@@ -48,9 +48,12 @@ impl SmtpServer {
         format!("smtp://{}", self.addr)
     }
 
-    /// Waits until `count` mails arrived (or the deadline passes) and returns them all.
+    /// Waits until `count` mails arrived and returns them all.
     pub async fn wait_for(&self, count: usize) -> Vec<Mail> {
-        wait_until(|| async { self.mails.lock().await.len() >= count }).await;
+        wait_until(&format!("{count} mails"), || async {
+            self.mails.lock().await.len() >= count
+        })
+        .await;
         self.mails.lock().await.clone()
     }
 }
@@ -179,8 +182,12 @@ impl WebhookReceiver {
         format!("http://{}/hook", self.addr)
     }
 
+    /// Waits until `count` deliveries arrived and returns them all.
     pub async fn wait_for(&self, count: usize) -> Vec<Received> {
-        wait_until(|| async { self.received.lock().await.len() >= count }).await;
+        wait_until(&format!("{count} webhook deliveries"), || async {
+            self.received.lock().await.len() >= count
+        })
+        .await;
         self.received.lock().await.clone()
     }
 }
@@ -305,17 +312,31 @@ pub fn unused_addr() -> SocketAddr {
         .expect("addr")
 }
 
-/// Polls `done` every 20 ms for up to 20 s: deliveries happen in the background.
-pub async fn wait_until<F, Fut>(done: F)
+/// Polls `done` every 20 ms until it holds, for up to 20 s (deliveries happen in the
+/// background); then fails the test, saying what it waited for.
+pub async fn wait_until<F, Fut>(what: &str, done: F)
 where
     F: Fn() -> Fut,
     Fut: Future<Output = bool>,
 {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while std::time::Instant::now() < deadline {
+    wait_within(what, Duration::from_secs(20), done).await;
+}
+
+/// [`wait_until`] with its own time limit. The one polling loop of the tests.
+pub async fn wait_within<F, Fut>(what: &str, limit: Duration, done: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + limit;
+    loop {
         if done().await {
             return;
         }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "gave up after {limit:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

@@ -121,6 +121,7 @@ impl TestApp {
 
     /// A fresh database and the real router, with the defaults changed by `configure`.
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
+        show_server_logs();
         let template = template_database().await;
         let db_name = format!("frontdesk_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = PgConnection::connect_with(&server_options())
@@ -228,14 +229,9 @@ impl TestApp {
             role.as_str(),
             uuid::Uuid::new_v4().simple()
         );
-        let new = frontdesk::auth::users::service::NewAdmin::validate(
-            &email,
-            None,
-            Some(role.as_str()),
-            PASSWORD,
-        )
-        .expect("valid admin");
-        frontdesk::auth::users::service::create(&self.db, frontdesk::audit::AuditActor::Cli, new)
+        let new = frontdesk::auth::NewAdmin::validate(&email, None, Some(role.as_str()), PASSWORD)
+            .expect("valid admin");
+        frontdesk::auth::create_admin(&self.db, frontdesk::audit::AuditActor::Cli, new)
             .await
             .expect("create admin");
         email
@@ -267,14 +263,12 @@ impl TestApp {
 async fn start_state(db: PgPool, config: Config) -> AppState {
     let state = AppState::new(db, config).await.expect("state");
     state.start_background().expect("background work starts");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !state.cache.is_listening() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the cache listener did not start"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    crate::fixtures::wait_within(
+        "the cache listener to start",
+        std::time::Duration::from_secs(10),
+        || async { state.cache.is_listening() },
+    )
+    .await;
     state
 }
 
@@ -585,4 +579,23 @@ impl<'de> serde::de::Visitor<'de> for NoDuplicateKeysVisitor {
         }
         Ok(NoDuplicateKeys)
     }
+}
+
+/// With `TEST_LOG` set (`TEST_LOG=1`, or a filter such as `TEST_LOG=debug,sqlx=info`), the
+/// server's logs go to the test's output, which the test runner shows for a failing test.
+fn show_server_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    let Ok(filter) = std::env::var("TEST_LOG") else {
+        return;
+    };
+    ONCE.call_once(|| {
+        let filter = match filter.as_str() {
+            "" | "1" | "true" => "info,sqlx=warn".to_owned(),
+            other => other.to_owned(),
+        };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    });
 }

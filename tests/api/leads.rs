@@ -174,8 +174,10 @@ async fn without_smtp_mail_is_kept_for_admins_to_read() {
     app.post_json("/v1/plan-requests", None, &plan()).await;
     let sales = app.token_for(Role::Sales).await;
     let url = "/v1/admin/emails?to=grace@example.com";
-    wait_until(|| async { app.get_as(url, &sales).await.json()["items"][0]["status"] == "done" })
-        .await;
+    wait_until("the confirmation email to be kept", || async {
+        app.get_as(url, &sales).await.json()["items"][0]["status"] == "done"
+    })
+    .await;
     let emails = app.get_as(url, &sales).await.json();
     let email = &emails["items"][0];
     assert_eq!(email["delivered_via"], "kept");
@@ -416,17 +418,17 @@ async fn webhooks_are_signed_and_survive_the_receiver_being_down_for_a_while() {
     }
     // Nothing listens yet: let deliveries fail a few times, then bring the receiver up.
     let owner = app.owner_token().await;
-    wait_until(|| async {
+    wait_until("five failed deliveries in the log", || async {
         let log = app
             .get_as(&format!("/v1/admin/webhooks/{endpoint}/deliveries"), &owner)
             .await
             .json();
-        log.as_array().is_some_and(|l| l.len() >= 5)
+        log["items"].as_array().is_some_and(|l| l.len() >= 5)
     })
     .await;
     let receiver = WebhookReceiver::start_at(addr).await;
     receiver.wait_for(5).await;
-    wait_until(|| async {
+    wait_until("all five webhooks delivered", || async {
         let done: i64 = app
             .count("outbox_jobs where kind = 'webhook' and status = 'done'")
             .await;
@@ -482,7 +484,7 @@ async fn a_job_that_keeps_failing_is_parked_and_can_be_retried() {
         .await;
     let owner = app.owner_token().await;
     let url = "/v1/admin/outbox?status=parked";
-    wait_until(|| async {
+    wait_until("a parked webhook job", || async {
         !app.get_as(url, &owner).await.json()["items"]
             .as_array()
             .is_some_and(Vec::is_empty)
@@ -506,7 +508,7 @@ async fn a_job_that_keeps_failing_is_parked_and_can_be_retried() {
         .await;
     assert_eq!(retried.status, StatusCode::ACCEPTED);
     receiver.wait_for(4).await;
-    wait_until(|| async {
+    wait_until("the retried webhook delivered", || async {
         app.get_as("/v1/admin/outbox?status=done&kind=webhook", &owner)
             .await
             .json()["items"]

@@ -3,6 +3,7 @@
 mod access_control;
 mod admin_users;
 mod api_tokens;
+mod architecture;
 mod assistant;
 mod audit;
 mod auth;

@@ -451,7 +451,7 @@ async fn webhooks_never_reach_private_addresses_unless_allowed() {
     .expect("endpoint");
     app.post_json("/v1/consultations", None, &consultation())
         .await;
-    wait_until(|| async {
+    wait_until("a first webhook attempt", || async {
         app.count("outbox_jobs where kind = 'webhook' and attempts > 0")
             .await
             > 0
@@ -491,7 +491,10 @@ async fn delivery_errors_do_not_tell_refused_from_timed_out() {
     }
     app.post_json("/v1/consultations", None, &consultation())
         .await;
-    wait_until(|| async { app.count("webhook_deliveries").await >= 2 }).await;
+    wait_until("two logged deliveries", || async {
+        app.count("webhook_deliveries").await >= 2
+    })
+    .await;
     let errors: Vec<String> = sqlx::query_scalar("select distinct error from webhook_deliveries")
         .fetch_all(&app.db)
         .await
@@ -808,7 +811,10 @@ async fn old_jobs_bookings_and_sessions_are_purged() {
         )
         .await
         .json();
-    wait_until(|| async { app.count("outbox_jobs where status = 'pending'").await == 0 }).await;
+    wait_until("the outbox to drain", || async {
+        app.count("outbox_jobs where status = 'pending'").await == 0
+    })
+    .await;
     // Age the first booking and its mails past the retention.
     sqlx::query(
         "update bookings set status = 'cancelled', cancelled_at = now() - interval '100 days' where email = 'a@example.com'",

@@ -1,18 +1,15 @@
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::service::{self, AdminChanges, AdminUser, NewAdmin, parse_role};
-use crate::auth::credentials::check_password;
+use super::model::{AdminUser, CreateAdminRequest, UpdateAdminRequest};
+use super::service;
 use crate::auth::{Authorized, perm};
 use crate::error::{Problem, Result};
 use crate::http::extract::{Json, Path};
 use crate::pagination::Page;
 use crate::state::Core;
-use crate::validation::Validator;
 
 pub fn router<S>() -> OpenApiRouter<S>
 where
@@ -22,54 +19,6 @@ where
     OpenApiRouter::new()
         .routes(routes!(list_admins, create_admin))
         .routes(routes!(get_admin_user, update_admin, delete_admin))
-}
-
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct CreateAdminRequest {
-    #[schema(example = "editor@example.com")]
-    email: String,
-    /// Defaults to the part of the email before the @.
-    display_name: Option<String>,
-    /// `owner`, `editor` or `sales`.
-    #[schema(example = "editor")]
-    role: Option<String>,
-    /// At least 12 characters.
-    password: String,
-}
-
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct UpdateAdminRequest {
-    display_name: Option<String>,
-    role: Option<String>,
-    active: Option<bool>,
-    /// Setting a password signs the admin out everywhere.
-    password: Option<String>,
-}
-
-impl UpdateAdminRequest {
-    fn validate(self) -> Result<AdminChanges> {
-        let mut v = Validator::new();
-        let display_name = self
-            .display_name
-            .as_ref()
-            .map(|name| v.required_text("display_name", name, 100));
-        let role = self
-            .role
-            .as_deref()
-            .and_then(|role| parse_role(&mut v, Some(role)));
-        if let Some(password) = &self.password {
-            check_password(&mut v, "password", password);
-        }
-        v.finish()?;
-        Ok(AdminChanges {
-            display_name,
-            role,
-            active: self.active,
-            password: self.password,
-        })
-    }
 }
 
 /// All admin users.
@@ -107,13 +56,7 @@ async fn create_admin(
     State(state): State<Core>,
     Json(body): Json<CreateAdminRequest>,
 ) -> Result<(StatusCode, Json<AdminUser>)> {
-    let new = NewAdmin::validate(
-        &body.email,
-        body.display_name.as_deref(),
-        body.role.as_deref(),
-        &body.password,
-    )?;
-    let user = service::create(&state.db, (&principal).into(), new).await?;
+    let user = service::create(&state.db, (&principal).into(), body.validate()?).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 

@@ -1,81 +1,13 @@
 //! Admin users: create, change, deactivate and delete, keeping at least one active owner.
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::model::{AdminChanges, AdminUser, NewAdmin};
 use crate::audit::{self, AuditActor, AuditEvent};
 use crate::auth::Role;
-use crate::auth::credentials::{check_password, hash_password_blocking};
+use crate::auth::credentials::hash_password_blocking;
 use crate::error::{AppError, ConstraintExt, Result};
-use crate::validation::Validator;
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AdminUser {
-    pub id: Uuid,
-    pub email: String,
-    pub display_name: String,
-    pub role: Role,
-    /// An inactive admin cannot log in and their tokens stop working.
-    pub active: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// A new admin, validated.
-pub struct NewAdmin {
-    pub email: String,
-    pub display_name: String,
-    pub role: Role,
-    pub password: String,
-}
-
-impl NewAdmin {
-    pub fn validate(
-        email: &str,
-        display_name: Option<&str>,
-        role: Option<&str>,
-        password: &str,
-    ) -> Result<Self> {
-        let mut v = Validator::new();
-        let email = v.email("email", email);
-        let display_name = v
-            .optional_text("display_name", display_name, 100)
-            .unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned());
-        let role = parse_role(&mut v, role);
-        check_password(&mut v, "password", password);
-        v.finish()?;
-        Ok(Self {
-            email,
-            display_name,
-            role: role.unwrap_or(Role::Editor),
-            password: password.to_owned(),
-        })
-    }
-}
-
-pub fn parse_role(v: &mut Validator, role: Option<&str>) -> Option<Role> {
-    match role.map(str::trim) {
-        None | Some("") => {
-            v.error(
-                "role",
-                "required",
-                "role is required: owner, editor or sales",
-            );
-            None
-        }
-        Some(name) => Role::parse(name).or_else(|| {
-            v.error(
-                "role",
-                "invalid_choice",
-                "role must be one of owner, editor, sales",
-            );
-            None
-        }),
-    }
-}
 
 const DUPLICATE_EMAIL: &str = "An admin with this email already exists.";
 
@@ -135,15 +67,6 @@ pub async fn get(db: &PgPool, id: Uuid) -> Result<AdminUser> {
 
 fn not_found(id: Uuid) -> AppError {
     AppError::not_found(format!("No admin user has id {id}."))
-}
-
-/// Changes to an admin; `None` leaves a field as it is.
-#[derive(Debug, Default)]
-pub struct AdminChanges {
-    pub display_name: Option<String>,
-    pub role: Option<Role>,
-    pub active: Option<bool>,
-    pub password: Option<String>,
 }
 
 pub async fn update(

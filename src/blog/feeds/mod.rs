@@ -10,7 +10,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 
 use crate::error::{AppError, Result};
-use crate::site::model::SiteProfile;
+use crate::site::SiteProfile;
 
 mod handlers;
 
@@ -119,7 +119,7 @@ pub fn no_site() -> AppError {
 }
 
 async fn load(db: &PgPool, tag: Option<&str>) -> Result<Option<FeedSource>> {
-    let site = crate::site::service::get(db).await?.ok_or_else(no_site)?;
+    let site = crate::site::get(db).await?.ok_or_else(no_site)?;
     let tag = match tag {
         Some(slug) => match sqlx::query!("select slug, name from tags where slug = $1", slug)
             .fetch_optional(db)
@@ -355,7 +355,7 @@ fn render_json_feed(source: &FeedSource) -> Result<Vec<u8>> {
 
 /// sitemap.xml: the site's public pages with when they last changed.
 pub async fn sitemap(db: &PgPool) -> Result<Vec<u8>> {
-    let site = crate::site::service::get(db).await?.ok_or_else(no_site)?;
+    let site = crate::site::get(db).await?.ok_or_else(no_site)?;
     let base = &site.public_url;
     let rows = sqlx::query!(
         r#"
@@ -394,7 +394,7 @@ pub async fn sitemap(db: &PgPool) -> Result<Vec<u8>> {
     push(&format!("{base}/"), None);
     push(&format!("{base}/blog"), None);
     push(&format!("{base}/services"), None);
-    let services = crate::catalogue::service::published_pages(db).await?;
+    let services = crate::catalogue::published_pages(db).await?;
     let mut pages: Vec<(String, DateTime<Utc>)> = rows
         .into_iter()
         .map(|r| (r.path, r.updated_at))

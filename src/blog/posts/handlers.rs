@@ -1,15 +1,13 @@
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use chrono::Utc;
-use serde::Deserialize;
-use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::input::PostInput;
+use super::input::{PostInput, StatusQuery};
 use super::service::{self, AdminPost, AdminPostSummary, Revision, RevisionSummary};
 use crate::auth::{Authorized, perm};
-use crate::blog::model::{PostStatus, PostView};
+use crate::blog::model::PostView;
 use crate::blog::reading;
 use crate::error::{AppError, Problem, Result};
 use crate::http::extract::{Json, Path, Query};
@@ -30,13 +28,6 @@ where
         .routes(routes!(restore_revision))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct StatusQuery {
-    /// Only posts with this status: draft, scheduled, published or archived.
-    status: Option<String>,
-}
-
 /// Every post, newest first, whatever its status.
 #[utoipa::path(get, path = "/v1/admin/posts", tag = "admin", security(("bearer" = [])),
     params(StatusQuery, PageParams),
@@ -48,17 +39,9 @@ async fn admin_list_posts(
     Query(query): Query<StatusQuery>,
     Query(page): Query<PageParams>,
 ) -> Result<Json<Page<AdminPostSummary>>> {
-    let status = match query.status.as_deref() {
-        None | Some("") => None,
-        Some(s) => Some(PostStatus::parse(s).ok_or_else(|| {
-            AppError::field(
-                "status",
-                "invalid_choice",
-                "status must be one of draft, scheduled, published, archived",
-            )
-        })?),
-    };
-    Ok(Json(service::list(&state.db, status, &page).await?))
+    Ok(Json(
+        service::list(&state.db, query.validate()?, &page).await?,
+    ))
 }
 
 /// Writes a post: rendered now, published now, later or never, depending on `status`.

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::blog::model::PostStatus;
 use crate::error::Result;
@@ -105,17 +105,10 @@ impl PostInput {
         let meta_description =
             v.optional_text("meta_description", self.meta_description.as_deref(), 320);
         let canonical_url = optional_url(&mut v, "canonical_url", self.canonical_url.as_deref());
-        let status = match self.status.as_deref().map(str::trim) {
-            None | Some("") => PostStatus::Draft,
-            Some(s) => PostStatus::parse(s).unwrap_or_else(|| {
-                v.error(
-                    "status",
-                    "invalid_choice",
-                    "status must be one of draft, scheduled, published, archived",
-                );
-                PostStatus::Draft
-            }),
-        };
+        let status = v
+            .optional_choice("status", self.status.as_deref(), &PostStatus::NAMES)
+            .and_then(|s| PostStatus::parse(&s))
+            .unwrap_or(PostStatus::Draft);
         let scheduled_at = match status {
             PostStatus::Scheduled => match self.scheduled_at {
                 Some(at) if at > now => Some(at),
@@ -195,6 +188,24 @@ fn slug_list(v: &mut Validator, field: &str, items: Vec<String>, max: usize) -> 
         }
     }
     seen
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatusQuery {
+    /// Only posts with this status: draft, scheduled, published or archived.
+    status: Option<String>,
+}
+
+impl StatusQuery {
+    pub fn validate(&self) -> Result<Option<PostStatus>> {
+        let mut v = Validator::new();
+        let status = v
+            .optional_choice("status", self.status.as_deref(), &PostStatus::NAMES)
+            .and_then(|s| PostStatus::parse(&s));
+        v.finish()?;
+        Ok(status)
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Writing posts (editors and owners): create, replace, delete, preview, revisions.
 
 mod handlers;
-pub mod input;
-pub mod service;
+mod input;
+mod service;
 
 pub use handlers::router;
+pub use input::PostInput;
+pub use service::{copy_published, create, publish_due};

@@ -1,7 +1,9 @@
 //! Authors, tags and series: edited by editors and owners, read by visitors.
 
 mod handlers;
-pub mod model;
-pub mod service;
+mod model;
+mod service;
 
 pub use handlers::router;
+pub use model::{AuthorInput, SeriesInput, TagInput};
+pub use service::{save_author, save_series, save_tag};

@@ -1,9 +1,11 @@
+//! The audit log over HTTP, for operators.
+
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::service::{self, AuditEntry, AuditFilter};
+use crate::audit::{self, AuditEntry, AuditFilter};
 use crate::auth::{Authorized, perm};
 use crate::error::{Problem, Result};
 use crate::http::extract::{Json, Query};
@@ -50,5 +52,5 @@ async fn list_audit(
         action: query.action,
         actor_id: query.actor_id,
     };
-    Ok(Json(service::list(&state.db, &filter, &page).await?))
+    Ok(Json(audit::list(&state.db, &filter, &page).await?))
 }

@@ -6,48 +6,19 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{FromRef, State};
-use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::cache::Weigh;
-use crate::error::{Problem, Result};
-use crate::http::conditional::Preconditions;
-use crate::http::extract::Query;
+use crate::error::Result;
 use crate::state::Core;
 use crate::validation::Validator;
 
-pub fn router<S>() -> OpenApiRouter<S>
-where
-    S: Clone + Send + Sync + 'static,
-    Core: FromRef<S>,
-{
-    OpenApiRouter::new().routes(routes!(search))
-}
+mod handlers;
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SearchQuery {
-    /// Words to find, in web-search syntax: `rust "web api" -java`.
-    q: Option<String>,
-    /// How many results (1 to 50, default 10).
-    limit: Option<i64>,
-}
-
-impl SearchQuery {
-    /// The query text and how many hits.
-    fn validate(&self) -> Result<(String, i64)> {
-        let mut v = Validator::new();
-        let q = v.required_text("q", self.q.as_deref().unwrap_or_default(), MAX_QUERY_CHARS);
-        let limit = v.range("limit", self.limit.unwrap_or(10), 1, 50);
-        v.finish()?;
-        Ok((q, limit))
-    }
-}
+pub use handlers::router;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SearchResults {
@@ -75,25 +46,6 @@ pub struct SearchHit {
 }
 
 pub const MAX_QUERY_CHARS: usize = 200;
-
-/// Searches published posts and services.
-#[utoipa::path(get, path = "/v1/search", tag = "blog",
-    params(SearchQuery),
-    responses((status = 200, body = SearchResults), (status = 304, description = "Not modified"),
-              (status = 422, description = "Missing or too long query", body = Problem)))]
-async fn search(
-    State(state): State<Core>,
-    Query(query): Query<SearchQuery>,
-    headers: Preconditions,
-) -> Result<Response> {
-    let (q, limit) = query.validate()?;
-    state
-        .cache
-        .public_json(&format!("search:{limit}:{q}"), &headers, || async {
-            find(&state, &q, limit).await
-        })
-        .await
-}
 
 /// Published posts and services matching `q`; when nothing matches, the spelling-corrected query's hits.
 pub async fn find(state: &Core, q: &str, limit: i64) -> Result<SearchResults> {
@@ -135,7 +87,7 @@ const STOP: &str = "\u{27E7}";
 async fn run(db: &PgPool, q: &str, limit: i64) -> Result<Vec<SearchHit>> {
     let (posts, services) = tokio::try_join!(
         posts(db, q, limit),
-        crate::catalogue::service::search(db, q, limit, START, STOP)
+        crate::catalogue::search(db, q, limit, START, STOP)
     )?;
     let mut hits: Vec<SearchHit> = posts
         .into_iter()
@@ -304,7 +256,7 @@ async fn lexicon(state: &Core) -> Result<Arc<Lexicon>> {
             )
             .fetch_all(&state.db)
             .await?;
-            let services = crate::catalogue::service::words(&state.db).await?;
+            let services = crate::catalogue::words(&state.db).await?;
             let mut words: HashMap<String, i32> = HashMap::new();
             for (word, docs) in posts.into_iter().map(|r| (r.word, r.ndoc)).chain(services) {
                 *words.entry(word).or_default() += docs;
@@ -313,6 +265,26 @@ async fn lexicon(state: &Core) -> Result<Arc<Lexicon>> {
         })
         .await?
         .ok_or_else(|| anyhow::anyhow!("the lexicon is always built").into())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// Words to find, in web-search syntax: `rust "web api" -java`.
+    q: Option<String>,
+    /// How many results (1 to 50, default 10).
+    limit: Option<i64>,
+}
+
+impl SearchQuery {
+    /// The query text and how many hits.
+    pub fn validate(&self) -> Result<(String, i64)> {
+        let mut v = Validator::new();
+        let q = v.required_text("q", self.q.as_deref().unwrap_or_default(), MAX_QUERY_CHARS);
+        let limit = v.range("limit", self.limit.unwrap_or(10), 1, 50);
+        v.finish()?;
+        Ok((q, limit))
+    }
 }
 
 #[cfg(test)]
