@@ -8,9 +8,9 @@ use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
+use crate::db::Databases;
 use axum::Router;
 use axum::extract::FromRef;
-use sqlx::PgPool;
 use tokio::net::TcpListener;
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -134,13 +134,19 @@ impl Deref for AppState {
 
 impl AppState {
     /// The state of a serving process; reads (or makes) the shared link-signing key.
-    pub async fn new(db: PgPool, config: Config) -> anyhow::Result<Self> {
-        let signer = Signer::load(&db, config.signing_secret.as_ref()).await?;
-        Ok(Self::with_signer(db, config, signer))
+    /// The state over one pool straight to Postgres (tests, tools).
+    pub async fn new(pool: sqlx::PgPool, config: Config) -> anyhow::Result<Self> {
+        Self::with_databases(Databases::single(pool), config).await
     }
 
-    pub fn with_signer(db: PgPool, config: Config, signer: Signer) -> Self {
-        let core = Core::with_signer(db, config.core.clone(), signer);
+    /// The state of a serving process over its pools; reads (or makes) the link-signing key.
+    pub async fn with_databases(dbs: Databases, config: Config) -> anyhow::Result<Self> {
+        let signer = Signer::load(&dbs.primary, config.signing_secret.as_ref()).await?;
+        Ok(Self::with_signer(dbs, config, signer))
+    }
+
+    pub fn with_signer(dbs: Databases, config: Config, signer: Signer) -> Self {
+        let core = Core::with_signer(dbs, config.core.clone(), signer);
         let leads = LeadsState {
             config: Arc::new(config.leads.clone()),
         };
@@ -199,11 +205,18 @@ impl AppState {
             retention_jobs(core.config.retention.days),
             core.shutdown.clone(),
         ));
-        tokio::spawn(
-            core.cache
-                .clone()
-                .listen(core.db.clone(), core.shutdown.clone()),
-        );
+        tokio::spawn(core.cache.clone().listen(
+            core.direct.clone(),
+            core.db.clone(),
+            core.shutdown.clone(),
+        ));
+        if let Some(replica) = &core.replica {
+            tokio::spawn(
+                replica
+                    .clone()
+                    .watch(core.db.clone(), core.shutdown.clone()),
+            );
+        }
         tokio::spawn(crate::blog::run_scheduler(
             core.clone(),
             self.config.blog.scheduler_interval,
@@ -330,6 +343,8 @@ mod tests {
     use super::*;
     use crate::config::{ConfigError, redact_url};
     use std::collections::HashMap;
+
+    use secrecy::ExposeSecret;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let map: HashMap<String, String> = vars
@@ -459,12 +474,38 @@ mod tests {
             ("METRICS_ADDR", "everywhere"),
             ("WEBHOOK_ALLOW_PRIVATE", "maybe"),
             ("TEAM_EMAIL", "Team <team@example.com>"),
+            ("DATABASE_POOLER", "session"),
+            ("DATABASE_READ_MAX_LAG_SECS", "0"),
+            ("MIGRATE_ON_START", "later"),
         ];
         for (name, value) in cases {
             let err = config(&[(name, value)]).expect_err(name);
             assert_eq!(err.name, name);
             assert!(err.to_string().contains(name), "{err}");
         }
+    }
+
+    #[test]
+    fn a_transaction_pooler_needs_a_direct_url() {
+        let err = config(&[("DATABASE_POOLER", "transaction")]).expect_err("no direct url");
+        assert_eq!(err.name, "DATABASE_DIRECT_URL");
+        assert!(err.to_string().contains("LISTEN"), "{err}");
+        let ok = config(&[
+            ("DATABASE_POOLER", "transaction"),
+            ("DATABASE_URL", "postgres://app@pgbouncer:6432/frontdesk"),
+            (
+                "DATABASE_DIRECT_URL",
+                "postgres://app@primary:5432/frontdesk",
+            ),
+            ("DATABASE_READ_URL", "postgres://app@standby:5432/frontdesk"),
+        ])
+        .expect("valid");
+        assert_eq!(ok.database.pooler, crate::config::Pooler::Transaction);
+        assert!(ok.database.read_url.is_some());
+        assert_eq!(
+            ok.database.direct_url().expose_secret(),
+            "postgres://app@primary:5432/frontdesk"
+        );
     }
 
     #[test]

@@ -8,12 +8,19 @@
 //! stale; the writing replica also bumps its own as soon as the work commits, so it never
 //! serves what it just changed. While the listener is not connected (start-up, a lost
 //! connection), nothing is cached: a replica that could miss a notification must not trust
-//! its cache.
+//! its cache. The listener proves it hears: it sends itself a probe through the pool every
+//! half minute, and stops caching when one does not come back (LISTEN through a
+//! transaction pooler hears nothing).
+//!
+//! With a read replica, an entry built from the replica must not hold content older than
+//! the change that invalidated the last one: each change raises a barrier, the primary's
+//! WAL position after it, which the replica must have replayed before reads go to it (see
+//! `Core::reads`).
 
 use std::any::Any;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::http::HeaderValue;
 use axum::response::Response;
@@ -23,11 +30,15 @@ use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::db::Work;
+use crate::db::{Db, Work, replica};
 use crate::error::Result;
 use crate::http::conditional::{Cacheable, Preconditions};
 
 pub const CHANNEL: &str = "frontdesk_content";
+/// A listener's own check that notifications reach it; not a change.
+const PROBE: &str = "probe:";
+const PROBE_EVERY: Duration = Duration::from_secs(30);
+const PROBE_PATIENCE: Duration = Duration::from_secs(10);
 
 /// What the cache needs to know of a value: roughly how many bytes it holds, so the cache
 /// is bounded in memory rather than in count.
@@ -53,11 +64,25 @@ pub struct ContentCache {
     generation: AtomicU64,
     listening: AtomicBool,
     entries: Cache<String, Entry>,
+    /// The primary, to learn WAL positions, when a read replica is in use.
+    positions: Option<Db>,
+    barrier: Mutex<Barrier>,
+}
+
+/// The WAL position content has to be read at (`u64::MAX` until known), and which change
+/// set it: only the latest change's position settles it.
+#[derive(Default)]
+struct Barrier {
+    change: u64,
+    position: u64,
 }
 
 impl ContentCache {
-    pub fn new(max_bytes: u64) -> Self {
+    /// `positions`: the primary, when reads may go to a replica.
+    pub fn new(max_bytes: u64, positions: Option<Db>) -> Self {
         Self {
+            positions,
+            barrier: Mutex::new(Barrier::default()),
             generation: AtomicU64::new(0),
             listening: AtomicBool::new(false),
             entries: Cache::builder()
@@ -119,6 +144,44 @@ impl ContentCache {
         self.entries.invalidate_all();
     }
 
+    /// Content changed (a commit here, or a notification): reads must not come from
+    /// anywhere behind the primary's position after it, and nothing cached stays.
+    fn content_changed(self: &Arc<Self>) {
+        let Some(primary) = self.positions.clone() else {
+            self.invalidate();
+            return;
+        };
+        let change = {
+            let mut barrier = self.barrier.lock().unwrap_or_else(|e| e.into_inner());
+            barrier.change += 1;
+            barrier.position = u64::MAX;
+            barrier.change
+        };
+        self.invalidate();
+        let cache = self.clone();
+        tokio::spawn(async move {
+            match replica::current_position(&primary).await {
+                Ok(position) => {
+                    let mut barrier = cache.barrier.lock().unwrap_or_else(|e| e.into_inner());
+                    if barrier.change == change {
+                        barrier.position = position;
+                    }
+                }
+                // Reads stay on the primary until the next change settles the barrier.
+                Err(err) => tracing::warn!(error = %err, "cannot read the primary's WAL position"),
+            }
+        });
+    }
+
+    /// The WAL position public reads must see: a replica that has not replayed it yet
+    /// must not serve them. Zero without a read replica.
+    pub fn required_position(&self) -> u64 {
+        self.barrier
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .position
+    }
+
     /// Marks published content as changed by `work`: every replica is told when it
     /// commits, and this one forgets its cache as soon as it has.
     pub async fn changed(self: &Arc<Self>, work: &mut Work) -> Result<()> {
@@ -126,7 +189,7 @@ impl ContentCache {
             .execute(&mut **work)
             .await?;
         let cache = self.clone();
-        work.after_commit(move || cache.invalidate());
+        work.after_commit(move || cache.content_changed());
         Ok(())
     }
 
@@ -138,13 +201,22 @@ impl ContentCache {
         self.listening.store(listening, Ordering::Release);
     }
 
-    /// Listens for content changes until `shutdown`, reconnecting after failures.
-    pub async fn listen(self: Arc<Self>, db: PgPool, shutdown: CancellationToken) {
+    /// Listens for content changes until `shutdown` on `direct` (Postgres itself),
+    /// reconnecting after failures; probes go through `primary`, as changes do.
+    pub async fn listen(self: Arc<Self>, direct: PgPool, primary: Db, shutdown: CancellationToken) {
         let mut backoff = Duration::from_millis(100);
         while !shutdown.is_cancelled() {
-            match self.listen_once(&db, &shutdown).await {
+            match self.listen_once(&direct, &primary, &shutdown).await {
                 Ok(()) => return,
-                Err(err) => {
+                Err(ListenError::Unheard) => {
+                    self.set_listening(false);
+                    self.invalidate();
+                    tracing::error!(
+                        "content change notifications sent through DATABASE_URL do not reach the listener (on DATABASE_DIRECT_URL, or DATABASE_URL when unset) within {} s; caching is off until they do. Behind a transaction pooler, set DATABASE_POOLER=transaction and DATABASE_DIRECT_URL to Postgres itself",
+                        PROBE_PATIENCE.as_secs()
+                    );
+                }
+                Err(ListenError::Lost(err)) => {
                     self.set_listening(false);
                     self.invalidate();
                     tracing::warn!(error = %err, "content cache listener lost; caching paused until it reconnects");
@@ -159,27 +231,49 @@ impl ContentCache {
     }
 
     async fn listen_once(
-        &self,
-        db: &PgPool,
+        self: &Arc<Self>,
+        direct: &PgPool,
+        primary: &Db,
         shutdown: &CancellationToken,
-    ) -> Result<(), sqlx::Error> {
-        let mut listener = PgListener::connect_with(db).await?;
+    ) -> Result<(), ListenError> {
+        let mut listener = PgListener::connect_with(direct).await?;
         // Without this, sqlx would silently reconnect and we could miss a notification.
         listener.ignore_pool_close_event(false);
         listener.listen(CHANNEL).await?;
-        // Anything cached before we were listening may have missed a change.
+        // Anything cached before we were listening may have missed a change; caching
+        // starts once the first probe is heard.
         self.invalidate();
-        self.set_listening(true);
-        tracing::debug!("content cache listening for changes");
+        let mut probe = Probe::send(primary).await?;
+        let mut next_probe = Instant::now() + PROBE_EVERY;
         loop {
+            let wake = match &probe {
+                Some(p) => p.sent + PROBE_PATIENCE,
+                None => next_probe,
+            };
             tokio::select! {
                 () = shutdown.cancelled() => {
                     self.set_listening(false);
                     return Ok(());
                 }
+                () = tokio::time::sleep_until(wake.into()) => {
+                    if probe.is_some() {
+                        return Err(ListenError::Unheard);
+                    }
+                    probe = Probe::send(primary).await?;
+                    next_probe = Instant::now() + PROBE_EVERY;
+                }
                 message = listener.try_recv() => match message? {
-                    Some(_) => self.invalidate(),
-                    None => return Err(sqlx::Error::PoolClosed),
+                    Some(note) if probe.as_ref().is_some_and(|p| p.payload == note.payload()) => {
+                        probe = None;
+                        if !self.is_listening() {
+                            self.set_listening(true);
+                            tracing::debug!("content cache listening for changes");
+                        }
+                    }
+                    // Another replica's probe.
+                    Some(note) if note.payload().starts_with(PROBE) => {}
+                    Some(_) => self.content_changed(),
+                    None => return Err(ListenError::Lost(sqlx::Error::PoolClosed)),
                 },
             }
         }
@@ -252,6 +346,37 @@ impl ContentCache {
     }
 }
 
+enum ListenError {
+    /// Our own probe did not come back.
+    Unheard,
+    Lost(sqlx::Error),
+}
+
+impl From<sqlx::Error> for ListenError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::Lost(err)
+    }
+}
+
+/// A notification a listener sends itself, to know that it hears.
+struct Probe {
+    payload: String,
+    sent: Instant,
+}
+
+impl Probe {
+    async fn send(primary: &Db) -> Result<Option<Self>, sqlx::Error> {
+        let payload = format!("{PROBE}{}", uuid::Uuid::new_v4());
+        sqlx::query!("select pg_notify($1, $2)", CHANNEL, payload)
+            .execute(primary)
+            .await?;
+        Ok(Some(Self {
+            payload,
+            sent: Instant::now(),
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,14 +399,14 @@ mod tests {
 
     #[tokio::test]
     async fn nothing_is_cached_until_listening() {
-        let cache = ContentCache::new(1 << 20);
+        let cache = ContentCache::new(1 << 20, None);
         get(&cache, 1).await;
         assert_eq!(get(&cache, 2).await, 2);
     }
 
     #[tokio::test]
     async fn entries_are_served_until_invalidated() {
-        let cache = ContentCache::new(1 << 20);
+        let cache = ContentCache::new(1 << 20, None);
         cache.set_listening(true);
         get(&cache, 1).await;
         assert_eq!(get(&cache, 2).await, 1);
@@ -291,7 +416,7 @@ mod tests {
 
     #[tokio::test]
     async fn missing_things_are_remembered_too() {
-        let cache = ContentCache::new(1 << 20);
+        let cache = ContentCache::new(1 << 20, None);
         cache.set_listening(true);
         let none = cache
             .get_or_build::<Number, _, _>("gone", || async { Ok(None) })
@@ -307,7 +432,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_entry_built_across_an_invalidation_is_not_reused() {
-        let cache = ContentCache::new(1 << 20);
+        let cache = ContentCache::new(1 << 20, None);
         cache.set_listening(true);
         cache
             .get_or_build("k", || async {

@@ -10,8 +10,10 @@ use frontdesk::error::AppError;
 use frontdesk::{AppState, db};
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let pool = db::connect(&config.database).await?;
-    db::migrate(&pool, &config.database).await?;
+    let dbs = db::connect(&config.database).await?;
+    if config.database.migrate_on_start {
+        db::migrate(&dbs.direct, &config.database).await?;
+    }
     let listener = tokio::net::TcpListener::bind(config.http.listen_addr)
         .await
         .with_context(|| format!("cannot listen on LISTEN_ADDR={}", config.http.listen_addr))?;
@@ -24,21 +26,23 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let state = AppState::new(pool.clone(), config).await?;
+    let (primary, direct) = (dbs.primary.clone(), dbs.direct.clone());
+    let state = AppState::with_databases(dbs, config).await?;
     state.start_background()?;
     if let Some(listener) = metrics_listener {
         tracing::info!(addr = %listener.local_addr()?, "metrics are served at /metrics");
         tokio::spawn(frontdesk::serve_metrics(listener, state.clone()));
     }
     frontdesk::serve(listener, state, frontdesk::shutdown_signal()).await?;
-    pool.close().await;
+    primary.close().await;
+    direct.close().await;
     tracing::info!("stopped");
     Ok(())
 }
 
 pub async fn migrate(config: Config) -> anyhow::Result<()> {
-    let pool = db::connect(&config.database).await?;
-    db::migrate(&pool, &config.database).await?;
+    let dbs = db::connect(&config.database).await?;
+    db::migrate(&dbs.direct, &config.database).await?;
     println!("migrations applied");
     Ok(())
 }
@@ -51,9 +55,9 @@ pub async fn create_admin(
 ) -> anyhow::Result<()> {
     let password = read_password_line()?;
     let new = NewAdmin::validate(email, name, Some(role), &password).map_err(describe)?;
-    let pool = db::connect(&config.database).await?;
-    db::migrate(&pool, &config.database).await?;
-    let user = frontdesk::auth::create_admin(&pool, AuditActor::Cli, new)
+    let dbs = db::connect(&config.database).await?;
+    db::migrate(&dbs.direct, &config.database).await?;
+    let user = frontdesk::auth::create_admin(&dbs.primary, AuditActor::Cli, new)
         .await
         .map_err(describe)?;
     println!(
@@ -66,9 +70,9 @@ pub async fn create_admin(
 }
 
 pub async fn seed_demo(config: Config, posts: usize) -> anyhow::Result<()> {
-    let pool = db::connect(&config.database).await?;
-    db::migrate(&pool, &config.database).await?;
-    let state = AppState::new(pool, config).await?;
+    let dbs = db::connect(&config.database).await?;
+    db::migrate(&dbs.direct, &config.database).await?;
+    let state = AppState::with_databases(dbs, config).await?;
     let started = std::time::Instant::now();
     let report = frontdesk::demo::seed(&state.core, posts).await?;
     println!(

@@ -223,27 +223,104 @@ impl FromStr for LogFormat {
     }
 }
 
+/// What sits between the service and Postgres.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pooler {
+    /// DATABASE_URL reaches Postgres itself (or a session-mode pooler).
+    None,
+    /// A transaction-mode pooler such as PgBouncer: see `crate::db::pooled`.
+    Transaction,
+}
+
+impl FromStr for Pooler {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "" | "none" => Ok(Self::None),
+            "transaction" => Ok(Self::Transaction),
+            _ => Err("expected `none` or `transaction`".into()),
+        }
+    }
+}
+
 /// The database.
 #[derive(Debug, Clone)]
 pub struct DatabaseConfig {
     pub url: SecretString,
     pub max_connections: u32,
+    pub pooler: Pooler,
+    /// Postgres itself, for LISTEN and migrations; `None`: DATABASE_URL.
+    pub direct_url: Option<SecretString>,
+    /// A streaming replica for public reads.
+    pub read_url: Option<SecretString>,
+    pub read_max_lag: Duration,
+    pub migrate_on_start: bool,
 }
 
 impl DatabaseConfig {
     fn read(r: &mut Reader) -> Result<Self, ConfigError> {
         r.section("Database");
+        let url = SecretString::from(r.raw(var!(
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/frontdesk?sslmode=disable",
+            "Postgres URL (or a pooler's); the database is created if missing and migrated at start"
+        )));
+        let max_connections = r.parse(
+            var!("DATABASE_MAX_CONNECTIONS", "16", "connection pool size"),
+            positive,
+        )?;
+        let pooler_var = var!(
+            "DATABASE_POOLER",
+            "none",
+            "`transaction` when DATABASE_URL is a transaction-mode pooler (PgBouncer): no statement cache, each statement in a transaction of its own; needs DATABASE_DIRECT_URL"
+        );
+        let pooler: Pooler = r.parse(pooler_var, any)?;
+        let direct_url_var = var!(
+            "DATABASE_DIRECT_URL",
+            "",
+            "Postgres itself, for LISTEN/NOTIFY (cache invalidation) and migrations, which no transaction pooler carries; empty: DATABASE_URL"
+        );
+        let direct_url = Some(r.raw(direct_url_var))
+            .filter(|s| !s.trim().is_empty())
+            .map(SecretString::from);
+        if pooler == Pooler::Transaction && direct_url.is_none() {
+            return Err(ConfigError {
+                name: direct_url_var.name,
+                value: String::new(),
+                reason: "DATABASE_POOLER=transaction needs DATABASE_DIRECT_URL (the primary itself): a transaction pooler drops LISTEN/NOTIFY and the migrations' advisory lock".into(),
+            });
+        }
+        let read_url = Some(r.raw(var!(
+            "DATABASE_READ_URL",
+            "",
+            "a streaming replica for public reads (posts, lists, search, feeds, slots); bypassed while down or more than DATABASE_READ_MAX_LAG_SECS behind; empty: none"
+        )))
+        .filter(|s| !s.trim().is_empty())
+        .map(SecretString::from);
+        let read_max_lag = r.seconds(var!(
+            "DATABASE_READ_MAX_LAG_SECS",
+            "5",
+            "how far behind the primary the read replica may be and still serve reads"
+        ))?;
+        let migrate_on_start = r.flag(var!(
+            "MIGRATE_ON_START",
+            "true",
+            "apply pending migrations when `serve` starts (under an advisory lock, so replicas may start together); false when a separate `frontdesk migrate` job does it"
+        ))?;
         Ok(Self {
-            url: SecretString::from(r.raw(var!(
-                "DATABASE_URL",
-                "postgres://postgres@127.0.0.1:5432/frontdesk?sslmode=disable",
-                "Postgres URL; the database is created if missing and migrated at start"
-            ))),
-            max_connections: r.parse(
-                var!("DATABASE_MAX_CONNECTIONS", "16", "connection pool size"),
-                positive,
-            )?,
+            url,
+            max_connections,
+            pooler,
+            direct_url,
+            read_url,
+            read_max_lag,
+            migrate_on_start,
         })
+    }
+
+    /// The URL of Postgres itself.
+    pub fn direct_url(&self) -> &SecretString {
+        self.direct_url.as_ref().unwrap_or(&self.url)
     }
 }
 

@@ -236,6 +236,15 @@ impl IntoResponse for AppError {
         if status.is_server_error() {
             // The cause chain goes to the log, inside the request span; never to the client.
             tracing::error!(error = ?anyhow_chain(&self), "request failed");
+            if let Self::Database(sqlx::Error::Database(db)) = &self {
+                // A named statement that exists already, or not at all: another client's
+                // statements on this server connection.
+                if matches!(db.code().as_deref(), Some("42P05" | "26000")) {
+                    tracing::error!(
+                        "prepared statements collide: DATABASE_URL seems to lead to a transaction-mode pooler (PgBouncer); set DATABASE_POOLER=transaction and DATABASE_DIRECT_URL"
+                    );
+                }
+            }
         }
         let mut response = self.problem().into_response();
         match self {

@@ -196,7 +196,7 @@ pub async fn erase(
 }
 
 /// Keys are kept for a day; retries come within minutes.
-pub async fn forget_old(db: &sqlx::PgPool) -> Result<u64> {
+pub async fn forget_old(db: &crate::db::Db) -> Result<u64> {
     Ok(
         sqlx::query!("delete from idempotency_keys where created_at < now() - interval '24 hours'")
             .execute(db)

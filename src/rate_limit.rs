@@ -6,7 +6,9 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use sqlx::{PgExecutor, PgPool};
+use sqlx::PgExecutor;
+
+use crate::db::Db;
 
 use crate::error::{AppError, Result};
 
@@ -156,7 +158,7 @@ pub async fn forget_bucket(db: impl PgExecutor<'_>, bucket: &str) -> Result<u64>
 }
 
 /// Drops counters of windows long past.
-pub async fn forget_old(db: &PgPool) -> Result<u64> {
+pub async fn forget_old(db: &Db) -> Result<u64> {
     Ok(sqlx::query!(
         "delete from rate_limit_counters where window_start < now() - interval '1 day'"
     )

@@ -8,13 +8,13 @@
 
 use std::sync::Arc;
 
+use crate::db::Db;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
-use sqlx::PgPool;
 
 /// Signs and verifies values with the service's link-signing key.
 #[derive(Clone)]
@@ -37,7 +37,7 @@ impl Signer {
 
     /// SIGNING_SECRET, or else the key kept in the database (made on first use; the insert
     /// is idempotent, so replicas starting together agree on one key).
-    pub async fn load(db: &PgPool, configured: Option<&SecretString>) -> anyhow::Result<Self> {
+    pub async fn load(db: &Db, configured: Option<&SecretString>) -> anyhow::Result<Self> {
         if let Some(secret) = configured {
             return Ok(Self::from_key(secret.expose_secret().as_bytes()));
         }

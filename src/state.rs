@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cache::ContentCache;
 use crate::config::CoreConfig;
-use crate::db::Work;
+use crate::db::{Databases, Db, Replica, Work};
 use crate::jobs::JobQueue;
 use crate::signing::Signer;
 
@@ -20,7 +20,13 @@ use crate::signing::Signer;
 pub struct Core(Arc<CoreInner>);
 
 pub struct CoreInner {
-    pub db: PgPool,
+    /// The primary (through the pooler, when there is one): writes, admin reads, and every
+    /// read that must see its own writes.
+    pub db: Db,
+    /// Postgres itself, for LISTEN.
+    pub direct: PgPool,
+    /// The read replica, when there is one; public reads choose with [`Core::reads`].
+    pub replica: Option<Arc<Replica>>,
     pub config: CoreConfig,
     /// Cancelled when the process starts shutting down; readiness then answers 503.
     pub shutdown: CancellationToken,
@@ -43,16 +49,22 @@ impl Deref for Core {
 
 impl Core {
     /// The state of a serving process; reads (or makes) the shared link-signing key.
-    pub async fn new(db: PgPool, config: CoreConfig) -> anyhow::Result<Self> {
-        let signer = Signer::load(&db, config.signing_secret.as_ref()).await?;
-        Ok(Self::with_signer(db, config, signer))
+    pub async fn new(dbs: Databases, config: CoreConfig) -> anyhow::Result<Self> {
+        let signer = Signer::load(&dbs.primary, config.signing_secret.as_ref()).await?;
+        Ok(Self::with_signer(dbs, config, signer))
     }
 
-    pub fn with_signer(db: PgPool, config: CoreConfig, signer: Signer) -> Self {
+    pub fn with_signer(dbs: Databases, config: CoreConfig, signer: Signer) -> Self {
+        let replica = dbs
+            .read
+            .map(|read| Arc::new(Replica::new(read, config.database.read_max_lag)));
+        let positions = replica.as_ref().map(|_| dbs.primary.clone());
         Self(Arc::new(CoreInner {
-            cache: Arc::new(ContentCache::new(config.cache.max_bytes)),
+            cache: Arc::new(ContentCache::new(config.cache.max_bytes, positions)),
             jobs: JobQueue::new(config.outbox.max_attempts),
-            db,
+            db: dbs.primary,
+            direct: dbs.direct,
+            replica,
             config,
             shutdown: CancellationToken::new(),
             metrics: crate::telemetry::metrics_handle(),
@@ -63,6 +75,19 @@ impl Core {
     /// Begins a unit of work (a transaction whose side effects run once it commits).
     pub async fn begin(&self) -> Result<Work, sqlx::Error> {
         Work::begin(&self.db).await
+    }
+
+    /// Where a public read goes, for content whose staleness is harmless: the read replica
+    /// while it is up, within its lag and past the last content change; else the primary.
+    pub fn reads(&self) -> &Db {
+        match &self.replica {
+            Some(replica)
+                if replica.usable() && replica.replayed() >= self.cache.required_position() =>
+            {
+                replica.db()
+            }
+            _ => &self.db,
+        }
     }
 
     pub fn is_shutting_down(&self) -> bool {

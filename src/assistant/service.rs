@@ -5,8 +5,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::db::Db;
 use chrono::Utc;
-use sqlx::PgPool;
 use sqlx::types::ipnetwork::IpNetwork;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -124,7 +124,7 @@ pub struct Claimed {
 /// The claim on a conversation: freed when the answer is saved, or else when this is
 /// dropped — also when a panic unwinds or the request's future is dropped midway.
 struct Hold {
-    db: PgPool,
+    db: Db,
     conversation: Uuid,
     token: Uuid,
     saved: bool,
@@ -309,7 +309,7 @@ async fn answer_claimed(
 
 /// Keeps the visitor's message, the reply and the new state, and frees the conversation.
 async fn save_exchange(
-    db: &PgPool,
+    db: &Db,
     conversation: Uuid,
     token: Uuid,
     text: &str,
@@ -391,7 +391,7 @@ async fn claim(app: &App, conversation: Uuid, token: Uuid) -> Result<State> {
     }
 }
 
-async fn release(db: &PgPool, conversation: Uuid, token: Uuid) {
+async fn release(db: &Db, conversation: Uuid, token: Uuid) {
     let released = sqlx::query!(
         r#"update assistant_conversations set busy_until = null, busy_token = null
            where id = $1 and busy_token = $2"#,
@@ -405,7 +405,7 @@ async fn release(db: &PgPool, conversation: Uuid, token: Uuid) {
     }
 }
 
-async fn history_pairs(db: &PgPool, conversation: Uuid) -> Result<Vec<(String, String)>> {
+async fn history_pairs(db: &Db, conversation: Uuid) -> Result<Vec<(String, String)>> {
     Ok(sqlx::query!(
         "select role, text from assistant_messages where conversation_id = $1 order by id",
         conversation
@@ -427,7 +427,7 @@ pub async fn public_history(app: &App, ip: Option<IpAddr>, conversation: Uuid) -
 }
 
 /// The conversation's messages (expired ones too when `include_expired`, for admins).
-pub async fn history(db: &PgPool, conversation: Uuid, include_expired: bool) -> Result<History> {
+pub async fn history(db: &Db, conversation: Uuid, include_expired: bool) -> Result<History> {
     let head = sqlx::query!(
         "select id, created_at, expires_at from assistant_conversations where id = $1 and ($2 or expires_at > now())",
         conversation,
@@ -453,7 +453,7 @@ pub async fn history(db: &PgPool, conversation: Uuid, include_expired: bool) -> 
 
 /// Conversations, newest first; `led_somewhere` keeps those that led to a lead or a booking.
 pub async fn list(
-    db: &PgPool,
+    db: &Db,
     led_somewhere: bool,
     page: &PageParams,
 ) -> Result<Page<ConversationSummary>> {
@@ -477,7 +477,7 @@ pub async fn list(
 }
 
 /// Drops conversations a week after they expired.
-pub async fn forget_old(db: &PgPool) -> Result<u64> {
+pub async fn forget_old(db: &Db) -> Result<u64> {
     Ok(sqlx::query!(
         "delete from assistant_conversations where expires_at < now() - interval '7 days'"
     )

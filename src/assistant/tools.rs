@@ -146,7 +146,7 @@ pub async fn find_slots(
 ) -> Result<Vec<SlotOption>> {
     let from = Utc::now();
     let to = from + chrono::Duration::days(14);
-    let slots = booking::free_slots(&ctx.app.db, call_type, from, to, zone).await?;
+    let slots = booking::free_slots(ctx.app.reads(), call_type, from, to, zone).await?;
     let all: Vec<SlotOption> = slots
         .slots
         .into_iter()

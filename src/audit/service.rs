@@ -127,7 +127,7 @@ pub struct AuditFilter {
 
 /// Newest first; ids are UUIDv7, so ordering by id is ordering by time.
 pub async fn list(
-    db: &sqlx::PgPool,
+    db: &crate::db::Db,
     filter: &AuditFilter,
     page: &PageParams,
 ) -> Result<Page<AuditEntry>> {

@@ -3,8 +3,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::db::Db;
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
 use sqlx::types::ipnetwork::IpNetwork;
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ use crate::tokens::{email_hash, new_token, token_hash};
 /// Resolves a bearer token to its caller; `None` for an unknown, expired or revoked token,
 /// a session whose admin has been deactivated, or an API token whose creator is no longer
 /// an active owner.
-pub async fn authenticate(db: &PgPool, token: &str) -> Result<Option<Actor>> {
+pub async fn authenticate(db: &Db, token: &str) -> Result<Option<Actor>> {
     if token.starts_with(SESSION_PREFIX) {
         session_actor(db, token).await
     } else if token.starts_with(API_TOKEN_PREFIX) {
@@ -28,7 +28,7 @@ pub async fn authenticate(db: &PgPool, token: &str) -> Result<Option<Actor>> {
     }
 }
 
-async fn session_actor(db: &PgPool, token: &str) -> Result<Option<Actor>> {
+async fn session_actor(db: &Db, token: &str) -> Result<Option<Actor>> {
     let row = sqlx::query!(
         r#"
         select s.id as session_id, a.id, a.email, a.display_name, a.role as "role: Role"
@@ -49,7 +49,7 @@ async fn session_actor(db: &PgPool, token: &str) -> Result<Option<Actor>> {
     }))
 }
 
-async fn api_token_actor(db: &PgPool, token: &str) -> Result<Option<Actor>> {
+async fn api_token_actor(db: &Db, token: &str) -> Result<Option<Actor>> {
     // Marks the token used (at most once a minute, to spare writes) and reads it in one trip.
     let row = sqlx::query!(
         r#"
@@ -98,7 +98,7 @@ pub struct LoginSuccess {
 /// window. An email that fails too often is slowed down, not locked: one attempt per
 /// window/max from then on, and not at all for a network the admin signed in from before.
 pub async fn login(
-    db: &PgPool,
+    db: &Db,
     config: &AuthConfig,
     email: &str,
     password: String,
@@ -172,7 +172,7 @@ const KNOWN_NETWORK_DAYS: f64 = 30.0;
 /// succeeds), all under advisory locks on the email and on the client: the check and the
 /// count are one step. Returns the attempt's id.
 async fn begin_attempt(
-    db: &PgPool,
+    db: &Db,
     config: &AuthConfig,
     email: &str,
     email_key: &[u8],
@@ -257,7 +257,7 @@ async fn begin_attempt(
 }
 
 /// Sessions that expired or were revoked more than a day ago.
-pub async fn purge_sessions(db: &PgPool) -> Result<u64> {
+pub async fn purge_sessions(db: &Db) -> Result<u64> {
     Ok(sqlx::query!(
         "delete from auth_sessions where expires_at < now() - interval '1 day' or revoked_at < now() - interval '1 day'"
     )
@@ -267,7 +267,7 @@ pub async fn purge_sessions(db: &PgPool) -> Result<u64> {
 }
 
 /// Failed logins only matter inside their window (at most a day).
-pub async fn forget_old_failures(db: &PgPool) -> Result<u64> {
+pub async fn forget_old_failures(db: &Db) -> Result<u64> {
     Ok(
         sqlx::query!("delete from login_failures where failed_at < now() - interval '1 day'")
             .execute(db)
@@ -276,7 +276,7 @@ pub async fn forget_old_failures(db: &PgPool) -> Result<u64> {
     )
 }
 
-pub async fn logout(db: &PgPool, session_id: Uuid) -> Result<()> {
+pub async fn logout(db: &Db, session_id: Uuid) -> Result<()> {
     sqlx::query!(
         "update auth_sessions set revoked_at = now() where id = $1 and revoked_at is null",
         session_id

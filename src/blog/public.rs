@@ -49,7 +49,7 @@ async fn list_posts(
     state
         .cache
         .public_json(&key, &headers, || async {
-            reading::list_posts(&state.db, &filter, &page).await
+            reading::list_posts(state.reads(), &filter, &page).await
         })
         .await
 }
@@ -143,7 +143,7 @@ async fn related_posts(
         .cache
         .public_json(&format!("related:{slug}:{limit}"), &headers, || async {
             Ok(Page::all(
-                reading::related(&state.db, post_id, limit).await?,
+                reading::related(state.reads(), post_id, limit).await?,
             ))
         })
         .await

@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
+use crate::db::Db;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::model::{
@@ -46,7 +46,7 @@ pub fn no_such_post(slug: &str) -> AppError {
 pub async fn cached_post(core: &Core, slug: &str) -> Result<Option<Arc<CachedPost>>> {
     core.cache
         .get_or_build(&format!("post:{slug}"), || async {
-            Ok(match find_post(&core.db, slug).await? {
+            Ok(match find_post(core.reads(), slug).await? {
                 Lookup::Found { id, post } => Some(CachedPost::Page(
                     PostPage::new(id, &post).map_err(anyhow::Error::from)?,
                 )),
@@ -126,7 +126,7 @@ struct PostRow {
 }
 
 /// The published post with this slug, or the slug it moved to.
-pub async fn find_post(db: &PgPool, slug: &str) -> Result<Lookup> {
+pub async fn find_post(db: &Db, slug: &str) -> Result<Lookup> {
     let row = sqlx::query_as!(
         PostRow,
         r#"
@@ -158,7 +158,7 @@ pub async fn find_post(db: &PgPool, slug: &str) -> Result<Lookup> {
 }
 
 /// Any post, whatever its status, as it would read once published (for previews).
-pub async fn preview(db: &PgPool, id: Uuid) -> Result<Option<PublicPost>> {
+pub async fn preview(db: &Db, id: Uuid) -> Result<Option<PublicPost>> {
     let row = sqlx::query_as!(
         PostRow,
         r#"
@@ -177,7 +177,7 @@ pub async fn preview(db: &PgPool, id: Uuid) -> Result<Option<PublicPost>> {
     }
 }
 
-async fn assemble(db: &PgPool, row: PostRow) -> Result<PublicPost> {
+async fn assemble(db: &Db, row: PostRow) -> Result<PublicPost> {
     let (authors, tags) = authors_and_tags(db, row.id).await?;
     let series = match row.series_id {
         Some(series_id) => Some(series_nav(db, series_id, row.series_part).await?),
@@ -213,7 +213,7 @@ fn cover(url: Option<String>, alt: Option<String>) -> Option<CoverImage> {
     })
 }
 
-pub async fn authors_and_tags(db: &PgPool, post_id: Uuid) -> Result<(Vec<AuthorRef>, Vec<TagRef>)> {
+pub async fn authors_and_tags(db: &Db, post_id: Uuid) -> Result<(Vec<AuthorRef>, Vec<TagRef>)> {
     let mut authors = authors_of(db, &[post_id]).await?;
     let mut tags = tags_of(db, &[post_id]).await?;
     Ok((
@@ -222,7 +222,7 @@ pub async fn authors_and_tags(db: &PgPool, post_id: Uuid) -> Result<(Vec<AuthorR
     ))
 }
 
-async fn authors_of(db: &PgPool, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<AuthorRef>>> {
+async fn authors_of(db: &Db, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<AuthorRef>>> {
     let rows = sqlx::query!(
         r#"select pa.post_id, a.slug, a.name, a.avatar_url
            from post_authors pa join authors a on a.id = pa.author_id
@@ -242,7 +242,7 @@ async fn authors_of(db: &PgPool, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<Autho
     Ok(map)
 }
 
-async fn tags_of(db: &PgPool, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<TagRef>>> {
+async fn tags_of(db: &Db, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<TagRef>>> {
     let rows = sqlx::query!(
         r#"select pt.post_id, t.slug, t.name
            from post_tags pt join tags t on t.id = pt.tag_id
@@ -261,7 +261,7 @@ async fn tags_of(db: &PgPool, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<TagRef>>
     Ok(map)
 }
 
-async fn series_nav(db: &PgPool, series_id: Uuid, part: Option<i32>) -> Result<SeriesNav> {
+async fn series_nav(db: &Db, series_id: Uuid, part: Option<i32>) -> Result<SeriesNav> {
     let series = sqlx::query!(
         r#"select s.slug, s.title,
                   (select count(*) from posts p where p.series_id = s.id and p.status = 'published') as "total!"
@@ -341,7 +341,7 @@ struct SummaryRow {
 
 /// Summaries for these rows, with their authors and tags, in the rows' order.
 async fn summaries(
-    db: &PgPool,
+    db: &Db,
     rows: Vec<SummaryRow>,
 ) -> Result<Vec<(Uuid, Option<DateTime<Utc>>, PostSummary)>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
@@ -374,7 +374,7 @@ async fn summaries(
 /// Published posts, newest first. The cursor is the last post's (published_at, id), so a page
 /// never repeats or skips a post when others are published meanwhile.
 pub async fn list_posts(
-    db: &PgPool,
+    db: &Db,
     filter: &PostFilter,
     page: &PageParams,
 ) -> Result<Page<PostSummary>> {
@@ -424,7 +424,7 @@ pub async fn list_posts(
 
 /// Posts related to this one: the same series first, then shared tags, then similar words in
 /// the title and text. Only published posts, never the post itself.
-pub async fn related(db: &PgPool, post_id: Uuid, limit: i64) -> Result<Vec<PostSummary>> {
+pub async fn related(db: &Db, post_id: Uuid, limit: i64) -> Result<Vec<PostSummary>> {
     let ids = sqlx::query_scalar!(
         r#"
         with source as (
@@ -453,7 +453,7 @@ pub async fn related(db: &PgPool, post_id: Uuid, limit: i64) -> Result<Vec<PostS
 }
 
 /// Summaries of these published posts, in this order.
-pub async fn summaries_by_id(db: &PgPool, ids: &[Uuid]) -> Result<Vec<PostSummary>> {
+pub async fn summaries_by_id(db: &Db, ids: &[Uuid]) -> Result<Vec<PostSummary>> {
     let rows = sqlx::query_as!(
         SummaryRow,
         r#"
@@ -475,7 +475,7 @@ pub async fn summaries_by_id(db: &PgPool, ids: &[Uuid]) -> Result<Vec<PostSummar
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
-pub async fn share_counts(db: &PgPool, post_id: Uuid) -> Result<ShareCounts> {
+pub async fn share_counts(db: &Db, post_id: Uuid) -> Result<ShareCounts> {
     let rows = sqlx::query!(
         r#"select network, sum(count)::bigint as "count!" from post_share_counts
            where post_id = $1 group by network"#,

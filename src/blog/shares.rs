@@ -4,8 +4,8 @@
 
 use std::net::IpAddr;
 
+use crate::db::Db;
 use rand::Rng;
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::BlogState;
@@ -35,7 +35,7 @@ pub async fn share(
     Ok(())
 }
 
-async fn record(db: &PgPool, post_id: Uuid, network: &str, shard: i16) -> Result<()> {
+async fn record(db: &Db, post_id: Uuid, network: &str, shard: i16) -> Result<()> {
     sqlx::query!(
         r#"
         insert into post_share_counts (post_id, network, shard, count) values ($1, $2, $3, 1)

@@ -42,7 +42,7 @@ async fn list_public(State(state): State<Core>, headers: Preconditions) -> Resul
     state
         .cache
         .public_json("services", &headers, || async {
-            let offerings = service::list_published(&state.db).await?;
+            let offerings = service::list_published(state.reads()).await?;
             Ok(Page::all(
                 offerings
                     .into_iter()
@@ -72,7 +72,7 @@ async fn get_public(
     state
         .cache
         .public_json_optional(&format!("service:{slug}"), &headers, || async {
-            Ok(service::find_published(&state.db, &slug)
+            Ok(service::find_published(state.reads(), &slug)
                 .await?
                 .map(PublicOffering::from))
         })

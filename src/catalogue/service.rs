@@ -1,7 +1,7 @@
 //! Reading and changing the catalogue; every change is audited in its own transaction.
 
+use crate::db::Db;
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::model::{Offering, ValidOffering};
@@ -23,7 +23,7 @@ fn not_found_id(id: Uuid) -> AppError {
 }
 
 /// Published offerings in display order.
-pub async fn list_published(db: &PgPool) -> Result<Vec<Offering>> {
+pub async fn list_published(db: &Db) -> Result<Vec<Offering>> {
     Ok(sqlx::query_as!(
         Offering,
         r#"
@@ -37,7 +37,7 @@ pub async fn list_published(db: &PgPool) -> Result<Vec<Offering>> {
     .await?)
 }
 
-pub async fn find_published(db: &PgPool, slug: &str) -> Result<Option<Offering>> {
+pub async fn find_published(db: &Db, slug: &str) -> Result<Option<Offering>> {
     Ok(sqlx::query_as!(
         Offering,
         r#"
@@ -63,7 +63,7 @@ pub struct SearchHit {
 
 /// Published services matching `q` (web-search syntax), ranked as posts are, best first.
 pub async fn search(
-    db: &PgPool,
+    db: &Db,
     q: &str,
     limit: i64,
     start: &str,
@@ -93,7 +93,7 @@ pub async fn search(
 
 /// The words of published services with how many services hold each (for correcting typos
 /// in searches).
-pub async fn words(db: &PgPool) -> Result<Vec<(String, i32)>> {
+pub async fn words(db: &Db) -> Result<Vec<(String, i32)>> {
     Ok(sqlx::query!(
         r#"select word as "word!", ndoc as "ndoc!" from ts_stat($$
                select to_tsvector('simple', title || ' ' || summary || ' ' || body_markdown)
@@ -108,7 +108,7 @@ pub async fn words(db: &PgPool) -> Result<Vec<(String, i32)>> {
 }
 
 /// The published services' slugs and when each last changed (for the sitemap).
-pub async fn published_pages(db: &PgPool) -> Result<Vec<(String, DateTime<Utc>)>> {
+pub async fn published_pages(db: &Db) -> Result<Vec<(String, DateTime<Utc>)>> {
     Ok(sqlx::query!(
         "select slug, updated_at from catalogue_services where published order by slug"
     )
@@ -119,7 +119,7 @@ pub async fn published_pages(db: &PgPool) -> Result<Vec<(String, DateTime<Utc>)>
     .collect())
 }
 
-pub async fn list_all(db: &PgPool) -> Result<Vec<Offering>> {
+pub async fn list_all(db: &Db) -> Result<Vec<Offering>> {
     Ok(sqlx::query_as!(
         Offering,
         r#"
@@ -133,7 +133,7 @@ pub async fn list_all(db: &PgPool) -> Result<Vec<Offering>> {
     .await?)
 }
 
-pub async fn get(db: &PgPool, id: Uuid) -> Result<Offering> {
+pub async fn get(db: &Db, id: Uuid) -> Result<Offering> {
     sqlx::query_as!(
         Offering,
         r#"

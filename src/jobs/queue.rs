@@ -7,7 +7,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
+
+use crate::db::Db;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -183,7 +185,7 @@ pub struct Claimed {
 /// Claims up to `limit` due jobs for `lease`: past it, a job whose worker died (and so
 /// stopped renewing it, see [`renew`]) is claimed again. SKIP LOCKED lets concurrent
 /// workers (on any replica) take different jobs without waiting for each other.
-pub async fn claim(db: &PgPool, limit: i64, lease: Duration) -> Result<Vec<Claimed>> {
+pub async fn claim(db: &Db, limit: i64, lease: Duration) -> Result<Vec<Claimed>> {
     let lease = lease.as_secs_f64();
     Ok(sqlx::query_as!(
         Claimed,
@@ -209,7 +211,7 @@ pub async fn claim(db: &PgPool, limit: i64, lease: Duration) -> Result<Vec<Claim
 
 /// Extends the lease of a job still being delivered; false when the job is no longer this
 /// claim's (its lease lapsed and another worker took it).
-pub async fn renew(db: &PgPool, job: &Claimed, lease: Duration) -> Result<bool> {
+pub async fn renew(db: &Db, job: &Claimed, lease: Duration) -> Result<bool> {
     Ok(sqlx::query!(
         r#"update outbox_jobs set locked_until = now() + make_interval(secs => $3)
            where id = $1 and status = 'running' and attempts = $2"#,
@@ -224,7 +226,7 @@ pub async fn renew(db: &PgPool, job: &Claimed, lease: Duration) -> Result<bool> 
 }
 
 /// Records a delivery; a claim whose lease lapsed (the job was taken again) records nothing.
-pub async fn succeed(db: &PgPool, job: &Claimed, via: &str) -> Result<()> {
+pub async fn succeed(db: &Db, job: &Claimed, via: &str) -> Result<()> {
     sqlx::query!(
         r#"update outbox_jobs set status = 'done', done_at = now(), updated_at = now(),
                   locked_until = null, last_error = null, delivered_via = $3
@@ -251,7 +253,7 @@ pub fn backoff(base: Duration, attempt: i32) -> Duration {
 }
 
 /// Records a failed attempt: retried later, or parked once out of attempts.
-pub async fn fail(db: &PgPool, job: &Claimed, error: &str, base: Duration) -> Result<bool> {
+pub async fn fail(db: &Db, job: &Claimed, error: &str, base: Duration) -> Result<bool> {
     let parked = job.attempts >= job.max_attempts;
     let delay = backoff(base, job.attempts).as_secs_f64();
     let error: String = error.chars().take(1000).collect();
@@ -292,7 +294,7 @@ pub struct JobView {
 }
 
 pub async fn list(
-    db: &PgPool,
+    db: &Db,
     kind: Option<&str>,
     status: Option<&str>,
     to: Option<&str>,
@@ -324,7 +326,7 @@ pub async fn list(
     Ok(Page::from_rows(rows, limit, |j| j.id))
 }
 
-pub async fn get(db: &PgPool, id: Uuid, kind: Option<&str>) -> Result<JobView> {
+pub async fn get(db: &Db, id: Uuid, kind: Option<&str>) -> Result<JobView> {
     sqlx::query_as!(
         JobView,
         r#"
@@ -368,7 +370,7 @@ async fn requeue(conn: &mut PgConnection, id: Uuid) -> Result<()> {
 
 /// Drops delivered jobs (and their delivery logs) done more than `days` ago: the emails
 /// they carried are personal data, kept only as long as RETENTION_DAYS says.
-pub async fn purge_done(db: &PgPool, days: u32) -> Result<u64> {
+pub async fn purge_done(db: &Db, days: u32) -> Result<u64> {
     Ok(sqlx::query!(
         "delete from outbox_jobs where status = 'done' and done_at < now() - make_interval(days => $1)",
         i32::try_from(days).unwrap_or(i32::MAX)

@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::PgPool;
+use crate::db::Db;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -52,13 +52,13 @@ pub struct WorkerSettings {
 
 #[derive(Clone)]
 pub struct Runner {
-    db: PgPool,
+    db: Db,
     handlers: Arc<Handlers>,
     settings: WorkerSettings,
 }
 
 impl Runner {
-    pub fn new(db: PgPool, handlers: Handlers, settings: WorkerSettings) -> Self {
+    pub fn new(db: Db, handlers: Handlers, settings: WorkerSettings) -> Self {
         Self {
             db,
             handlers: Arc::new(handlers),
@@ -153,7 +153,7 @@ impl Runner {
 /// removes what is past its time, returning how many rows went.
 pub struct RetentionJob {
     pub name: &'static str,
-    pub run: Box<dyn Fn(PgPool) -> Removal + Send + Sync>,
+    pub run: Box<dyn Fn(Db) -> Removal + Send + Sync>,
 }
 
 /// A retention job's run: how many rows it removed.
@@ -162,7 +162,7 @@ pub type Removal = Pin<Box<dyn Future<Output = crate::error::Result<u64>> + Send
 impl RetentionJob {
     pub fn new<F, Fut>(name: &'static str, run: F) -> Self
     where
-        F: Fn(PgPool) -> Fut + Send + Sync + 'static,
+        F: Fn(Db) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = crate::error::Result<u64>> + Send + 'static,
     {
         Self {
@@ -174,7 +174,7 @@ impl RetentionJob {
 
 /// Every five minutes, on every replica (the deletes are idempotent), runs the retention
 /// jobs the composition root lists.
-pub async fn housekeeping(db: PgPool, jobs: Vec<RetentionJob>, shutdown: CancellationToken) {
+pub async fn housekeeping(db: Db, jobs: Vec<RetentionJob>, shutdown: CancellationToken) {
     let mut ticker = tokio::time::interval(Duration::from_secs(300));
     loop {
         tokio::select! {
@@ -186,7 +186,7 @@ pub async fn housekeeping(db: PgPool, jobs: Vec<RetentionJob>, shutdown: Cancell
 }
 
 /// One round of housekeeping; what fails is logged and tried again next round.
-pub async fn run_housekeeping(db: &PgPool, jobs: &[RetentionJob]) {
+pub async fn run_housekeeping(db: &Db, jobs: &[RetentionJob]) {
     for job in jobs {
         match (job.run)(db.clone()).await {
             Ok(0) => {}

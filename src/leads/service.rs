@@ -3,8 +3,10 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Datelike, SubsecRound, Utc};
+use sqlx::PgConnection;
 use sqlx::types::ipnetwork::IpNetwork;
-use sqlx::{PgConnection, PgPool};
+
+use crate::db::Db;
 use uuid::Uuid;
 
 use super::config::LeadsConfig;
@@ -377,7 +379,7 @@ pub fn team_notification(team: &str, lead: &Lead) -> Email {
 }
 
 /// Leads, newest first, filtered; `limit` rows after the cursor.
-pub async fn list(db: &PgPool, filter: &LeadFilter, page: &PageParams) -> Result<Page<Lead>> {
+pub async fn list(db: &Db, filter: &LeadFilter, page: &PageParams) -> Result<Page<Lead>> {
     let limit = page.limit()?;
     let after: Option<Uuid> = page.decode()?;
     let rows = query_leads(db, filter, after, i64::from(limit) + 1).await?;
@@ -388,7 +390,7 @@ pub async fn list(db: &PgPool, filter: &LeadFilter, page: &PageParams) -> Result
 pub const EXPORT_MAX: i64 = 50_000;
 
 /// The leads of the filter as CSV, newest first, at most [`EXPORT_MAX`].
-pub async fn csv(db: &PgPool, filter: &LeadFilter) -> Result<Vec<u8>> {
+pub async fn csv(db: &Db, filter: &LeadFilter) -> Result<Vec<u8>> {
     let leads = query_leads(db, filter, None, EXPORT_MAX).await?;
     super::export::to_csv(&leads)
 }
@@ -435,8 +437,8 @@ fn not_found(id: Uuid) -> AppError {
     AppError::not_found(format!("No lead has id {id}."))
 }
 
-pub async fn get(db: &PgPool, id: Uuid) -> Result<LeadWithEvents> {
-    let mut conn = db.acquire().await?;
+pub async fn get(db: &Db, id: Uuid) -> Result<LeadWithEvents> {
+    let mut conn = db.read_session().await?;
     with_events(&mut conn, vec![id])
         .await?
         .pop()

@@ -4,9 +4,9 @@
 
 use std::net::IpAddr;
 
+use crate::db::Db;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -147,12 +147,7 @@ pub async fn confirm(core: &Core, token: &str) -> Result<()> {
 }
 
 /// Takes `email` off the list, if the signature is ours. True when it was on it.
-pub async fn unsubscribe(
-    db: &PgPool,
-    signer: &Signer,
-    email: &str,
-    signature: &str,
-) -> Result<bool> {
+pub async fn unsubscribe(db: &Db, signer: &Signer, email: &str, signature: &str) -> Result<bool> {
     if !signer.verify(UNSUBSCRIBE, email, signature) {
         return Err(AppError::not_found("This unsubscribe link is not valid."));
     }
@@ -169,12 +164,7 @@ pub async fn unsubscribe(
 }
 
 /// Whether a signed link's address is on the list (for the unsubscribe page).
-pub async fn is_subscribed(
-    db: &PgPool,
-    signer: &Signer,
-    email: &str,
-    signature: &str,
-) -> Result<bool> {
+pub async fn is_subscribed(db: &Db, signer: &Signer, email: &str, signature: &str) -> Result<bool> {
     if !signer.verify(UNSUBSCRIBE, email, signature) {
         return Err(AppError::not_found("This unsubscribe link is not valid."));
     }
@@ -198,11 +188,7 @@ pub struct Subscriber {
     pub unsubscribed_at: Option<DateTime<Utc>>,
 }
 
-pub async fn list(
-    db: &PgPool,
-    status: Option<&str>,
-    page: &PageParams,
-) -> Result<Page<Subscriber>> {
+pub async fn list(db: &Db, status: Option<&str>, page: &PageParams) -> Result<Page<Subscriber>> {
     let limit = page.limit()?;
     let after: Option<Uuid> = page.decode()?;
     let rows = sqlx::query_as!(
@@ -221,7 +207,7 @@ pub async fn list(
 }
 
 /// The subscribers (of one status, or all) as CSV.
-pub async fn csv(db: &PgPool, status: Option<&str>) -> Result<Vec<u8>> {
+pub async fn csv(db: &Db, status: Option<&str>) -> Result<Vec<u8>> {
     let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
     let rows = all(db, status).await?.into_iter().map(|s| {
         vec![
@@ -246,7 +232,7 @@ pub async fn csv(db: &PgPool, status: Option<&str>) -> Result<Vec<u8>> {
     )
 }
 
-async fn all(db: &PgPool, status: Option<&str>) -> Result<Vec<Subscriber>> {
+async fn all(db: &Db, status: Option<&str>) -> Result<Vec<Subscriber>> {
     Ok(sqlx::query_as!(
         Subscriber,
         r#"select id, email, status, consent_text_version, created_at, confirmed_at, unsubscribed_at
@@ -264,7 +250,7 @@ pub struct Counts {
     pub unsubscribed: i64,
 }
 
-pub async fn counts(db: &PgPool) -> Result<Counts> {
+pub async fn counts(db: &Db) -> Result<Counts> {
     let row = sqlx::query!(
         r#"select count(*) filter (where status = 'pending') as "pending!",
                   count(*) filter (where status = 'confirmed') as "confirmed!",

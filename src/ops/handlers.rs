@@ -116,7 +116,7 @@ async fn ready(State(state): State<Core>) -> Response {
 /// Prometheus metrics: requests by route and status, latency histogram, pool connections.
 /// Served on METRICS_ADDR, not with the API.
 async fn metrics(State(state): State<Core>) -> impl IntoResponse {
-    let pool = &state.db;
+    let pool = state.db.pool();
     metrics::gauge!("db_pool_connections", "state" => "open").set(f64::from(pool.size()));
     metrics::gauge!("db_pool_connections", "state" => "idle").set(pool.num_idle() as f64);
     metrics::gauge!("db_pool_max_connections").set(f64::from(pool.options().get_max_connections()));

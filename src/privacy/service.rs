@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
+
+use crate::db::Db;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -111,7 +113,7 @@ pub struct PersonalData {
     pub records: BTreeMap<&'static str, Vec<serde_json::Value>>,
 }
 
-pub async fn export(db: &PgPool, email: &str) -> Result<PersonalData> {
+pub async fn export(db: &Db, email: &str) -> Result<PersonalData> {
     // One snapshot: every part sees the same moment.
     let mut tx = db.begin().await?;
     sqlx::query!("set transaction isolation level repeatable read, read only")
@@ -141,7 +143,7 @@ pub struct Erased {
 /// Erases the address everywhere, in one transaction, and records only the counts (under a
 /// hash of the address) and an audit entry without the address. Rows that point at the
 /// person's leads and bookings go before them.
-pub async fn erase(db: &PgPool, actor: AuditActor<'_>, email: &str) -> Result<Erased> {
+pub async fn erase(db: &Db, actor: AuditActor<'_>, email: &str) -> Result<Erased> {
     let mut tx = db.begin().await?;
     let subject = subject(&mut tx, email).await?;
     let mut removed: Vec<Removed> = Vec::new();

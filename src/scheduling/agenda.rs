@@ -1,10 +1,10 @@
 //! Reading bookings: one by its manage token or its invite, the hosts' agenda, a host's
 //! subscribable feed, and the retention purge. Listings load all their bookings in one query.
 
+use crate::db::Db;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
-use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -128,20 +128,20 @@ pub(super) async fn id_for_token(conn: impl sqlx::PgExecutor<'_>, token: &str) -
     .ok_or_else(booking_not_found)
 }
 
-pub async fn by_token(db: &PgPool, token: &str) -> Result<BookingView> {
+pub async fn by_token(db: &Db, token: &str) -> Result<BookingView> {
     let id = id_for_token(db, token).await?;
     Ok(load(db, id).await?.view)
 }
 
 /// The invite of a booking as it stands (REQUEST, or CANCEL once cancelled).
-pub async fn invite_by_token(db: &PgPool, token: &str) -> Result<String> {
+pub async fn invite_by_token(db: &Db, token: &str) -> Result<String> {
     let id = id_for_token(db, token).await?;
     Ok(ics::invite(&invite_of(&load(db, id).await?)))
 }
 
 /// Bookings by start time (then id), for the hosts' agenda.
 pub async fn list(
-    db: &PgPool,
+    db: &Db,
     filter: &BookingFilter,
     page: &PageParams,
 ) -> Result<Page<AdminBooking>> {
@@ -189,7 +189,7 @@ pub async fn list(
 }
 
 /// A host's secret calendar feed: confirmed bookings from 30 days ago on.
-pub async fn host_feed(db: &PgPool, token: &str) -> Result<String> {
+pub async fn host_feed(db: &Db, token: &str) -> Result<String> {
     let host = sqlx::query!(
         r#"select h.admin_id, a.display_name as "display_name!" from hosts h join staff_directory a on a.id = h.admin_id
            where h.calendar_token_hash = $1"#,
@@ -214,7 +214,7 @@ pub async fn host_feed(db: &PgPool, token: &str) -> Result<String> {
 }
 
 /// Drops bookings cancelled, or ended, more than `days` ago (their leads stay).
-pub async fn purge(db: &PgPool, days: u32) -> Result<u64> {
+pub async fn purge(db: &Db, days: u32) -> Result<u64> {
     Ok(sqlx::query!(
         r#"delete from bookings
            where ends_at < now() - make_interval(days => $1)

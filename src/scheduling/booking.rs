@@ -10,8 +10,10 @@ use std::net::IpAddr;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
+use sqlx::PgConnection;
 use sqlx::postgres::types::PgRange;
-use sqlx::{PgConnection, PgPool};
+
+use crate::db::Db;
 use uuid::Uuid;
 
 use super::SchedulingState;
@@ -47,13 +49,13 @@ async fn active_call_type(conn: &mut PgConnection, slug: &str) -> Result<CallTyp
 
 /// Free start times in `[from, to)`, shown in `zone`.
 pub async fn free_slots(
-    db: &PgPool,
+    db: &Db,
     slug: &str,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     zone: Tz,
 ) -> Result<Slots> {
-    let mut conn = db.acquire().await?;
+    let mut conn = db.read_session().await?;
     let call_type = active_call_type(&mut conn, slug).await?;
     let hosts = calendars(&mut conn, &call_type, from, to, None).await?;
     let found = slots::slots(&hosts, &call_type.rules(), from, to, Utc::now());
@@ -198,7 +200,7 @@ pub async fn book(
 ) -> Result<BookingCreated> {
     let request = &submission.request;
     let (call_type, candidates) = {
-        let mut conn = core.db.acquire().await?;
+        let mut conn = core.db.read_session().await?;
         let call_type = active_call_type(&mut conn, &request.call_type).await?;
         let candidates = free_hosts(&mut conn, &call_type, request.start, None).await?;
         (call_type, candidates)
@@ -324,7 +326,7 @@ async fn replayed(conn: &mut PgConnection, id: Uuid) -> Result<BookingCreated> {
 /// The stored answer to this request's idempotency key, if it was answered before. The
 /// claim is rolled back, so it leaves nothing behind when there was none.
 async fn earlier_answer(
-    db: &PgPool,
+    db: &Db,
     submission: &BookingSubmission<'_>,
 ) -> Result<Option<BookingCreated>> {
     if submission.idempotency_key.is_none() {
@@ -476,7 +478,7 @@ pub async fn reschedule(
     let guard = Guard::new("booking-change", ip, scheduling.config.change_limit);
     let id = id_for_token(&core.db, token).await?;
     let (call_type, candidates) = {
-        let mut conn = core.db.acquire().await?;
+        let mut conn = core.db.read_session().await?;
         let current = sqlx::query!(
             "select b.host_id, b.status, c.slug from bookings b join call_types c on c.id = b.call_type_id where b.id = $1",
             id

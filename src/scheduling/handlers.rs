@@ -93,7 +93,7 @@ async fn call_type_slots(
 ) -> Result<Json<Slots>> {
     let (from, to, zone) = query.validate()?;
     Ok(Json(
-        booking::free_slots(&state.db, &slug, from, to, zone).await?,
+        booking::free_slots(state.reads(), &slug, from, to, zone).await?,
     ))
 }
 

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
+
+use crate::db::Db;
 use uuid::Uuid;
 
 use super::model::{
@@ -27,11 +29,11 @@ fn host_not_found(id: Uuid) -> AppError {
     ))
 }
 
-pub async fn list_hosts(db: &PgPool) -> Result<Vec<Host>> {
+pub async fn list_hosts(db: &Db) -> Result<Vec<Host>> {
     load_hosts(db, None).await
 }
 
-pub async fn get_host(db: &PgPool, id: Uuid) -> Result<Host> {
+pub async fn get_host(db: &Db, id: Uuid) -> Result<Host> {
     load_hosts(db, Some(id))
         .await?
         .pop()
@@ -40,7 +42,7 @@ pub async fn get_host(db: &PgPool, id: Uuid) -> Result<Host> {
 
 /// Hosts (all, or one) with their hours and overrides, in three queries whatever their
 /// number; ordered by name.
-async fn load_hosts(db: &PgPool, only: Option<Uuid>) -> Result<Vec<Host>> {
+async fn load_hosts(db: &Db, only: Option<Uuid>) -> Result<Vec<Host>> {
     let rows = sqlx::query!(
         r#"select h.admin_id, a.display_name as "display_name!", a.email as "email!", h.time_zone, h.active
            from hosts h join staff_directory a on a.id = h.admin_id
@@ -96,12 +98,7 @@ async fn load_hosts(db: &PgPool, only: Option<Uuid>) -> Result<Vec<Host>> {
 }
 
 /// Makes an admin a host, or replaces a host's zone and weekly hours.
-pub async fn put_host(
-    db: &PgPool,
-    actor: AuditActor<'_>,
-    id: Uuid,
-    host: ValidHost,
-) -> Result<Host> {
+pub async fn put_host(db: &Db, actor: AuditActor<'_>, id: Uuid, host: ValidHost) -> Result<Host> {
     let mut tx = db.begin().await?;
     let admin_exists = sqlx::query_scalar!(
         r#"select exists(select 1 from staff_directory where id = $1 and active) as "exists!""#,
@@ -150,7 +147,7 @@ pub async fn put_host(
     get_host(db, id).await
 }
 
-pub async fn delete_host(db: &PgPool, actor: AuditActor<'_>, id: Uuid) -> Result<()> {
+pub async fn delete_host(db: &Db, actor: AuditActor<'_>, id: Uuid) -> Result<()> {
     let mut tx = db.begin().await?;
     let has_bookings = sqlx::query_scalar!(
         r#"select exists(select 1 from bookings where host_id = $1) as "exists!""#,
@@ -177,7 +174,7 @@ pub async fn delete_host(db: &PgPool, actor: AuditActor<'_>, id: Uuid) -> Result
 }
 
 pub async fn add_override(
-    db: &PgPool,
+    db: &Db,
     actor: AuditActor<'_>,
     host: Uuid,
     o: ValidOverride,
@@ -206,12 +203,7 @@ pub async fn add_override(
     get_host(db, host).await
 }
 
-pub async fn remove_override(
-    db: &PgPool,
-    actor: AuditActor<'_>,
-    host: Uuid,
-    id: Uuid,
-) -> Result<()> {
+pub async fn remove_override(db: &Db, actor: AuditActor<'_>, host: Uuid, id: Uuid) -> Result<()> {
     let mut tx = db.begin().await?;
     let removed = sqlx::query!(
         "delete from host_date_overrides where id = $1 and host_id = $2",
@@ -237,7 +229,7 @@ pub async fn remove_override(
 }
 
 /// A new secret calendar-feed token for the host (the old one stops working); returned once.
-pub async fn new_calendar_token(db: &PgPool, actor: AuditActor<'_>, host: Uuid) -> Result<String> {
+pub async fn new_calendar_token(db: &Db, actor: AuditActor<'_>, host: Uuid) -> Result<String> {
     let token = new_token("cal_");
     let mut tx = db.begin().await?;
     let updated = sqlx::query!(
@@ -318,7 +310,7 @@ fn call_type_not_found(what: impl std::fmt::Display) -> AppError {
     AppError::not_found(format!("No call type {what}."))
 }
 
-pub async fn list_call_types(db: &PgPool, only_active: bool) -> Result<Vec<CallType>> {
+pub async fn list_call_types(db: &Db, only_active: bool) -> Result<Vec<CallType>> {
     let rows = sqlx::query_as!(
         CallTypeRow,
         r#"select c.id, c.slug, c.name, c.description, c.duration_minutes, c.buffer_before_minutes,
@@ -351,7 +343,7 @@ pub async fn call_type_by_slug(
     .map(CallType::from))
 }
 
-pub async fn call_type_by_id(db: &PgPool, id: Uuid) -> Result<CallType> {
+pub async fn call_type_by_id(db: &Db, id: Uuid) -> Result<CallType> {
     sqlx::query_as!(
         CallTypeRow,
         r#"select c.id, c.slug, c.name, c.description, c.duration_minutes, c.buffer_before_minutes,
@@ -368,12 +360,12 @@ pub async fn call_type_by_id(db: &PgPool, id: Uuid) -> Result<CallType> {
 }
 
 /// The active call type with this slug, as visitors see it.
-pub async fn public_call_type(db: &PgPool, slug: &str) -> Result<Option<PublicCallType>> {
+pub async fn public_call_type(db: &Db, slug: &str) -> Result<Option<PublicCallType>> {
     Ok(public_call_types(db, Some(slug)).await?.pop())
 }
 
 /// Active call types (all, or the one with `slug`) as visitors see them, in two queries.
-pub async fn public_call_types(db: &PgPool, slug: Option<&str>) -> Result<Vec<PublicCallType>> {
+pub async fn public_call_types(db: &Db, slug: Option<&str>) -> Result<Vec<PublicCallType>> {
     let types: Vec<CallType> = list_call_types(db, true)
         .await?
         .into_iter()
@@ -434,7 +426,7 @@ async fn check_hosts(conn: &mut PgConnection, ids: &[Uuid]) -> Result<()> {
 
 /// Creates a call type, or replaces the one with `id`.
 pub async fn save_call_type(
-    db: &PgPool,
+    db: &Db,
     actor: AuditActor<'_>,
     id: Option<Uuid>,
     call_type: ValidCallType,
@@ -499,7 +491,7 @@ pub async fn save_call_type(
     call_type_by_id(db, id).await
 }
 
-pub async fn delete_call_type(db: &PgPool, actor: AuditActor<'_>, id: Uuid) -> Result<()> {
+pub async fn delete_call_type(db: &Db, actor: AuditActor<'_>, id: Uuid) -> Result<()> {
     let mut tx = db.begin().await?;
     let slug = sqlx::query_scalar!("delete from call_types where id = $1 returning slug", id)
         .fetch_optional(&mut *tx)

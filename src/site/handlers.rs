@@ -33,7 +33,7 @@ where
 async fn get_site(State(state): State<Core>, headers: Preconditions) -> Result<Response> {
     state
         .cache
-        .public_json_optional("site", &headers, || service::get(&state.db))
+        .public_json_optional("site", &headers, || service::get(state.reads()))
         .await?
         .ok_or_else(|| {
             AppError::not_found(

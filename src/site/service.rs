@@ -1,4 +1,4 @@
-use sqlx::PgPool;
+use crate::db::Db;
 use sqlx::types::Json as Jsonb;
 
 use super::model::{PostalAddress, SiteProfile, SocialLink, ValidSiteProfile};
@@ -18,7 +18,7 @@ pub async fn identity(conn: impl sqlx::PgExecutor<'_>) -> Result<Option<(String,
 }
 
 /// The profile, or `None` before an owner has set it.
-pub async fn get(db: &PgPool) -> Result<Option<SiteProfile>> {
+pub async fn get(db: &Db) -> Result<Option<SiteProfile>> {
     let row = sqlx::query!(
         r#"
         select firm_name, tagline, contact_email, phone,

@@ -8,11 +8,11 @@
 
 use std::time::{Duration, Instant};
 
+use crate::db::Db;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::config::WebhooksConfig;
@@ -39,14 +39,14 @@ pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
 
 /// Delivers webhook jobs.
 pub struct Deliverer {
-    db: PgPool,
+    db: Db,
     http: reqwest::Client,
     timeout: Duration,
     allow_private: bool,
 }
 
 impl Deliverer {
-    pub fn new(db: PgPool, config: &WebhooksConfig) -> anyhow::Result<Self> {
+    pub fn new(db: Db, config: &WebhooksConfig) -> anyhow::Result<Self> {
         Ok(Self {
             db,
             http: crate::outbound::client(config.allow_private, config.timeout)?,
@@ -77,7 +77,7 @@ struct Envelope<'a> {
 /// Delivers one webhook job; `Ok(false)` when its endpoint is gone or inactive (nothing to do).
 /// `http` is an [`crate::outbound::client`]: it connects only to allowed addresses.
 async fn deliver(
-    db: &PgPool,
+    db: &Db,
     http: &reqwest::Client,
     job: &Claimed,
     timeout: Duration,

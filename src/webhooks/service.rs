@@ -2,9 +2,9 @@
 //! endpoint subscribed to it, in the unit of work of the change (see `delivery` for how a
 //! job is delivered).
 
+use crate::db::Db;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -209,7 +209,7 @@ fn not_found(id: Uuid) -> AppError {
     AppError::not_found(format!("No webhook endpoint has id {id}."))
 }
 
-pub async fn list(db: &PgPool) -> Result<Vec<Endpoint>> {
+pub async fn list(db: &Db) -> Result<Vec<Endpoint>> {
     let rows = sqlx::query_as!(
         Row,
         "select id, url, events, description, active, secret, created_at, updated_at from webhook_endpoints order by id"
@@ -219,7 +219,7 @@ pub async fn list(db: &PgPool) -> Result<Vec<Endpoint>> {
     Ok(rows.into_iter().map(Endpoint::from).collect())
 }
 
-pub async fn get(db: &PgPool, id: Uuid) -> Result<Endpoint> {
+pub async fn get(db: &Db, id: Uuid) -> Result<Endpoint> {
     sqlx::query_as!(
         Row,
         "select id, url, events, description, active, secret, created_at, updated_at from webhook_endpoints where id = $1",
@@ -259,7 +259,7 @@ async fn check_destination(input: &ValidEndpoint) -> Result<()> {
 
 /// Creates an endpoint; returns it with its whole secret.
 pub async fn create(
-    db: &PgPool,
+    db: &Db,
     actor: AuditActor<'_>,
     input: ValidEndpoint,
 ) -> Result<(Endpoint, String)> {
@@ -294,7 +294,7 @@ pub async fn create(
 }
 
 pub async fn replace(
-    db: &PgPool,
+    db: &Db,
     actor: AuditActor<'_>,
     id: Uuid,
     input: ValidEndpoint,
@@ -329,7 +329,7 @@ pub async fn replace(
     Ok(Endpoint::from(row))
 }
 
-pub async fn delete(db: &PgPool, actor: AuditActor<'_>, id: Uuid) -> Result<()> {
+pub async fn delete(db: &Db, actor: AuditActor<'_>, id: Uuid) -> Result<()> {
     let mut tx = db.begin().await?;
     let url = sqlx::query_scalar!(
         "delete from webhook_endpoints where id = $1 returning url",
@@ -361,7 +361,7 @@ pub struct DeliveryLog {
     pub occurred_at: DateTime<Utc>,
 }
 
-pub async fn deliveries(db: &PgPool, endpoint_id: Uuid) -> Result<Vec<DeliveryLog>> {
+pub async fn deliveries(db: &Db, endpoint_id: Uuid) -> Result<Vec<DeliveryLog>> {
     get(db, endpoint_id).await?;
     Ok(sqlx::query_as!(
         DeliveryLog,
@@ -374,7 +374,7 @@ pub async fn deliveries(db: &PgPool, endpoint_id: Uuid) -> Result<Vec<DeliveryLo
 }
 
 /// Drops delivery logs older than `days`, whatever became of their jobs.
-pub async fn purge_deliveries(db: &PgPool, days: u32) -> Result<u64> {
+pub async fn purge_deliveries(db: &Db, days: u32) -> Result<u64> {
     Ok(sqlx::query!(
         "delete from webhook_deliveries where occurred_at < now() - make_interval(days => $1)",
         i32::try_from(days).unwrap_or(i32::MAX)

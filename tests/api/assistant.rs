@@ -616,7 +616,7 @@ async fn bad_input_limits_and_expiry_are_clear_errors() {
     .execute(&app.db)
     .await
     .expect("age");
-    let forgotten = frontdesk::assistant::forget_old(&app.db)
+    let forgotten = frontdesk::assistant::forget_old(&app.state.core.db)
         .await
         .expect("forget");
     assert_eq!(forgotten, 1);

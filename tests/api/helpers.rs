@@ -153,6 +153,24 @@ impl TestApp {
         }
     }
 
+    /// Another replica over pools the test made (of this app's database, a read replica,
+    /// a direct connection), started like `serve` starts one; it does not wait for its
+    /// cache listener, which the test may expect never to hear.
+    pub async fn replica_over(&self, dbs: frontdesk::db::Databases) -> Replica {
+        let config = (*self.state.config).clone();
+        let state = AppState::with_databases(dbs, config).await.expect("state");
+        state.start_background().expect("background work starts");
+        Replica {
+            router: build_router(state.clone()),
+            state,
+        }
+    }
+
+    /// The URL of this app's database.
+    pub fn database_url(&self) -> String {
+        database_url(&self.db_name)
+    }
+
     /// Another replica: its own state and cache, the same database.
     pub async fn replica(&self) -> Replica {
         let config = (*self.state.config).clone();
@@ -231,7 +249,7 @@ impl TestApp {
         );
         let new = frontdesk::auth::NewAdmin::validate(&email, None, Some(role.as_str()), PASSWORD)
             .expect("valid admin");
-        frontdesk::auth::create_admin(&self.db, frontdesk::audit::AuditActor::Cli, new)
+        frontdesk::auth::create_admin(&self.state.core.db, frontdesk::audit::AuditActor::Cli, new)
             .await
             .expect("create admin");
         email
@@ -278,6 +296,32 @@ pub struct Replica {
 }
 
 impl Replica {
+    /// A request to this replica, with a bearer token and a JSON body when given.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> TestResponse {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let body = match body {
+            Some(json) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        let mut request = builder.body(body).expect("request");
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40001))));
+        send_to(self.router.clone(), request).await
+    }
+
     pub async fn get(&self, path: &str) -> TestResponse {
         let mut request = Request::get(path).body(Body::empty()).expect("request");
         request

@@ -14,6 +14,7 @@ mod cli;
 mod conventions;
 mod errors;
 mod fixtures;
+mod fleet;
 mod helpers;
 mod inbox;
 mod leads;

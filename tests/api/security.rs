@@ -690,7 +690,7 @@ async fn an_unreachable_database_answers_503_with_retry_after() {
         .acquire_timeout(Duration::from_secs(2))
         .connect_lazy_with(gone);
     let state = frontdesk::AppState::with_signer(
-        pool,
+        frontdesk::db::Databases::single(pool),
         (*app.state.config).clone(),
         frontdesk::signing::Signer::from_key(b"test"),
     );
@@ -832,7 +832,11 @@ async fn old_jobs_bookings_and_sessions_are_purged() {
         .execute(&app.db)
         .await
         .expect("expire sessions");
-    frontdesk::jobs::worker::run_housekeeping(&app.db, &frontdesk::app::retention_jobs(90)).await;
+    frontdesk::jobs::worker::run_housekeeping(
+        &app.state.core.db,
+        &frontdesk::app::retention_jobs(90),
+    )
+    .await;
     let old: i64 = app.count("bookings where email = 'a@example.com'").await;
     assert_eq!(old, 0);
     let kept: i64 = app

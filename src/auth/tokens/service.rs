@@ -1,8 +1,8 @@
 //! Named API tokens for integrations: the secret is shown once, stored only as a hash.
 
+use crate::db::Db;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -99,7 +99,7 @@ fn scopes_of(raw: Vec<String>) -> Vec<Permission> {
 }
 
 /// Creates the token and returns it with its secret, which is not stored.
-pub async fn create(db: &PgPool, by: &Principal, new: NewApiToken) -> Result<(ApiToken, String)> {
+pub async fn create(db: &Db, by: &Principal, new: NewApiToken) -> Result<(ApiToken, String)> {
     let secret = new_token(API_TOKEN_PREFIX);
     let scope_names: Vec<String> = new.scopes.iter().map(|p| p.as_str().to_owned()).collect();
     let expires_at = new
@@ -142,7 +142,7 @@ pub async fn create(db: &PgPool, by: &Principal, new: NewApiToken) -> Result<(Ap
     Ok((token, secret))
 }
 
-pub async fn list(db: &PgPool) -> Result<Vec<ApiToken>> {
+pub async fn list(db: &Db) -> Result<Vec<ApiToken>> {
     let rows = sqlx::query!(
         r#"select id, name, scopes, created_by, created_at, expires_at, last_used_at, revoked_at
            from api_tokens order by id desc"#
@@ -165,7 +165,7 @@ pub async fn list(db: &PgPool) -> Result<Vec<ApiToken>> {
 }
 
 /// Revokes a token; revoking one already revoked changes nothing.
-pub async fn revoke(db: &PgPool, by: &Principal, id: Uuid) -> Result<()> {
+pub async fn revoke(db: &Db, by: &Principal, id: Uuid) -> Result<()> {
     let mut tx = db.begin().await?;
     let found = sqlx::query_scalar!(
         "update api_tokens set revoked_at = coalesce(revoked_at, now()) where id = $1 returning name",

@@ -1,6 +1,8 @@
 //! Admin users: create, change, deactivate and delete, keeping at least one active owner.
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
+
+use crate::db::Db;
 use uuid::Uuid;
 
 use super::model::{AdminChanges, AdminUser, NewAdmin};
@@ -11,7 +13,7 @@ use crate::error::{AppError, ConstraintExt, Result};
 
 const DUPLICATE_EMAIL: &str = "An admin with this email already exists.";
 
-pub async fn create(db: &PgPool, actor: AuditActor<'_>, new: NewAdmin) -> Result<AdminUser> {
+pub async fn create(db: &Db, actor: AuditActor<'_>, new: NewAdmin) -> Result<AdminUser> {
     let password_hash = hash_password_blocking(new.password).await?;
     let mut tx = db.begin().await?;
     let user = sqlx::query_as!(
@@ -43,7 +45,7 @@ pub async fn create(db: &PgPool, actor: AuditActor<'_>, new: NewAdmin) -> Result
     Ok(user)
 }
 
-pub async fn list(db: &PgPool) -> Result<Vec<AdminUser>> {
+pub async fn list(db: &Db) -> Result<Vec<AdminUser>> {
     Ok(sqlx::query_as!(
         AdminUser,
         r#"select id, email, display_name, role as "role: Role", active, created_at, updated_at
@@ -53,7 +55,7 @@ pub async fn list(db: &PgPool) -> Result<Vec<AdminUser>> {
     .await?)
 }
 
-pub async fn get(db: &PgPool, id: Uuid) -> Result<AdminUser> {
+pub async fn get(db: &Db, id: Uuid) -> Result<AdminUser> {
     sqlx::query_as!(
         AdminUser,
         r#"select id, email, display_name, role as "role: Role", active, created_at, updated_at
@@ -70,7 +72,7 @@ fn not_found(id: Uuid) -> AppError {
 }
 
 pub async fn update(
-    db: &PgPool,
+    db: &Db,
     actor: AuditActor<'_>,
     id: Uuid,
     changes: AdminChanges,
@@ -130,7 +132,7 @@ pub async fn update(
     Ok(user)
 }
 
-pub async fn delete(db: &PgPool, actor: AuditActor<'_>, id: Uuid) -> Result<()> {
+pub async fn delete(db: &Db, actor: AuditActor<'_>, id: Uuid) -> Result<()> {
     let mut tx = db.begin().await?;
     let current = lock_owners_and_get(&mut tx, id).await?;
     ensure_another_owner(&mut tx, &current).await?;

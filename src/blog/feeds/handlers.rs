@@ -52,7 +52,7 @@ async fn feed(
             &key,
             headers,
             HeaderValue::from_static(format.content_type()),
-            || super::feed(&state.db, tag, format),
+            || super::feed(state.reads(), tag, format),
         )
         .await?
         .ok_or_else(|| {
@@ -110,7 +110,7 @@ async fn sitemap(State(state): State<Core>, headers: Preconditions) -> Result<Re
             "sitemap",
             &headers,
             HeaderValue::from_static("application/xml; charset=utf-8"),
-            || async { Ok(Some(super::sitemap(&state.db).await?)) },
+            || async { Ok(Some(super::sitemap(state.reads()).await?)) },
         )
         .await?
         .ok_or_else(super::no_site)

@@ -5,9 +5,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::db::Db;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::PgPool;
 
 use crate::error::{AppError, Result};
 use crate::site::SiteProfile;
@@ -100,7 +100,7 @@ impl Format {
 }
 
 /// The latest posts (of one tag) as a feed; `None` when there is no such tag.
-pub async fn feed(db: &PgPool, tag: Option<&str>, format: Format) -> Result<Option<Vec<u8>>> {
+pub async fn feed(db: &Db, tag: Option<&str>, format: Format) -> Result<Option<Vec<u8>>> {
     let Some(source) = load(db, tag).await? else {
         return Ok(None);
     };
@@ -118,7 +118,7 @@ pub fn no_site() -> AppError {
     )
 }
 
-async fn load(db: &PgPool, tag: Option<&str>) -> Result<Option<FeedSource>> {
+async fn load(db: &Db, tag: Option<&str>) -> Result<Option<FeedSource>> {
     let site = crate::site::get(db).await?.ok_or_else(no_site)?;
     let tag = match tag {
         Some(slug) => match sqlx::query!("select slug, name from tags where slug = $1", slug)
@@ -354,7 +354,7 @@ fn render_json_feed(source: &FeedSource) -> Result<Vec<u8>> {
 }
 
 /// sitemap.xml: the site's public pages with when they last changed.
-pub async fn sitemap(db: &PgPool) -> Result<Vec<u8>> {
+pub async fn sitemap(db: &Db) -> Result<Vec<u8>> {
     let site = crate::site::get(db).await?.ok_or_else(no_site)?;
     let base = &site.public_url;
     let rows = sqlx::query!(

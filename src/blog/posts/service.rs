@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
+
+use crate::db::Db;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -484,7 +486,7 @@ async fn input_of(conn: &mut PgConnection, id: Uuid) -> Result<PostInput> {
     })
 }
 
-pub async fn get(db: &PgPool, id: Uuid) -> Result<AdminPost> {
+pub async fn get(db: &Db, id: Uuid) -> Result<AdminPost> {
     let row = sqlx::query!(
         r#"
         select p.id, p.slug, p.title, p.excerpt, p.excerpt_is_generated, p.body_markdown,
@@ -531,7 +533,7 @@ pub async fn get(db: &PgPool, id: Uuid) -> Result<AdminPost> {
 
 /// Every post, newest first, optionally of one status.
 pub async fn list(
-    db: &PgPool,
+    db: &Db,
     status: Option<PostStatus>,
     page: &PageParams,
 ) -> Result<Page<AdminPostSummary>> {
@@ -573,7 +575,7 @@ pub async fn delete(core: &Core, actor: AuditActor<'_>, id: Uuid) -> Result<()> 
     Ok(())
 }
 
-pub async fn revisions(db: &PgPool, id: Uuid) -> Result<Vec<RevisionSummary>> {
+pub async fn revisions(db: &Db, id: Uuid) -> Result<Vec<RevisionSummary>> {
     get(db, id).await?;
     Ok(sqlx::query_as!(
         RevisionSummary,
@@ -586,7 +588,7 @@ pub async fn revisions(db: &PgPool, id: Uuid) -> Result<Vec<RevisionSummary>> {
     .await?)
 }
 
-pub async fn revision(db: &PgPool, id: Uuid, number: i32) -> Result<Revision> {
+pub async fn revision(db: &Db, id: Uuid, number: i32) -> Result<Revision> {
     let row = sqlx::query!(
         "select revision, snapshot, created_by, created_at from post_revisions where post_id = $1 and revision = $2",
         id,

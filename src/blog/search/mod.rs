@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::db::Db;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::cache::Weigh;
@@ -49,7 +49,7 @@ pub const MAX_QUERY_CHARS: usize = 200;
 
 /// Published posts and services matching `q`; when nothing matches, the spelling-corrected query's hits.
 pub async fn find(state: &Core, q: &str, limit: i64) -> Result<SearchResults> {
-    let items = run(&state.db, q, limit).await?;
+    let items = run(state.reads(), q, limit).await?;
     if !items.is_empty() {
         return Ok(SearchResults {
             query: q.to_owned(),
@@ -60,7 +60,7 @@ pub async fn find(state: &Core, q: &str, limit: i64) -> Result<SearchResults> {
     }
     let lexicon = lexicon(state).await?;
     if let Some(corrected) = lexicon.correct(q) {
-        let items = run(&state.db, &corrected, limit).await?;
+        let items = run(state.reads(), &corrected, limit).await?;
         if !items.is_empty() {
             return Ok(SearchResults {
                 query: q.to_owned(),
@@ -84,7 +84,7 @@ const STOP: &str = "\u{27E7}";
 
 /// The best `limit` hits among published posts (ranked here) and services (ranked by the
 /// catalogue, with the same ranking), best first.
-async fn run(db: &PgPool, q: &str, limit: i64) -> Result<Vec<SearchHit>> {
+async fn run(db: &Db, q: &str, limit: i64) -> Result<Vec<SearchHit>> {
     let (posts, services) = tokio::try_join!(
         posts(db, q, limit),
         crate::catalogue::search(db, q, limit, START, STOP)
@@ -110,7 +110,7 @@ async fn run(db: &PgPool, q: &str, limit: i64) -> Result<Vec<SearchHit>> {
     Ok(hits)
 }
 
-async fn posts(db: &PgPool, q: &str, limit: i64) -> Result<Vec<SearchHit>> {
+async fn posts(db: &Db, q: &str, limit: i64) -> Result<Vec<SearchHit>> {
     // Rank on the stored vectors first; read the (large) text only for the page of hits.
     let rows = sqlx::query!(
         r#"
@@ -254,9 +254,9 @@ async fn lexicon(state: &Core) -> Result<Arc<Lexicon>> {
                 $$)
                 "#
             )
-            .fetch_all(&state.db)
+            .fetch_all(state.reads())
             .await?;
-            let services = crate::catalogue::words(&state.db).await?;
+            let services = crate::catalogue::words(state.reads()).await?;
             let mut words: HashMap<String, i32> = HashMap::new();
             for (word, docs) in posts.into_iter().map(|r| (r.word, r.ndoc)).chain(services) {
                 *words.entry(word).or_default() += docs;

@@ -43,7 +43,7 @@ async fn public_tags(State(state): State<Core>, headers: Preconditions) -> Resul
     state
         .cache
         .public_json("tags", &headers, || async {
-            Ok(Page::all(service::public_tags(&state.db).await?))
+            Ok(Page::all(service::public_tags(state.reads()).await?))
         })
         .await
 }
@@ -61,7 +61,7 @@ async fn public_tag(
     state
         .cache
         .public_json_optional(&format!("tag:{slug}"), &headers, || {
-            service::public_tag(&state.db, &slug)
+            service::public_tag(state.reads(), &slug)
         })
         .await?
         .ok_or_else(|| AppError::not_found(format!("No tag has the slug `{slug}`.")))
@@ -74,7 +74,7 @@ async fn public_authors(State(state): State<Core>, headers: Preconditions) -> Re
     state
         .cache
         .public_json("authors", &headers, || async {
-            Ok(Page::all(service::public_authors(&state.db).await?))
+            Ok(Page::all(service::public_authors(state.reads()).await?))
         })
         .await
 }
@@ -92,7 +92,7 @@ async fn public_author(
     state
         .cache
         .public_json_optional(&format!("author:{slug}"), &headers, || {
-            service::public_author(&state.db, &slug)
+            service::public_author(state.reads(), &slug)
         })
         .await?
         .ok_or_else(|| AppError::not_found(format!("No author has the slug `{slug}`.")))
@@ -111,7 +111,7 @@ async fn public_series(
     state
         .cache
         .public_json_optional(&format!("series:{slug}"), &headers, || {
-            service::public_series(&state.db, &slug)
+            service::public_series(state.reads(), &slug)
         })
         .await?
         .ok_or_else(|| AppError::not_found(format!("No series has the slug `{slug}`.")))

@@ -1,6 +1,6 @@
 //! Authors, tags and series: admin CRUD (audited, cache-invalidating) and public reads.
 
-use sqlx::PgPool;
+use crate::db::Db;
 use uuid::Uuid;
 
 use super::model::{Author, PublicAuthor, PublicSeries, PublicTag, Series, Tag, ValidTerm};
@@ -44,7 +44,7 @@ async fn finish(
 
 // Authors.
 
-pub async fn list_authors(db: &PgPool) -> Result<Vec<Author>> {
+pub async fn list_authors(db: &Db) -> Result<Vec<Author>> {
     Ok(sqlx::query_as!(
         Author,
         "select id, slug, name, bio, avatar_url, created_at, updated_at from authors order by name"
@@ -53,7 +53,7 @@ pub async fn list_authors(db: &PgPool) -> Result<Vec<Author>> {
     .await?)
 }
 
-pub async fn get_author(db: &PgPool, id: Uuid) -> Result<Author> {
+pub async fn get_author(db: &Db, id: Uuid) -> Result<Author> {
     sqlx::query_as!(
         Author,
         "select id, slug, name, bio, avatar_url, created_at, updated_at from authors where id = $1",
@@ -113,7 +113,7 @@ pub async fn delete_author(core: &Core, actor: AuditActor<'_>, id: Uuid) -> Resu
     finish(core, tx, actor, "author.delete", "author", id, &slug).await
 }
 
-pub async fn public_author(db: &PgPool, slug: &str) -> Result<Option<PublicAuthor>> {
+pub async fn public_author(db: &Db, slug: &str) -> Result<Option<PublicAuthor>> {
     Ok(sqlx::query_as!(
         PublicAuthor,
         r#"select a.slug, a.name, a.bio, a.avatar_url,
@@ -126,7 +126,7 @@ pub async fn public_author(db: &PgPool, slug: &str) -> Result<Option<PublicAutho
     .await?)
 }
 
-pub async fn public_authors(db: &PgPool) -> Result<Vec<PublicAuthor>> {
+pub async fn public_authors(db: &Db) -> Result<Vec<PublicAuthor>> {
     Ok(sqlx::query_as!(
         PublicAuthor,
         r#"select a.slug, a.name, a.bio, a.avatar_url,
@@ -140,7 +140,7 @@ pub async fn public_authors(db: &PgPool) -> Result<Vec<PublicAuthor>> {
 
 // Tags.
 
-pub async fn list_tags(db: &PgPool) -> Result<Vec<Tag>> {
+pub async fn list_tags(db: &Db) -> Result<Vec<Tag>> {
     Ok(sqlx::query_as!(
         Tag,
         "select id, slug, name, description, created_at, updated_at from tags order by name"
@@ -149,7 +149,7 @@ pub async fn list_tags(db: &PgPool) -> Result<Vec<Tag>> {
     .await?)
 }
 
-pub async fn get_tag(db: &PgPool, id: Uuid) -> Result<Tag> {
+pub async fn get_tag(db: &Db, id: Uuid) -> Result<Tag> {
     sqlx::query_as!(
         Tag,
         "select id, slug, name, description, created_at, updated_at from tags where id = $1",
@@ -202,7 +202,7 @@ pub async fn delete_tag(core: &Core, actor: AuditActor<'_>, id: Uuid) -> Result<
     finish(core, tx, actor, "tag.delete", "tag", id, &slug).await
 }
 
-pub async fn public_tags(db: &PgPool) -> Result<Vec<PublicTag>> {
+pub async fn public_tags(db: &Db) -> Result<Vec<PublicTag>> {
     Ok(sqlx::query_as!(
         PublicTag,
         r#"select t.slug, t.name, t.description,
@@ -214,7 +214,7 @@ pub async fn public_tags(db: &PgPool) -> Result<Vec<PublicTag>> {
     .await?)
 }
 
-pub async fn public_tag(db: &PgPool, slug: &str) -> Result<Option<PublicTag>> {
+pub async fn public_tag(db: &Db, slug: &str) -> Result<Option<PublicTag>> {
     Ok(sqlx::query_as!(
         PublicTag,
         r#"select t.slug, t.name, t.description,
@@ -229,7 +229,7 @@ pub async fn public_tag(db: &PgPool, slug: &str) -> Result<Option<PublicTag>> {
 
 // Series.
 
-pub async fn list_series(db: &PgPool) -> Result<Vec<Series>> {
+pub async fn list_series(db: &Db) -> Result<Vec<Series>> {
     Ok(sqlx::query_as!(
         Series,
         "select id, slug, title, description, created_at, updated_at from series order by title"
@@ -238,7 +238,7 @@ pub async fn list_series(db: &PgPool) -> Result<Vec<Series>> {
     .await?)
 }
 
-pub async fn get_series(db: &PgPool, id: Uuid) -> Result<Series> {
+pub async fn get_series(db: &Db, id: Uuid) -> Result<Series> {
     sqlx::query_as!(
         Series,
         "select id, slug, title, description, created_at, updated_at from series where id = $1",
@@ -297,7 +297,7 @@ pub async fn delete_series(core: &Core, actor: AuditActor<'_>, id: Uuid) -> Resu
     finish(core, tx, actor, "series.delete", "series", id, &slug).await
 }
 
-pub async fn public_series(db: &PgPool, slug: &str) -> Result<Option<PublicSeries>> {
+pub async fn public_series(db: &Db, slug: &str) -> Result<Option<PublicSeries>> {
     let Some(series) = sqlx::query!(
         "select id, slug, title, description from series where slug = $1",
         slug
