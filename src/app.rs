@@ -27,6 +27,7 @@ use crate::newsletter::NewsletterState;
 use crate::scheduling::{SchedulingConfig, SchedulingState};
 use crate::signing::Signer;
 use crate::state::Core;
+use crate::web::{WebConfig, WebState};
 use crate::webhooks::{WebhooksConfig, WebhooksState};
 
 /// The whole configuration: the plumbing's (reachable directly: `config.http`, ...) and
@@ -40,6 +41,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub assistant: AssistantConfig,
     pub webhooks: WebhooksConfig,
+    pub web: WebConfig,
 }
 
 impl Deref for Config {
@@ -76,6 +78,7 @@ impl Config {
             auth: AuthConfig::read(r)?,
             assistant: AssistantConfig::read(r)?,
             webhooks: WebhooksConfig::read(r)?,
+            web: WebConfig::read(r)?,
         })
     }
 
@@ -122,6 +125,7 @@ pub struct AppState {
     pub auth: AuthState,
     pub assistant: AssistantState,
     pub webhooks: WebhooksState,
+    pub web: WebState,
 }
 
 impl Deref for AppState {
@@ -171,6 +175,7 @@ impl AppState {
             webhooks: WebhooksState {
                 config: Arc::new(config.webhooks.clone()),
             },
+            web: WebState::new(config.web.clone()),
             leads,
             scheduling,
             config: Arc::new(config),
@@ -304,6 +309,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(crate::webhooks::router())
         .merge(crate::privacy::router())
         .merge(crate::auth::router())
+        .merge(crate::web::router())
 }
 
 /// The OpenAPI document, as served at /openapi.json.

@@ -22,6 +22,7 @@ pub mod ops;
 pub mod privacy;
 pub mod scheduling;
 pub mod site;
+pub mod web;
 pub mod webhooks;
 
 pub mod cache;

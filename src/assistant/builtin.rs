@@ -143,6 +143,7 @@ async fn services(ctx: &Ctx) -> Result<Reply> {
         .iter()
         .map(|s| Source {
             kind: "service".into(),
+            slug: s.slug.clone(),
             title: s.title.clone(),
             path: format!("/v1/services/{}", s.slug),
         })

@@ -61,7 +61,8 @@ fn wants_stream(headers: &HeaderMap) -> bool {
 /// Server-Sent Events: `token` events (`{"text": …}`) as the text is made, a `restart` event
 /// if the text so far should be discarded (the model failed and the built-in engine answers),
 /// then one `reply` event with the whole structured reply (authoritative: render it in place
-/// of the tokens), or an `error` event (`{"status": …, "detail": …}`).
+/// of the tokens), or an `error` event (`{"status": …, "detail": …}`, and `retry_after` in
+/// seconds for a 429).
 #[utoipa::path(post, path = "/v1/assistant/conversations/{id}/messages", tag = "assistant",
     params(("id" = Uuid, Path)), request_body = MessageRequest,
     responses((status = 200, description = "The reply (JSON, or text/event-stream when asked for)", body = Reply),
@@ -129,7 +130,13 @@ fn json_event(name: &str, data: &impl serde::Serialize) -> Event {
 fn error_body(err: &AppError) -> serde_json::Value {
     let status = err.status().as_u16();
     let detail = err.for_visitor().unwrap_or_else(|| SORRY.to_owned());
-    serde_json::json!({ "status": status, "detail": detail })
+    match err {
+        // What the Retry-After header would have said, had the answer not begun.
+        AppError::TooManyRequests { retry_after } => serde_json::json!({
+            "status": status, "detail": detail, "retry_after": retry_after.as_secs().max(1)
+        }),
+        _ => serde_json::json!({ "status": status, "detail": detail }),
+    }
 }
 
 /// The conversation so far.

@@ -593,6 +593,7 @@ async fn describe_service(ctx: &Ctx, args: &Value, parts: &mut Vec<Part>) -> Too
     parts.push(Part::Sources {
         items: vec![Source {
             kind: "service".into(),
+            slug: service.slug.clone(),
             title: service.title.clone(),
             path: format!("/v1/services/{}", service.slug),
         }],

@@ -15,6 +15,8 @@ use crate::validation::Validator;
 pub struct Source {
     /// `post` or `service`.
     pub kind: String,
+    /// The post's or service's slug, for the site's own link to it.
+    pub slug: String,
     pub title: String,
     /// Where to read it in this API.
     pub path: String,

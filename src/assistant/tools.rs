@@ -53,6 +53,7 @@ pub async fn search_content(ctx: &Ctx, query: &str, limit: i64) -> Result<Vec<Fo
             snippet: plain_text(&hit.snippet),
             source: Source {
                 kind: hit.kind,
+                slug: hit.slug,
                 title: hit.title,
                 path: hit.path,
             },

@@ -11,7 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::BlogState;
 use super::model::{
-    ListQuery, PostPage, PostSummary, PostView, RelatedQuery, ShareRequest, SharesView,
+    ListQuery, PostPage, PostSummary, PostView, RelatedQuery, ShareCounts, ShareRequest, SharesView,
 };
 use super::reading::{self, CachedPost, no_such_post};
 use crate::error::{Problem, Result};
@@ -31,7 +31,7 @@ where
         .routes(routes!(list_posts))
         .routes(routes!(get_post))
         .routes(routes!(related_posts))
-        .routes(routes!(share_post))
+        .routes(routes!(post_shares, share_post))
 }
 
 /// Published posts, newest first.
@@ -149,7 +149,27 @@ async fn related_posts(
         .await
 }
 
-/// Counts one share of a published post. The counts are in the post (GET /v1/posts/{slug}).
+/// A published post's share counts, a couple of seconds old at most (also in the post).
+#[utoipa::path(get, path = "/v1/posts/{slug}/shares", tag = "blog",
+    params(("slug" = String, Path)),
+    responses((status = 200, body = ShareCounts), (status = 404, body = Problem)))]
+async fn post_shares(
+    State(state): State<Core>,
+    State(blog): State<BlogState>,
+    Path(slug): Path<String>,
+) -> Result<Response> {
+    let post_id = reading::page_id(&state, &slug).await?;
+    let shares = reading::shares_of(&state, &blog, post_id).await?;
+    let mut response = Json(shares.counts.clone()).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=2"),
+    );
+    Ok(response)
+}
+
+/// Counts one share of a published post. The counts are in the post (GET /v1/posts/{slug})
+/// and at GET /v1/posts/{slug}/shares.
 #[utoipa::path(post, path = "/v1/posts/{slug}/shares", tag = "blog",
     params(("slug" = String, Path)),
     request_body = ShareRequest,

@@ -349,6 +349,13 @@ async fn parallel_shares_are_all_counted() {
     assert_eq!(shares["total"], SHARES);
     assert_eq!(shares["counts"]["linkedin"], SHARES / 3);
     assert_eq!(shares["counts"]["x"], SHARES - SHARES / 3);
+    // The counts alone, for share buttons on a page that has the post already.
+    let alone = app.get("/v1/posts/popular/shares").await;
+    assert_eq!(alone.status, StatusCode::OK);
+    assert_eq!(alone.json(), shares);
+    app.get("/v1/posts/nope/shares")
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not-found");
 
     let bad = app
         .post_json(

@@ -23,3 +23,4 @@ mod ops;
 mod scheduling;
 mod security;
 mod site;
+mod web;
