@@ -48,6 +48,18 @@ enum Command {
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
         posts: u32,
     },
+    /// Run the assistant's evaluation set (visitor messages with what a right answer must
+    /// hold) on a throwaway database with the demo content, and print scores per category.
+    /// Fails when any hostile prompt succeeds.
+    EvalAssistant {
+        /// `builtin`, `model` (needs ASSISTANT_LLM_URL) or `both` (the default: the model
+        /// too when ASSISTANT_LLM_URL is set).
+        #[arg(long, default_value = "both", value_parser = ["builtin", "model", "both"])]
+        engine: String,
+        /// Only cases of this category.
+        #[arg(long)]
+        category: Option<String>,
+    },
     /// Print the effective configuration, secrets redacted.
     Config {
         /// Print .env.example instead: every variable with its default.
@@ -123,6 +135,9 @@ fn main() -> ExitCode {
             Command::Config { .. } => Ok(()),
             Command::Healthcheck => commands::healthcheck(&config).await,
             Command::SeedDemo { posts } => commands::seed_demo(config, posts as usize).await,
+            Command::EvalAssistant { engine, category } => {
+                commands::eval_assistant(config, &engine, category.as_deref()).await
+            }
         }
     });
     match outcome {

@@ -16,6 +16,8 @@ pub struct AssistantConfig {
     pub llm_model: String,
     pub llm_key: SecretString,
     pub llm_timeout: Duration,
+    /// The model's time for one message, all its requests together.
+    pub llm_budget: Duration,
     pub rate_limit: Limit,
     pub messages_per_minute: u32,
     /// The window of `messages_per_minute`: a minute (not a variable; tests widen it so
@@ -53,6 +55,11 @@ impl AssistantConfig {
                 "ASSISTANT_LLM_TIMEOUT_SECS",
                 "20",
                 "one model request's limit before the built-in engine answers"
+            ))?,
+            llm_budget: r.seconds(var!(
+                "ASSISTANT_LLM_BUDGET_SECS",
+                "10",
+                "how long the model may take over one message, tool rounds and answer together; then the built-in engine answers"
             ))?,
             rate_limit: r.limit(
                 var!(

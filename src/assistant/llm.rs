@@ -31,8 +31,8 @@ pub struct LlmConfig {
     pub timeout: Duration,
 }
 
-/// At most this many rounds of tool calls before an answer is required.
-pub const MAX_ROUNDS: usize = 4;
+/// At most this many rounds of tool calls; then the model answers without tools.
+pub const MAX_TOOL_ROUNDS: usize = 2;
 
 /// The longest line of a streamed answer taken (one chunk is far shorter).
 const MAX_LINE_BYTES: usize = 1 << 20;
@@ -246,7 +246,15 @@ pub async fn reply(
         deadline,
         tokens,
     };
-    let outcome = converse(&model, ctx, conversation.state, &mut messages, &mut parts).await;
+    let outcome = converse(
+        &model,
+        ctx,
+        conversation.state,
+        conversation.text,
+        &mut messages,
+        &mut parts,
+    )
+    .await;
     let text = match outcome {
         Ok(text) => text,
         Err(err) => match what_was_done(&parts) {
@@ -304,42 +312,139 @@ async fn opening(
     Ok(messages)
 }
 
-/// Rounds of the model's turns and its tool calls, until it answers with text.
+/// The model's turns: up to [`MAX_TOOL_ROUNDS`] rounds with its tools (never streamed:
+/// servers stream tool calls unreliably), then, unless it already answered, one answer
+/// without tools (streamed when asked), told in plain words what its tools returned: some
+/// servers drop `tool` messages, and a small model offered tools may answer with none.
 async fn converse(
     model: &Model<'_>,
     ctx: &Ctx,
     state: &State,
+    visitor_text: &str,
     messages: &mut Vec<Value>,
     parts: &mut Vec<Part>,
 ) -> anyhow::Result<String> {
-    for _ in 0..MAX_ROUNDS {
-        let left = model.deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            bail!("the model ran out of time");
-        }
-        let timeout = left.min(model.config.timeout);
-        let turn = complete(model, messages, timeout).await?;
+    let mut results: Vec<String> = Vec::new();
+    for _ in 0..MAX_TOOL_ROUNDS {
+        let turn = complete(model, messages, Round::Tools).await?;
         if turn.tool_calls.is_empty() {
-            if turn.content.trim().is_empty() {
-                bail!("the model answered with no text");
+            if let Some(text) = shown(&turn.content)? {
+                if let Some(tokens) = model.tokens {
+                    emit_words(tokens, &text).await;
+                }
+                return Ok(text);
             }
-            // Postgres text cannot hold NUL; a model's stray one must not lose the reply.
-            return Ok(turn.content.replace('\0', ""));
+            break;
         }
         let calls: Vec<Value> = turn
             .tool_calls
             .iter()
             .map(|c| json!({ "id": c.id, "type": "function", "function": { "name": c.name, "arguments": c.arguments } }))
             .collect();
-        messages.push(json!({ "role": "assistant", "content": turn.content, "tool_calls": calls }));
+        messages.push(json!({ "role": "assistant", "content": "", "tool_calls": calls }));
         for call in &turn.tool_calls {
-            let result = run_tool(ctx, state, call, parts).await;
-            messages.push(
-                json!({ "role": "tool", "tool_call_id": call.id, "content": result.to_string() }),
-            );
+            let result = run_tool(ctx, state, visitor_text, call, parts).await;
+            let text = result.to_string();
+            results.push(format!(
+                "{}: {}",
+                call.name,
+                text.chars().take(2_000).collect::<String>()
+            ));
+            messages.push(json!({ "role": "tool", "tool_call_id": call.id, "content": text }));
         }
     }
-    Err(anyhow!("the model kept calling tools without answering"))
+    let answer = answer_messages(messages, &results);
+    let turn = complete(model, &answer, Round::Answer).await?;
+    shown(&turn.content)?.ok_or_else(|| anyhow!("the model answered with no text"))
+}
+
+/// The conversation without the tool rounds, and what the tools returned as a note.
+fn answer_messages(messages: &[Value], results: &[String]) -> Vec<Value> {
+    let mut answer: Vec<Value> = messages
+        .iter()
+        .filter(|m| {
+            let role = m.get("role").and_then(Value::as_str);
+            role != Some("tool") && m.get("tool_calls").is_none()
+        })
+        .cloned()
+        .collect();
+    if !results.is_empty() {
+        let note = format!(
+            "What your tools returned for this message (answer from it, in plain words):\n{}",
+            results.join("\n")
+        );
+        let at = answer.len().saturating_sub(1);
+        answer.insert(at, json!({ "role": "system", "content": note }));
+    }
+    answer
+}
+
+/// What may never reach a visitor: tool-call markup, role markers and template tokens, and
+/// the instructions themselves.
+const MARKUP: &[&str] = &[
+    "functions.",
+    "<|",
+    "|>",
+    "<tool_call",
+    "</tool_call",
+    "[tool_calls]",
+    "\"tool_calls\"",
+    "\"arguments\"",
+    "\"function\"",
+    "<function",
+    "[inst]",
+    "[/inst]",
+    "<<sys>>",
+    "im_start",
+    "im_end",
+    "</s>",
+    "you are the website assistant",
+    "answer only from the firm",
+    "consent=true",
+    "what your tools returned",
+    "search_content",
+    "list_services",
+    "describe_service",
+    "find_slots",
+    "create_quote_request",
+    "request_consultation",
+    "book_call",
+];
+
+/// How much streamed text is held back, so markup is caught before any of it is shown.
+const HOLD_BACK: usize = 40;
+
+fn looks_like_markup(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    MARKUP.iter().any(|marker| lower.contains(marker))
+        || lower.trim_start().starts_with('{') && serde_json::from_str::<Value>(text.trim()).is_ok()
+}
+
+/// The model's text as a visitor may see it: `None` when there is none; an error when it is
+/// markup (the built-in engine answers instead).
+fn shown(content: &str) -> anyhow::Result<Option<String>> {
+    // Postgres text cannot hold NUL; a model's stray one must not lose the reply.
+    let text = content.replace('\0', "");
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if looks_like_markup(text) {
+        bail!("the model's answer looks like markup or its instructions");
+    }
+    Ok(Some(text.to_owned()))
+}
+
+/// Sends a whole answer as the tokens of a stream, a word at a time.
+async fn emit_words(tokens: &mpsc::Sender<Streamed>, text: &str) {
+    for (i, word) in text.split(' ').enumerate() {
+        let piece = if i == 0 {
+            word.to_owned()
+        } else {
+            format!(" {word}")
+        };
+        let _ = tokens.send(Streamed::Token(piece)).await;
+    }
 }
 
 /// A sentence for what the tools did that the visitor must know of, if anything.
@@ -359,25 +464,37 @@ fn what_was_done(parts: &[Part]) -> Option<String> {
     (!done.is_empty()).then(|| done.join(" "))
 }
 
-/// One chat-completions request: streamed (SSE) when `tokens` is given, else plain JSON.
-async fn complete(
-    model: &Model<'_>,
-    messages: &[Value],
-    timeout: Duration,
-) -> anyhow::Result<Turn> {
+/// Which kind of request: with the tools, or the answer without them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Round {
+    Tools,
+    Answer,
+}
+
+/// One chat-completions request, within what is left of the deadline: the answer round is
+/// streamed (SSE) when `tokens` is given; everything else is plain JSON.
+async fn complete(model: &Model<'_>, messages: &[Value], round: Round) -> anyhow::Result<Turn> {
     let Model {
         config,
         http,
         tokens,
-        ..
+        deadline,
     } = *model;
-    let body = json!({
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        bail!("the model ran out of time");
+    }
+    let timeout = left.min(config.timeout);
+    let tokens = tokens.filter(|_| round == Round::Answer);
+    let mut body = json!({
         "model": config.model,
         "messages": messages,
-        "tools": tool_definitions(),
-        "tool_choice": "auto",
         "stream": tokens.is_some(),
     });
+    if round == Round::Tools {
+        body["tools"] = tool_definitions();
+        body["tool_choice"] = json!("auto");
+    }
     let response = http
         .post(format!(
             "{}/chat/completions",
@@ -399,7 +516,9 @@ async fn complete(
                 serde_json::from_slice(&body).context("the model's answer is not JSON")?;
             parse_message(&value)
         }
-        Some(tokens) => read_stream(response, tokens).await,
+        Some(tokens) => tokio::time::timeout_at(deadline, read_stream(response, tokens))
+            .await
+            .map_err(|_| anyhow!("the model ran out of time while streaming"))?,
     }
 }
 
@@ -457,6 +576,8 @@ async fn read_stream(
     let mut stream = response.bytes_stream();
     let mut done = false;
     let mut total = 0usize;
+    // How much of the text has been passed on.
+    let mut sent = 0usize;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.context("the stream broke off")?;
         total += chunk.len();
@@ -490,7 +611,19 @@ async fn read_stream(
             };
             if let Some(text) = delta.get("content").and_then(Value::as_str) {
                 turn.content.push_str(text);
-                let _ = tokens.send(Streamed::Token(text.to_owned())).await;
+                if looks_like_markup(&turn.content) {
+                    bail!("the model's streamed answer looks like markup or its instructions");
+                }
+                // Held back: the end of the text so far may be the start of markup.
+                let safe = floor_char_boundary(
+                    &turn.content,
+                    turn.content.len().saturating_sub(HOLD_BACK),
+                );
+                if safe > sent {
+                    let piece = turn.content[sent..safe].to_owned();
+                    sent = safe;
+                    let _ = tokens.send(Streamed::Token(piece)).await;
+                }
             }
             for call in delta
                 .get("tool_calls")
@@ -520,7 +653,25 @@ async fn read_stream(
         bail!("the stream ended without [DONE]");
     }
     turn.tool_calls = calls.into_values().collect();
+    // The rest, once the whole text is known to be fit to show; leading blanks already held
+    // back are dropped like `shown` drops them.
+    if turn.tool_calls.is_empty() && !looks_like_markup(&turn.content) {
+        let rest = turn.content[sent..].trim_end();
+        let rest = if sent == 0 { rest.trim_start() } else { rest };
+        if !rest.is_empty() {
+            let _ = tokens.send(Streamed::Token(rest.to_owned())).await;
+        }
+    }
     Ok(turn)
+}
+
+/// The largest char boundary of `text` at or below `at`.
+fn floor_char_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 fn arg<'a>(args: &'a Value, name: &str) -> &'a str {
@@ -536,14 +687,23 @@ const NO_CONSENT: &str = "No consent yet: ask the visitor whether they agree to 
 /// Runs a tool for the model; what it returns is what the model reads. Refusals (no
 /// consent, invalid details, a taken slot) are answers too, so the model can ask the
 /// visitor again; anything else is reported without internals.
-async fn run_tool(ctx: &Ctx, state: &State, call: &ToolCall, parts: &mut Vec<Part>) -> Value {
+async fn run_tool(
+    ctx: &Ctx,
+    state: &State,
+    visitor_text: &str,
+    call: &ToolCall,
+    parts: &mut Vec<Part>,
+) -> Value {
     let args: Value = serde_json::from_str(&call.arguments).unwrap_or(Value::Null);
     let zone: Tz = state
         .time_zone
         .as_deref()
         .and_then(|z| z.parse().ok())
         .unwrap_or(Tz::UTC);
-    let consented = args.get("consent").and_then(Value::as_bool) == Some(true);
+    // The model's word is not the visitor's: the visitor's own message must agree too, so
+    // no prompt (a visitor's, or text in the content) can store anything on its own.
+    let consented = args.get("consent").and_then(Value::as_bool) == Some(true)
+        && understand::consents(visitor_text);
     let outcome = match Tool::named(&call.name) {
         None => Ok(json!({ "error": format!("There is no tool named {}.", call.name) })),
         Some(tool) if tool.needs_consent() && !consented => Ok(json!({ "error": NO_CONSENT })),

@@ -7,6 +7,7 @@
 
 mod builtin;
 mod config;
+mod eval;
 mod handlers;
 mod llm;
 mod model;
@@ -16,6 +17,8 @@ mod tools;
 mod understand;
 
 pub use config::AssistantConfig;
+pub use eval::cases as evaluation_cases;
+pub use eval::{Case, Outcome, plant_secret_visitor, run as evaluate, scores};
 pub use handlers::router;
 pub use service::{Assistant, forget_old};
 

@@ -183,12 +183,14 @@ async fn check_limits(app: &App, ip: Option<IpAddr>, conversation: Uuid) -> Resu
     rate_limit::hit(&app.db, "assistant", ip, ip_limit(app)).await
 }
 
-/// How long the model may take over one message, all its rounds together: within its own
-/// timeout per request, and well within the request timeout so the built-in engine still has
-/// time to answer.
+/// How long the model may take over one message, all its rounds together
+/// (ASSISTANT_LLM_BUDGET_SECS), and well within the request timeout so the built-in engine
+/// still has time to answer.
 pub fn model_deadline(app: &App) -> Duration {
-    let rounds = u32::try_from(llm::MAX_ROUNDS).unwrap_or(u32::MAX);
-    (app.assistant.config.llm_timeout * rounds).min(app.config.http.request_timeout * 2 / 3)
+    app.assistant
+        .config
+        .llm_budget
+        .min(app.config.http.request_timeout * 2 / 3)
 }
 
 /// Answers the visitor's message. With `tokens`, the reply's text is also sent as it is made.

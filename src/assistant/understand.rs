@@ -227,6 +227,36 @@ pub fn yes_no(text: &str) -> Option<bool> {
     }
 }
 
+/// Whether the message agrees to the visitor's details being stored: a plain yes, or
+/// words that say so ("yes, you may store my details", "I agree"), with no negation
+/// anywhere ("ok but don't save my details", "I consent to nothing").
+pub fn consents(text: &str) -> bool {
+    if yes_no(text) == Some(true) {
+        return true;
+    }
+    const AGREES: &[&str] = &[
+        "i agree",
+        "i consent",
+        "you may store",
+        "you can store",
+        "you may save",
+        "you can save",
+        "you may keep",
+        "store my details",
+        "save my details",
+        "keep my details",
+    ];
+    const NEGATIONS: &[&str] = &[
+        "no", "not", "never", "nothing", "don't", "dont", "won't", "wont", "cannot", "can't",
+        "cant", "without",
+    ];
+    let normalized = normalize(text);
+    let negated = normalized
+        .split(' ')
+        .any(|w| NEGATIONS.contains(&w) || w.ends_with("n't"));
+    !negated && AGREES.iter().any(|p| contains_phrase(&normalized, p))
+}
+
 /// The first email address in the text.
 pub fn email(text: &str) -> Option<String> {
     text.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '<' | '>' | '(' | ')' | '"'))

@@ -91,11 +91,10 @@ fn options(url: &SecretString) -> Result<PgConnectOptions, DbSetupError> {
 pub async fn connect(config: &DatabaseConfig) -> Result<Databases, DbSetupError> {
     let direct_options = options(config.direct_url())?.application_name("frontdesk-direct");
     let direct_target = describe(&direct_options);
+    let pooled = config.pooler == Pooler::Transaction;
     create_database_if_missing(config.direct_url().expose_secret())
         .await
-        .map_err(|e| unreachable(&direct_target, &e))?;
-
-    let pooled = config.pooler == Pooler::Transaction;
+        .map_err(|e| explain_pooler(unreachable(&direct_target, &e), &e, pooled))?;
     let mut primary_options = options(&config.url)?.application_name("frontdesk");
     if pooled {
         // A pooler refuses start-up parameters it does not know, and keeps no statements.
@@ -140,6 +139,27 @@ pub async fn connect(config: &DatabaseConfig) -> Result<Databases, DbSetupError>
         direct,
         read,
     })
+}
+
+/// A small pool on Postgres itself, on another database of its server (tools that make and
+/// drop databases of their own).
+pub async fn database_pool(
+    config: &DatabaseConfig,
+    database: &str,
+) -> Result<PgPool, DbSetupError> {
+    let options = options(config.direct_url())?.database(database);
+    let target = describe(&options);
+    PgPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .map_err(|e| unreachable(&target, &e))
+}
+
+/// [`database_pool`] on the server's `postgres` database.
+pub async fn server_pool(config: &DatabaseConfig) -> Result<PgPool, DbSetupError> {
+    database_pool(config, "postgres").await
 }
 
 /// A connection a pooler refused for a start-up parameter it does not know: say what to set.

@@ -15,7 +15,9 @@ pub use model::{
     BUDGET_RANGES, ConsultationRequest, LeadReceipt, NewLead, PROJECT_TYPES, PlanRequest,
     TIMELINES, Utm,
 };
-pub use service::{CallLead, Submission, capture, id_of_reference, note_booking, record_call};
+pub use service::{
+    CallLead, Submission, capture, count as count_leads, id_of_reference, note_booking, record_call,
+};
 
 use std::sync::Arc;
 

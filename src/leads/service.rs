@@ -386,6 +386,13 @@ pub async fn list(db: &Db, filter: &LeadFilter, page: &PageParams) -> Result<Pag
     Ok(Page::from_rows(rows, limit, |l| l.id))
 }
 
+/// How many leads are stored (the assistant's evaluation counts what a conversation kept).
+pub async fn count(db: &Db) -> Result<i64> {
+    Ok(sqlx::query_scalar!(r#"select count(*) as "n!" from leads"#)
+        .fetch_one(db)
+        .await?)
+}
+
 /// The most rows one CSV export holds.
 pub const EXPORT_MAX: i64 = 50_000;
 

@@ -18,7 +18,7 @@ mod slots;
 
 use std::sync::Arc;
 
-pub use agenda::purge;
+pub use agenda::{count as count_bookings, purge};
 pub use booking::{BookingSubmission, SLOT_TAKEN, book, free_slots};
 pub use config::SchedulingConfig;
 pub use handlers::router;

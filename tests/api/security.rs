@@ -451,8 +451,9 @@ async fn webhooks_never_reach_private_addresses_unless_allowed() {
     .expect("endpoint");
     app.post_json("/v1/consultations", None, &consultation())
         .await;
-    wait_until("a first webhook attempt", || async {
-        app.count("outbox_jobs where kind = 'webhook' and attempts > 0")
+    // A claim counts the attempt before it is made; the error is written once it failed.
+    wait_until("a first failed webhook attempt", || async {
+        app.count("outbox_jobs where kind = 'webhook' and last_error is not null")
             .await
             > 0
     })
