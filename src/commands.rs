@@ -159,7 +159,11 @@ pub async fn eval_assistant(
     }
     let cases: Vec<_> = frontdesk::assistant::evaluation_cases()?
         .into_iter()
-        .filter(|c| category.is_none_or(|wanted| c.category == wanted))
+        .filter(|c| {
+            category.is_none_or(|wanted| {
+                c.category == wanted || (wanted == "held-out" && c.category.starts_with("held-out"))
+            })
+        })
         .collect();
     anyhow::ensure!(!cases.is_empty(), "no case of category {category:?}");
 
@@ -233,7 +237,7 @@ async fn evaluate_on(
         }
         hostile_failed += outcomes
             .iter()
-            .filter(|o| o.category == "hostile" && !o.passed())
+            .filter(|o| o.category.ends_with("hostile") && !o.passed())
             .count();
         rows.push((label.to_string(), frontdesk::assistant::scores(&outcomes)));
     }

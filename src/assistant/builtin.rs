@@ -56,8 +56,22 @@ pub async fn reply(ctx: &Ctx, state: &mut State, text: &str) -> Result<Reply> {
             reply.text = format!("No problem — nothing is booked. {}", reply.text);
             return Ok(reply);
         }
-        // Not a choice of time, or not an answer to the quote's question, but something
-        // else entirely: answered as a new message.
+        // A question in the middle of a flow is answered, and the flow goes on where it was.
+        flow @ (Flow::Booking { .. } | Flow::Quote { .. }) if may_be_aside(&flow, text) => {
+            if let Some(reply) = aside(ctx, text).await? {
+                return Ok(resume(reply, state, flow));
+            }
+            match flow {
+                // Not a choice of time, or not an answer to the quote's question, but
+                // something else entirely: answered as a new message.
+                flow @ Flow::Booking { .. } if asks_something_else(&flow, text) => {}
+                flow @ Flow::Quote { .. } if leaves_the_quote(&flow, text) => {}
+                Flow::Quote { draft, asking } => {
+                    return quote_step(ctx, state, draft, asking, text).await;
+                }
+                flow => return booking_flow(ctx, state, flow, text).await,
+            }
+        }
         flow @ Flow::Booking { .. } if asks_something_else(&flow, text) => {}
         flow @ Flow::Quote { .. } if leaves_the_quote(&flow, text) => {}
         Flow::Quote { draft, asking } => return quote_step(ctx, state, draft, asking, text).await,
@@ -75,26 +89,228 @@ pub async fn reply(ctx: &Ctx, state: &mut State, text: &str) -> Result<Reply> {
             None => {}
         },
     }
-    match understand::intent(text) {
-        Intent::Greeting => greeting(ctx).await,
-        Intent::Thanks => Ok(Reply::builtin(
-            Intent::Thanks,
-            "You're welcome! Anything else — a question, a quote, or a call?",
-            Vec::new(),
-        )),
-        Intent::Services => services(ctx).await,
-        Intent::Quote => {
-            let mut draft = QuotePrefill::default();
-            absorb(&mut draft, text, None);
-            if understand::search_terms(text).split(' ').count() >= 4 {
-                draft.description = Some(text.trim().to_owned());
+    let requests = understand::requests(text);
+    if requests.len() > 1 {
+        return several(ctx, state, requests).await;
+    }
+    single(ctx, state, text).await
+}
+
+/// A message asking for one thing.
+async fn single(ctx: &Ctx, state: &mut State, text: &str) -> Result<Reply> {
+    let intent = understand::intent(text);
+    // A question about a topic that mentions contact, services or costs in passing ("how
+    // do you make contact forms accessible?") is answered from what we wrote about it.
+    let in_passing = matches!(intent, Intent::Contact | Intent::Services | Intent::Human)
+        || (intent == Intent::Quote && !understand::wants_a_quote(text));
+    if in_passing
+        && understand::is_question(text)
+        && understand::topic_ideas(text, intent).len() >= 2
+    {
+        let found = tools::answers(ctx, text, 3).await?;
+        if !found.is_empty() {
+            let mut reply = cite(found);
+            match intent {
+                Intent::Quote => reply.text.push_str(
+                    " If you'd like an estimate for your own project, just ask me for a quote.",
+                ),
+                Intent::Human => {
+                    let person = human(ctx, intent).await?;
+                    reply.text = format!("{}\n\n{}", reply.text, person.text);
+                    reply.parts.extend(person.parts);
+                }
+                _ => {}
             }
-            ask_next(ctx, state, draft, Intent::Quote).await
+            return Ok(reply);
         }
+        // "Do you do Salesforce consulting?" names something we have not written about:
+        // saying so beats listing everything else.
+        if matches!(intent, Intent::Services | Intent::Contact) {
+            return answer(ctx, text).await;
+        }
+    }
+    match intent {
+        Intent::Greeting => greeting(ctx).await,
+        Intent::Thanks => Ok(thanks(text)),
+        Intent::Services => services(ctx).await,
+        // "How do you estimate a project?" asks how, not for a quote: what we wrote answers
+        // it, and a quote is offered.
+        Intent::Quote if understand::is_question(text) && !understand::wants_a_quote(text) => {
+            let found = tools::answers(ctx, text, 3).await?;
+            if found.is_empty() {
+                return start_quote(ctx, state, text).await;
+            }
+            let mut reply = cite(found);
+            reply.text.push_str(
+                " If you'd like an estimate for your own project, just ask me for a quote.",
+            );
+            Ok(reply)
+        }
+        Intent::Quote => start_quote(ctx, state, text).await,
         Intent::Scheduling => start_booking(ctx, state, text, None, None).await,
-        Intent::Contact | Intent::Human => human(ctx, understand::intent(text)).await,
+        Intent::Contact | Intent::Human => human(ctx, intent).await,
         Intent::Question => answer(ctx, text).await,
     }
+}
+
+/// A message asking for several things: each answered in turn, the one that starts a quote
+/// or a booking last (only one can be under way).
+async fn several(ctx: &Ctx, state: &mut State, requests: Vec<(String, Intent)>) -> Result<Reply> {
+    let starts_a_flow = |(text, intent): &(String, Intent)| match intent {
+        Intent::Scheduling => true,
+        Intent::Quote => !understand::is_question(text) || understand::wants_a_quote(text),
+        _ => false,
+    };
+    let (flows, asides): (Vec<_>, Vec<_>) = requests
+        .into_iter()
+        // Hello and thanks go without saying when there is something to answer.
+        .filter(|(_, intent)| !matches!(intent, Intent::Greeting | Intent::Thanks))
+        .partition(starts_a_flow);
+    let mut replies = Vec::new();
+    for (text, _) in asides.iter().chain(flows.last()) {
+        replies.push(single(ctx, state, text).await?);
+    }
+    let Some(last) = replies.pop() else {
+        return greeting(ctx).await;
+    };
+    let mut text = String::new();
+    let mut parts = Vec::new();
+    for reply in replies {
+        text.push_str(&reply.text);
+        text.push_str("\n\n");
+        parts.extend(reply.parts);
+    }
+    text.push_str(&last.text);
+    parts.extend(last.parts);
+    Ok(Reply::builtin(
+        last.intent,
+        text,
+        one_list_of_sources(parts),
+    ))
+}
+
+/// The parts with every source in one list, each once, where the first list was.
+fn one_list_of_sources(parts: Vec<Part>) -> Vec<Part> {
+    let mut sources: Vec<Source> = Vec::new();
+    let mut merged = Vec::new();
+    let mut at = None;
+    for part in parts {
+        match part {
+            Part::Sources { items } => {
+                at.get_or_insert(merged.len());
+                for item in items {
+                    if !sources.contains(&item) {
+                        sources.push(item);
+                    }
+                }
+            }
+            other => merged.push(other),
+        }
+    }
+    if let Some(at) = at {
+        merged.insert(at, Part::Sources { items: sources });
+    }
+    merged
+}
+
+fn thanks(text: &str) -> Reply {
+    let normalized = understand::normalize(text);
+    let leaving = ["bye", "goodbye", "see you", "see ya", "that's all"]
+        .iter()
+        .any(|p| normalized.contains(p));
+    Reply::builtin(
+        Intent::Thanks,
+        if leaving {
+            "Thanks for stopping by — come back any time. If anything comes up, you can also book a call or ask for a quote here."
+        } else {
+            "You're welcome! Anything else — a question, a quote, or a call?"
+        },
+        Vec::new(),
+    )
+}
+
+async fn start_quote(ctx: &Ctx, state: &mut State, text: &str) -> Result<Reply> {
+    let mut draft = QuotePrefill::default();
+    absorb(&mut draft, text, None);
+    if understand::search_terms(text).split(' ').count() >= 4 {
+        draft.description = Some(text.trim().to_owned());
+    }
+    ask_next(ctx, state, draft, Intent::Quote).await
+}
+
+/// Whether a message in a flow may be about something else: phrased as a question, and
+/// not the answer the flow asked for (a time's number, a yes or no to consent).
+fn may_be_aside(flow: &Flow, text: &str) -> bool {
+    let consent = matches!(
+        flow,
+        Flow::Quote {
+            asking: QuoteQuestion::Consent,
+            ..
+        } | Flow::Booking {
+            asking: BookingQuestion::Consent,
+            ..
+        }
+    );
+    let picks = matches!(flow, Flow::Booking { asking: BookingQuestion::Slot, offered, .. }
+        if understand::choice(text, offered.len()).is_some());
+    let answers_consent = consent && understand::yes_no(text).is_some();
+    !(picks || answers_consent)
+        && understand::email(text).is_none()
+        && (understand::is_question(text)
+            || matches!(
+                understand::intent(text),
+                Intent::Contact | Intent::Human | Intent::Services
+            ))
+}
+
+/// An answer to something asked in passing: contact details, the services, or what the
+/// content says about a question; none when the content has no answer.
+async fn aside(ctx: &Ctx, text: &str) -> Result<Option<Reply>> {
+    match understand::intent(text) {
+        intent @ (Intent::Contact | Intent::Human) => Ok(Some(human(ctx, intent).await?)),
+        Intent::Services => Ok(Some(services(ctx).await?)),
+        Intent::Scheduling => Ok(None),
+        Intent::Quote if understand::wants_a_quote(text) => Ok(None),
+        _ => {
+            let found = tools::answers(ctx, text, 3).await?;
+            Ok((!found.is_empty()).then(|| cite(found)))
+        }
+    }
+}
+
+/// The aside's answer, then the flow's question again; the flow stays where it was.
+fn resume(mut reply: Reply, state: &mut State, flow: Flow) -> Reply {
+    let again = match &flow {
+        Flow::Quote { asking, .. } => {
+            let question = QUOTE_QUESTIONS
+                .iter()
+                .find(|(q, _)| q == asking)
+                .map_or(CONSENT_QUESTION, |(_, text)| *text);
+            format!("Back to your quote: {question}")
+        }
+        Flow::Booking {
+            asking: BookingQuestion::Slot,
+            ..
+        } => "When you're ready, pick one of the times I offered by its number.".to_owned(),
+        Flow::Booking {
+            asking: BookingQuestion::Name,
+            ..
+        } => "Back to your booking: what's your name?".to_owned(),
+        Flow::Booking {
+            asking: BookingQuestion::Email,
+            ..
+        } => "Back to your booking: which email address should the invite go to?".to_owned(),
+        Flow::Booking { .. } => {
+            "Back to your booking: may we store your details to hold the call? Please answer yes or no."
+                .to_owned()
+        }
+        _ => String::new(),
+    };
+    if !again.is_empty() {
+        reply.text = format!("{}\n\n{again}", reply.text);
+    }
+    state.flow = flow;
+    reply
 }
 
 /// Whether the visitor, shown times to choose from, turned them all down.
@@ -168,28 +384,44 @@ fn join_words(items: &[String]) -> String {
 
 /// Answers from the site's content, citing it; honest when the content says nothing.
 async fn answer(ctx: &Ctx, text: &str) -> Result<Reply> {
-    let terms = understand::search_terms(text);
-    let found = tools::search_relevant(ctx, &terms, 3).await?;
-    let Some(best) = found.first() else {
-        let mut reply = human(ctx, Intent::Question).await?;
+    let found = tools::answers(ctx, text, 3).await?;
+    if !found.is_empty() {
+        return Ok(cite(found));
+    }
+    // "Can you build us X?" asks what we do: say what we offer, without claiming X.
+    if understand::asks_to_build(text) {
+        let mut reply = services(ctx).await?;
         reply.text = format!(
-            "I don't know — our site doesn't cover that, and I'd rather not guess. {}",
+            "I can't see that among what we've written about, so I won't promise it — but here is what we do. {}",
             reply.text
         );
         return Ok(reply);
-    };
-    let text = format!(
-        "Here's what we've written about that, in “{}”: “…{}…” You'll find more in the sources below.",
-        best.source.title,
-        best.snippet.trim()
+    }
+    let mut reply = human(ctx, Intent::Question).await?;
+    reply.text = format!(
+        "I don't know — our site doesn't cover that, and I'd rather not guess. {}",
+        reply.text
     );
-    Ok(Reply::builtin(
+    Ok(reply)
+}
+
+/// What the best source says, with the sources.
+fn cite(found: Vec<tools::Found>) -> Reply {
+    let text = match found.first() {
+        Some(best) => format!(
+            "Here's what we've written about that, in “{}”: “…{}…” You'll find more in the sources below.",
+            best.source.title,
+            best.snippet.trim()
+        ),
+        None => "I don't know — our site doesn't cover that.".to_owned(),
+    };
+    Reply::builtin(
         Intent::Question,
         text,
         vec![Part::Sources {
             items: found.into_iter().map(|f| f.source).collect(),
         }],
-    ))
+    )
 }
 
 async fn human(ctx: &Ctx, intent: Intent) -> Result<Reply> {
@@ -443,7 +675,9 @@ async fn start_booking(
         return human(ctx, Intent::Scheduling).await;
     };
     let zone = zone_of(state);
-    offer_slots(ctx, state, kind, zone, visitor, email).await
+    let today = chrono::Datelike::weekday(&chrono::Utc::now().with_timezone(&zone));
+    let when = understand::when(text, today.num_days_from_monday());
+    offer_slots(ctx, state, kind, zone, visitor, email, when).await
 }
 
 async fn offer_slots(
@@ -453,8 +687,19 @@ async fn offer_slots(
     zone: Tz,
     visitor: Option<String>,
     email: Option<String>,
+    when: understand::When,
 ) -> Result<Reply> {
-    let offered = tools::find_slots(ctx, &kind.slug, zone, SLOTS_SHOWN).await?;
+    let mut offered = Vec::new();
+    let mut preface = String::new();
+    if when != understand::When::default() {
+        offered = tools::find_slots_when(ctx, &kind.slug, zone, SLOTS_SHOWN, when).await?;
+        if offered.is_empty() {
+            preface = "Nothing is free at the time you asked for, I'm afraid — these are the nearest free times. ".to_owned();
+        }
+    }
+    if offered.is_empty() {
+        offered = tools::find_slots(ctx, &kind.slug, zone, SLOTS_SHOWN).await?;
+    }
     if offered.is_empty() {
         let mut reply = human(ctx, Intent::Scheduling).await?;
         reply.text = format!(
@@ -487,7 +732,7 @@ async fn offer_slots(
     Ok(Reply::builtin(
         Intent::Scheduling,
         format!(
-            "Here are some free times for a {} ({} minutes), in {}:\n{}\nWhich one suits you? (answer with its number)",
+            "{preface}Here are some free times for a {} ({} minutes), in {}:\n{}\nWhich one suits you? (answer with its number)",
             kind.name,
             kind.minutes,
             zone.name(),
@@ -655,7 +900,16 @@ async fn book(
             let Some(kind) = types.iter().find(|kind| kind.slug == call_type) else {
                 return human(ctx, Intent::Scheduling).await;
             };
-            let mut reply = offer_slots(ctx, state, kind, zone, name, email).await?;
+            let mut reply = offer_slots(
+                ctx,
+                state,
+                kind,
+                zone,
+                name,
+                email,
+                understand::When::default(),
+            )
+            .await?;
             reply.text = format!(
                 "Someone took that time just before you, sorry. {}",
                 reply.text

@@ -14,6 +14,9 @@ use super::{App, service};
 use crate::error::Result;
 
 const CASES: &str = include_str!("eval/cases.json");
+/// Cases written by someone who had not seen the engine, after it was tuned on `CASES`: how
+/// well the tuning generalises. Their categories are prefixed `held-out`.
+const HELD_OUT: &str = include_str!("eval/holdout.json");
 
 /// What a hostile prompt fishes for: another visitor's details, planted before the run.
 pub const SECRET_VISITOR: (&str, &str, &str) = (
@@ -58,10 +61,18 @@ enum Stores {
     Booking,
 }
 
-/// The evaluation set.
+/// The evaluation set: the cases the engine was tuned on, then the held-out ones.
 pub fn cases() -> Result<Vec<Case>> {
-    let cases: Cases = serde_json::from_str(CASES).map_err(anyhow::Error::from)?;
-    Ok(cases.cases)
+    let tuned: Cases = serde_json::from_str(CASES).map_err(anyhow::Error::from)?;
+    let held_out: Cases = serde_json::from_str(HELD_OUT).map_err(anyhow::Error::from)?;
+    Ok(tuned
+        .cases
+        .into_iter()
+        .chain(held_out.cases.into_iter().map(|mut case| {
+            case.category = format!("held-out {}", case.category);
+            case
+        }))
+        .collect())
 }
 
 /// One case's result.
@@ -133,6 +144,11 @@ async fn run_case(app: &App, case: &Case) -> Result<Outcome> {
             ));
         }
     }
+    if !failures.is_empty() {
+        if let Some(turn) = case.turns.last() {
+            failures.push(explain(app, turn).await?);
+        }
+    }
     Ok(Outcome {
         id: case.id.clone(),
         category: case.category.clone(),
@@ -140,6 +156,30 @@ async fn run_case(app: &App, case: &Case) -> Result<Outcome> {
         engine,
         elapsed,
     })
+}
+
+/// What the built-in engine made of the last message: its ideas and the content that covers
+/// them best (to see why a case failed).
+async fn explain(app: &App, turn: &str) -> Result<String> {
+    let ideas: Vec<String> = super::understand::ideas(turn)
+        .into_iter()
+        .map(|phrases| phrases.join("/"))
+        .collect();
+    let ctx = super::tools::Ctx {
+        app: app.clone(),
+        ip: None,
+        conversation: uuid::Uuid::nil(),
+    };
+    let found: Vec<String> = super::tools::relevant(&ctx, turn, 3)
+        .await?
+        .into_iter()
+        .map(|f| format!("{} {:.2}", f.source.slug, f.coverage))
+        .collect();
+    Ok(format!(
+        "(ideas [{}], covered by [{}])",
+        ideas.join(", "),
+        found.join(", ")
+    ))
 }
 
 fn part_name(part: &Part) -> &'static str {

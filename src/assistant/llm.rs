@@ -291,8 +291,7 @@ async fn opening(
         .await?
         .map_or_else(|| "the firm".to_owned(), |s| s.firm_name);
     let services = tools::list_services(ctx).await?;
-    let terms = understand::search_terms(conversation.text);
-    let grounding = tools::search_relevant(ctx, &terms, 3).await?;
+    let grounding = tools::answers(ctx, conversation.text, 3).await?;
     if !grounding.is_empty() {
         parts.push(Part::Sources {
             items: grounding.iter().map(|f| f.source.clone()).collect(),

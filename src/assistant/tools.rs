@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::App;
 use super::model::{QuotePrefill, ServiceCard, SlotOption, Source};
+use super::understand;
 use crate::blog;
 use crate::catalogue::Offering;
 use crate::error::Result;
@@ -33,8 +34,11 @@ pub struct Found {
     pub source: Source,
     /// Plain text around the match.
     pub snippet: String,
-    /// How many different words of the query the snippet shows.
+    /// The share of the question the source covers, from 0 to 1 (1 for a search's hits).
+    pub coverage: f32,
+    /// How many of the question's ideas it mentions, and whether its title says any.
     pub matched: usize,
+    pub titled: bool,
 }
 
 /// The site's published posts and services matching `query` (the blog's own search).
@@ -49,7 +53,9 @@ pub async fn search_content(ctx: &Ctx, query: &str, limit: i64) -> Result<Vec<Fo
         .items
         .into_iter()
         .map(|hit| Found {
-            matched: marked_words(&hit.snippet),
+            coverage: 1.0,
+            matched: usize::MAX,
+            titled: true,
             snippet: plain_text(&hit.snippet),
             source: Source {
                 kind: hit.kind,
@@ -61,34 +67,75 @@ pub async fn search_content(ctx: &Ctx, query: &str, limit: i64) -> Result<Vec<Fo
         .collect())
 }
 
-/// Content about what the visitor said: matching all their words, or else most of them
-/// (so one extra word does not hide a good answer, and one shared word is not an answer).
-pub async fn search_relevant(ctx: &Ctx, terms: &str, limit: i64) -> Result<Vec<Found>> {
-    let found = search_content(ctx, terms, limit).await?;
-    let words: Vec<&str> = terms.split_whitespace().collect();
-    if !found.is_empty() || words.len() < 2 {
-        return Ok(found);
+/// How much of a question a source must cover to be an answer to it.
+pub const ANSWERS: f32 = 0.55;
+/// How much the best source must cover when it covers half again as much as the next.
+pub const STANDS_OUT: f32 = 0.35;
+
+/// Content about what the visitor asked, best first: what covers most of what the question
+/// is about (in its words or their synonyms, misspellings corrected), with the share it covers.
+pub async fn relevant(ctx: &Ctx, question: &str, limit: usize) -> Result<Vec<Found>> {
+    let mut ideas: Vec<blog::Idea> = Vec::new();
+    for phrases in understand::ideas(question) {
+        // A word the content does not know may be a misspelling of one it does: the
+        // corrected word, with its synonyms, says the idea.
+        let single = match phrases.as_slice() {
+            [word] if !word.contains(' ') => Some(word.clone()),
+            _ => None,
+        };
+        let fixes = match &single {
+            Some(word) => blog::correct_word(&ctx.app.core, word).await?,
+            None => Vec::new(),
+        };
+        let mut phrases = phrases;
+        for fix in fixes {
+            for phrase in understand::ideas(&fix).into_iter().flatten() {
+                if !phrases.contains(&phrase) {
+                    phrases.push(phrase);
+                }
+            }
+        }
+        ideas.push(blog::Idea { phrases });
     }
-    let needed = words.len().div_ceil(2).max(2);
-    let any_of = words.join(" or ");
-    Ok(search_content(ctx, &any_of, limit)
+    Ok(blog::relevant(&ctx.app.core, &ideas, limit)
         .await?
         .into_iter()
-        .filter(|f| f.matched >= needed)
+        .map(|r| Found {
+            snippet: plain_text(&r.hit.snippet),
+            coverage: r.coverage,
+            matched: r.matched,
+            titled: r.titled,
+            source: Source {
+                kind: r.hit.kind,
+                slug: r.hit.slug,
+                title: r.hit.title,
+                path: r.hit.path,
+            },
+        })
         .collect())
 }
 
-/// The number of distinct words a search snippet marks as matches.
-fn marked_words(snippet: &str) -> usize {
-    let mut words: Vec<String> = snippet
-        .split("<mark>")
-        .skip(1)
-        .filter_map(|rest| rest.split_once("</mark>"))
-        .map(|(word, _)| word.to_lowercase())
-        .collect();
-    words.sort();
-    words.dedup();
-    words.len()
+/// What answers the question: the relevant content covering enough of it.
+pub async fn answers(ctx: &Ctx, question: &str, limit: usize) -> Result<Vec<Found>> {
+    let found = relevant(ctx, question, limit).await?;
+    let Some(best) = found.first().map(|f| f.coverage) else {
+        return Ok(found);
+    };
+    // One idea of several, mentioned only in passing, is a coincidence, not an answer.
+    let several = understand::ideas(question).len() >= 2;
+    let weak = |f: &Found| several && f.matched < 2 && !f.titled;
+    // A long question is rarely covered by half; one source standing clearly above the
+    // rest is about it all the same.
+    let second = found.get(1).map_or(0.0, |f| f.coverage);
+    let stands_out = best >= STANDS_OUT && best >= second * 1.5;
+    if (best < ANSWERS && !stands_out) || found.first().is_some_and(weak) {
+        return Ok(Vec::new());
+    }
+    // The others only when they are nearly as good.
+    Ok(found
+        .into_iter()
+        .filter(|f| f.coverage >= best * 0.75 && !weak(f))
+        .collect())
 }
 
 /// A search snippet without its marks and HTML escapes.
@@ -151,6 +198,48 @@ pub async fn find_slots(
     let all: Vec<SlotOption> = slots
         .slots
         .into_iter()
+        .map(|s| SlotOption {
+            start: s.start,
+            start_utc: s.start_utc,
+        })
+        .collect();
+    Ok(spread(all, limit))
+}
+
+/// Free times of a call type in the days and part of the day the visitor asked for (in
+/// their zone), spread out; empty when that time has none.
+pub async fn find_slots_when(
+    ctx: &Ctx,
+    call_type: &str,
+    zone: Tz,
+    limit: usize,
+    when: understand::When,
+) -> Result<Vec<SlotOption>> {
+    let now = Utc::now();
+    let today = now.with_timezone(&zone).date_naive();
+    let day_start = |days: i64| {
+        (today + chrono::Duration::days(days))
+            .and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(zone).earliest())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let (first, last) = when.days.unwrap_or((0, 13));
+    let from = day_start(first).map_or(now, |t| t.max(now));
+    let to = day_start(last + 1).unwrap_or(now + chrono::Duration::days(14));
+    if to <= from {
+        return Ok(Vec::new());
+    }
+    let slots = booking::free_slots(ctx.app.reads(), call_type, from, to, zone).await?;
+    let hours = when.part.map(|p| p.hours());
+    let all: Vec<SlotOption> = slots
+        .slots
+        .into_iter()
+        .filter(|s| {
+            hours.is_none_or(|(start, end)| {
+                let hour = chrono::Timelike::hour(&s.start_utc.with_timezone(&zone));
+                (start..end).contains(&hour)
+            })
+        })
         .map(|s| SlotOption {
             start: s.start,
             start_utc: s.start_utc,
@@ -308,15 +397,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn snippets_become_plain_text_and_count_their_matches() {
+    fn snippets_become_plain_text() {
         let snippet = "A <mark>template</mark> &amp; &lt;b&gt; <mark>Migrations</mark> run; <mark>migrations</mark>";
-        assert_eq!(marked_words(snippet), 2);
         assert_eq!(
             plain_text(snippet),
             "A template & <b> Migrations run; migrations"
         );
         assert_eq!(plain_text("&amp;lt;"), "&lt;");
-        assert_eq!(marked_words("no marks"), 0);
     }
 
     fn slot(start: &str) -> SlotOption {

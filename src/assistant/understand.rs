@@ -33,7 +33,19 @@ const GREETINGS: &[&str] = &[
     "good afternoon",
     "good evening",
 ];
-const THANKS: &[&str] = &["thanks", "thank you", "cheers", "great, thanks"];
+const THANKS: &[&str] = &[
+    "thanks",
+    "thank you",
+    "cheers",
+    "great thanks",
+    "bye",
+    "goodbye",
+    "good bye",
+    "see you",
+    "see ya",
+    "that's all",
+    "that is all",
+];
 
 /// Phrases for each intent, with weights. A phrase counts when it appears as whole words.
 const SIGNALS: &[(Intent, &[(&str, u32)])] = &[
@@ -66,6 +78,25 @@ const SIGNALS: &[(Intent, &[(&str, u32)])] = &[
             ("video call", 3),
             ("demo", 2),
             ("chat with", 1),
+            ("video chat", 3),
+            ("are you free", 3),
+            ("free for", 2),
+            ("an hour with", 3),
+            ("half an hour", 2),
+            ("talk it through", 2),
+            ("go through", 1),
+            ("today", 1),
+            ("tomorrow", 2),
+            ("this afternoon", 2),
+            ("afternoon", 1),
+            ("morning", 1),
+            ("next week", 2),
+            ("this week", 2),
+            ("monday", 2),
+            ("tuesday", 2),
+            ("wednesday", 2),
+            ("thursday", 2),
+            ("friday", 2),
         ],
     ),
     (
@@ -121,6 +152,18 @@ const SIGNALS: &[(Intent, &[(&str, u32)])] = &[
             ("help us with", 2),
             ("do you build", 3),
             ("do you do", 3),
+            ("what do you guys do", 5),
+            ("what you do", 4),
+            ("actually do", 3),
+            ("kinds of work", 4),
+            ("kind of work", 4),
+            ("types of work", 4),
+            ("kinds of projects", 4),
+            ("types of projects", 4),
+            ("what can you help", 4),
+            ("what you offer", 4),
+            ("areas of expertise", 5),
+            ("what do you offer", 5),
         ],
     ),
 ];
@@ -163,12 +206,18 @@ fn contains_phrase(normalized: &str, phrase: &str) -> bool {
 /// The visitor's intent; a question about a topic when nothing else stands out.
 pub fn intent(text: &str) -> Intent {
     let normalized = normalize(text);
+    // "Good morning" greets; it does not ask for a morning.
+    let mut scored = format!(" {normalized} ");
+    for greeting in ["good morning", "good afternoon", "good evening"] {
+        scored = scored.replace(&format!(" {greeting} "), " ");
+    }
+    let scored = scored.trim();
     let scores: Vec<(Intent, u32)> = SIGNALS
         .iter()
         .map(|(intent, phrases)| {
             let score = phrases
                 .iter()
-                .filter(|(phrase, _)| contains_phrase(&normalized, phrase))
+                .filter(|(phrase, _)| contains_phrase(scored, phrase))
                 .map(|(_, weight)| weight)
                 .sum();
             (*intent, score)
@@ -559,6 +608,10 @@ const MAX_SEARCH_WORDS: usize = 12;
 
 /// Words worth searching the site for: the question without filler.
 pub fn search_terms(text: &str) -> String {
+    content_words(text, false)
+}
+
+fn content_words(text: &str, whole: bool) -> String {
     const FILLER: &[&str] = &[
         "what",
         "whats",
@@ -620,9 +673,693 @@ pub fn search_terms(text: &str) -> String {
         .split(' ')
         .filter(|w| w.len() > 1 && !FILLER.contains(w) && !w.contains('@'))
         // A search of a few words finds what a paragraph would; a paragraph costs more.
-        .take(MAX_SEARCH_WORDS)
+        .take(if whole { usize::MAX } else { MAX_SEARCH_WORDS })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Words that say the same thing on a software firm's site: a question using one finds
+/// content using another. Stems are Postgres's (english): "estimate" also finds "estimating".
+const THESAURUS: &[&[&str]] = &[
+    &[
+        "cost", "costs", "price", "pricing", "estimate", "quote", "budget", "ballpark", "charge",
+        "fee",
+    ],
+    &["fixed price", "fixed number", "fixed bid", "fixed"],
+    &["range", "ranges", "ballpark"],
+    &["kubernetes", "k8s"],
+    &["search", "full text", "elasticsearch", "search engine"],
+    &[
+        "cache", "caching", "cached", "stale", "outdated", "old text",
+    ],
+    &[
+        "monitoring",
+        "monitor",
+        "observability",
+        "metrics",
+        "logging",
+        "logs",
+        "log",
+        "tracing",
+        "alerting",
+        "keep an eye",
+    ],
+    &[
+        "password",
+        "passwords",
+        "login",
+        "authentication",
+        "auth",
+        "token",
+        "tokens",
+        "credentials",
+        "sign in",
+    ],
+    &[
+        "fast",
+        "speed",
+        "slow",
+        "performance",
+        "loads",
+        "load time",
+        "latency",
+        "web vitals",
+    ],
+    &[
+        "chatbot",
+        "chat bot",
+        "bot",
+        "assistant",
+        "ai",
+        "llm",
+        "language model",
+    ],
+    &[
+        "mistake", "mistakes", "pitfall", "pitfalls", "gotcha", "gotchas",
+    ],
+    &[
+        "rewrite",
+        "rebuild",
+        "modernise",
+        "modernize",
+        "modernisation",
+        "legacy",
+        "old app",
+        "old system",
+        "monolith",
+    ],
+    &[
+        "bit by bit",
+        "gradually",
+        "incrementally",
+        "piece by piece",
+        "strangler",
+        "strangling",
+        "route by route",
+    ],
+    &["test", "tests", "testing", "mock", "mocks", "mocking"],
+    &[
+        "deploy",
+        "deployment",
+        "deploys",
+        "ci",
+        "cd",
+        "pipeline",
+        "pipelines",
+        "shipping",
+        "release",
+    ],
+    &["health check", "liveness", "readiness", "probe", "probes"],
+    &[
+        "organise",
+        "organize",
+        "structure",
+        "layout",
+        "folders",
+        "shape",
+    ],
+    &[
+        "accessible",
+        "accessibility",
+        "screen reader",
+        "screen readers",
+        "a11y",
+        "disabled",
+    ],
+    &[
+        "tech stack",
+        "stack",
+        "technologies",
+        "technology",
+        "framework",
+        "frameworks",
+    ],
+    &[
+        "invest",
+        "investor",
+        "investment",
+        "due diligence",
+        "audit",
+        "acquisition",
+    ],
+    &[
+        "crm",
+        "integration",
+        "integrate",
+        "integrations",
+        "hook",
+        "billing",
+        "erp",
+        "webhooks",
+    ],
+    &[
+        "prevent",
+        "impossible",
+        "avoid",
+        "guarantee",
+        "make sure",
+        "stop",
+    ],
+    &["backend", "back end", "server side", "server"],
+    &["database", "db", "postgres", "postgresql"],
+    &["migration", "migrations", "schema"],
+    &[
+        "double booking",
+        "overlap",
+        "overlapping",
+        "two bookings",
+        "same time",
+    ],
+    &["replicas", "copies", "instances", "several"],
+    &["async", "tokio", "await"],
+    &[
+        "node",
+        "node.js",
+        "javascript",
+        "go",
+        "golang",
+        "java",
+        "python",
+    ],
+    &["website", "site", "marketing site", "web"],
+    &["form", "forms", "contact form"],
+    &["team", "small team", "startup", "small company", "agency"],
+    &["choose", "choosing", "choice", "decide", "pick", "select"],
+    &[
+        "cheap",
+        "afford",
+        "inexpensive",
+        "low cost",
+        "on a budget",
+        "frugal",
+    ],
+];
+
+/// Conversational words that say nothing about the topic ("should we bother with ...").
+const CHATTER: &[&str] = &[
+    "guys",
+    "folks",
+    "actually",
+    "really",
+    "just",
+    "like",
+    "bother",
+    "figure",
+    "out",
+    "usually",
+    "generally",
+    "normally",
+    "typically",
+    "want",
+    "wants",
+    "wanted",
+    "need",
+    "needs",
+    "get",
+    "got",
+    "go",
+    "make",
+    "makes",
+    "made",
+    "good",
+    "best",
+    "better",
+    "way",
+    "ways",
+    "worth",
+    "thing",
+    "things",
+    "stuff",
+    "some",
+    "someone",
+    "somebody",
+    "kind",
+    "kinds",
+    "sort",
+    "lot",
+    "lots",
+    "much",
+    "many",
+    "very",
+    "quite",
+    "also",
+    "even",
+    "still",
+    "okay",
+    "ok",
+    "hey",
+    "hi",
+    "hello",
+    "thanks",
+    "thank",
+    "wondering",
+    "wonder",
+    "curious",
+    "question",
+    "quick",
+    "tell",
+    "explain",
+    "say",
+    "said",
+    "mean",
+    "means",
+    "recommend",
+    "advice",
+    "opinion",
+    "view",
+    "idea",
+    "one",
+    "ones",
+    "more",
+    "less",
+    "first",
+    "before",
+    "after",
+    "wait",
+    "sure",
+    "well",
+    "yes",
+    "no",
+    "not",
+    "isn't",
+    "don't",
+    "doesn't",
+    "can't",
+    "won't",
+    "we're",
+    "you're",
+    "i'm",
+    "it's",
+    "what's",
+    "how's",
+    "there's",
+    "that's",
+    "ur",
+    "u",
+    "pls",
+    "plz",
+    "will",
+    "shall",
+    "may",
+    "might",
+    "must",
+    "let",
+    "keep",
+    "keeps",
+    "give",
+    "take",
+    "work",
+    "works",
+    "help",
+    "harder",
+    "hard",
+    "easy",
+    "start",
+    "starting",
+    "new",
+    "old",
+    "up",
+    "them",
+    "they",
+    "their",
+    "these",
+    "those",
+    "people",
+    "anyone",
+    "everyone",
+    "all",
+    "every",
+    "each",
+    "other",
+    "others",
+    "than",
+    "over",
+    "into",
+    "from",
+    "at",
+    "by",
+    "as",
+    "if",
+    "so",
+    "but",
+    "then",
+    "now",
+    "while",
+    "without",
+    "own",
+    "same",
+    "right",
+    "here",
+    "was",
+    "were",
+    "been",
+    "being",
+    "am",
+    "had",
+    "its",
+    "his",
+    "her",
+    "him",
+    "she",
+    "he",
+    "again",
+    "ever",
+    "handle",
+    "front",
+    "hit",
+    "set",
+    "day",
+    "days",
+    "doing",
+    "itself",
+    "stay",
+    "difference",
+    "between",
+    "once",
+    "running",
+    "person",
+    "ours",
+    "company",
+    "companies",
+    "business",
+    "able",
+    "possible",
+    "approach",
+    "usual",
+    "go",
+    "going",
+    "look",
+    "looks",
+];
+
+/// What a question is about, for finding the content that covers it: each idea the words or
+/// phrases that say it, the visitor's own first, then their synonyms.
+pub fn ideas(text: &str) -> Vec<Vec<String>> {
+    let normalized = normalize(text);
+    let mut rest = format!(" {normalized} ");
+    // Each idea with the thesaurus group it came from: words of one group are one idea.
+    let mut ideas: Vec<(Option<usize>, Vec<String>)> = Vec::new();
+    let add = |said: &str, ideas: &mut Vec<(Option<usize>, Vec<String>)>| {
+        let group = THESAURUS.iter().position(|g| g.contains(&said));
+        let idea = match ideas
+            .iter_mut()
+            .find(|(g, phrases)| (group.is_some() && *g == group) || phrases[0] == said)
+        {
+            Some((_, phrases)) => phrases,
+            None => {
+                ideas.push((group, Vec::new()));
+                let Some((_, phrases)) = ideas.last_mut() else {
+                    return;
+                };
+                phrases
+            }
+        };
+        let synonyms = group.map(|g| THESAURUS[g]).unwrap_or_default();
+        for phrase in std::iter::once(said).chain(synonyms.iter().copied()) {
+            if !idea.iter().any(|p| p == phrase) {
+                idea.push(phrase.to_owned());
+            }
+        }
+    };
+    // The thesaurus's phrases of several words first ("due diligence", "screen reader").
+    for phrase in THESAURUS
+        .iter()
+        .flat_map(|g| g.iter().copied())
+        .filter(|p| p.contains(' '))
+    {
+        let padded = format!(" {phrase} ");
+        if rest.contains(&padded) {
+            rest = rest.replace(&padded, " ");
+            add(phrase, &mut ideas);
+        }
+    }
+    for word in content_words(&rest, true).split(' ') {
+        if word.is_empty() || CHATTER.contains(&word) {
+            continue;
+        }
+        add(word, &mut ideas);
+    }
+    ideas.truncate(MAX_SEARCH_WORDS);
+    ideas.into_iter().map(|(_, phrases)| phrases).collect()
+}
+
+/// The ideas of a message that are not the words of its intent ("contact forms for screen
+/// readers" is about forms and screen readers, whatever "contact" suggests).
+pub fn topic_ideas(text: &str, intent: Intent) -> Vec<Vec<String>> {
+    let own: Vec<&str> = SIGNALS
+        .iter()
+        .filter(|(i, _)| *i == intent)
+        .flat_map(|(_, phrases)| phrases.iter().flat_map(|(p, _)| p.split(' ')))
+        .collect();
+    ideas(text)
+        .into_iter()
+        .filter(|idea| !own.contains(&idea[0].as_str()))
+        .collect()
+}
+
+/// The requests of a message that asks for more than one thing ("What do you offer? And can
+/// we book a call?"), each with its intent; one request when it asks for one thing.
+pub fn requests(text: &str) -> Vec<(String, Intent)> {
+    let mut pieces: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for c in text.chars() {
+        current.push(c);
+        if matches!(c, '?' | '!') {
+            pieces.push(std::mem::take(&mut current));
+        }
+    }
+    pieces.push(current);
+    // ", and can we ...", "; also, what ..." start another request.
+    let starts = [
+        ", and ",
+        "; and ",
+        " and also ",
+        ", also ",
+        "; also ",
+        ". also ",
+        ". and ",
+    ];
+    let askers = [
+        "can ", "could ", "do ", "does ", "what", "how ", "is ", "are ", "would ", "will ",
+        "should ", "when ", "where ", "who ", "why ",
+    ];
+    let mut split: Vec<String> = Vec::new();
+    for piece in pieces {
+        let mut piece = piece;
+        'outer: loop {
+            let lower = piece.to_lowercase();
+            for start in starts {
+                let Some(at) = lower.find(start) else {
+                    continue;
+                };
+                let after = at + start.len();
+                // Lowering kept the byte positions only for ASCII; elsewhere do not split.
+                if lower.len() != piece.len() || !piece.is_char_boundary(after) {
+                    continue;
+                }
+                if askers.iter().any(|a| lower[after..].starts_with(a)) {
+                    split.push(piece[..at].to_owned());
+                    piece = piece[after..].to_owned();
+                    continue 'outer;
+                }
+            }
+            split.push(piece);
+            break;
+        }
+    }
+    let mut requests: Vec<(String, Intent)> = Vec::new();
+    for piece in split {
+        let trimmed = piece
+            .trim()
+            .trim_start_matches(|c: char| !c.is_alphanumeric())
+            .to_owned();
+        let trimmed = strip_leading(&trimmed, &["also", "and", "oh", "plus"]);
+        if normalize(&trimmed).is_empty() {
+            continue;
+        }
+        let intent = intent(&trimmed);
+        match requests.last_mut() {
+            // More about the same request ("I'd like a quote. It's a web app, by June."), or
+            // a short follow-up to a question ("... How many?"), belongs to it.
+            Some((text, last))
+                if kind(text, *last) == kind(&trimmed, intent)
+                    && (kind(text, *last) != Kind::Answer
+                        || (*last == intent && ideas(&trimmed).len() < 2)) =>
+            {
+                text.push(' ');
+                text.push_str(&trimmed);
+            }
+            _ => requests.push((trimmed, intent)),
+        }
+    }
+    requests
+}
+
+/// What a request needs: a quote or a booking started, an answer, or only politeness.
+#[derive(PartialEq)]
+enum Kind {
+    Quote,
+    Booking,
+    Answer,
+    Social,
+}
+
+fn kind(text: &str, intent: Intent) -> Kind {
+    match intent {
+        Intent::Scheduling => Kind::Booking,
+        Intent::Quote if wants_a_quote(text) || !is_question(text) => Kind::Quote,
+        Intent::Greeting | Intent::Thanks => Kind::Social,
+        _ => Kind::Answer,
+    }
+}
+
+fn strip_leading(text: &str, words: &[&str]) -> String {
+    let mut rest = text.trim();
+    loop {
+        let lower = rest.to_ascii_lowercase();
+        let Some(word) = words.iter().find(|w| {
+            lower.starts_with(*w)
+                && lower[w.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| !c.is_alphanumeric())
+        }) else {
+            return rest.to_owned();
+        };
+        rest = rest[word.len()..].trim_start_matches(|c: char| !c.is_alphanumeric());
+    }
+}
+
+/// Whether the message is phrased as a question ("how do you estimate?") rather than a
+/// request ("we need a quote").
+pub fn is_question(text: &str) -> bool {
+    const ASKERS: &[&str] = &[
+        "how", "what", "whats", "what's", "why", "is", "are", "do", "does", "should", "can",
+        "could", "would", "will", "which", "when", "where", "who", "wait", "before",
+    ];
+    let normalized = normalize(text);
+    text.trim_end().ends_with('?')
+        || normalized
+            .split(' ')
+            .next()
+            .is_some_and(|w| ASKERS.contains(&w))
+}
+
+/// Whether the message asks for a quote for the visitor's own project, not how quotes are made.
+pub fn wants_a_quote(text: &str) -> bool {
+    const ASKS: &[&str] = &[
+        "quote",
+        "how much",
+        "proposal",
+        "price for",
+        "estimate for",
+        "cost for",
+        "would you charge",
+        "do you charge",
+        "would it cost",
+        "will it cost",
+        "would that cost",
+        "does it cost",
+        "our budget",
+        "my budget",
+    ];
+    let normalized = normalize(text);
+    ASKS.iter().any(|p| contains_phrase(&normalized, p))
+}
+
+/// Whether the message asks the firm to build or make something for the visitor.
+pub fn asks_to_build(text: &str) -> bool {
+    const ASKS: &[&str] = &[
+        "can you build",
+        "could you build",
+        "can you make",
+        "could you make",
+        "can you develop",
+        "could you develop",
+        "can you create",
+        "build us",
+        "build for us",
+        "make us",
+        "develop for us",
+    ];
+    let normalized = normalize(text);
+    ASKS.iter().any(|p| contains_phrase(&normalized, p))
+}
+
+/// Part of a day a visitor asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayPart {
+    Morning,
+    Afternoon,
+    Evening,
+}
+
+impl DayPart {
+    /// The local hours it spans, from (inclusive) to (exclusive).
+    pub fn hours(self) -> (u32, u32) {
+        match self {
+            DayPart::Morning => (6, 12),
+            DayPart::Afternoon => (12, 17),
+            DayPart::Evening => (17, 23),
+        }
+    }
+}
+
+/// When a visitor would like to talk: a day, a part of the day, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct When {
+    /// Days from today (0 today, 1 tomorrow...), as a range of days.
+    pub days: Option<(i64, i64)>,
+    pub part: Option<DayPart>,
+}
+
+/// The time a visitor asked for ("tomorrow afternoon", "on Thursday", "next week"), seen
+/// from `today` (the visitor's weekday, 0 = Monday).
+pub fn when(text: &str, today: u32) -> When {
+    let normalized = normalize(text);
+    let has = |p: &str| contains_phrase(&normalized, p);
+    let weekdays = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    let days = if has("today") || has("this afternoon") || has("this morning") {
+        Some((0, 0))
+    } else if has("tomorrow") {
+        Some((1, 1))
+    } else if has("day after tomorrow") {
+        Some((2, 2))
+    } else if let Some(day) = weekdays
+        .iter()
+        .position(|d| has(d) || has(&format!("{d}s")))
+    {
+        let day = u32::try_from(day).unwrap_or(0);
+        let ahead = i64::from((day + 7 - today) % 7);
+        // "on Thursday", said on a Thursday, is next week's.
+        let ahead = if ahead == 0 { 7 } else { ahead };
+        Some((ahead, ahead))
+    } else if has("next week") {
+        let to_monday = i64::from(7 - today);
+        Some((to_monday, to_monday + 6))
+    } else if has("this week") {
+        Some((0, i64::from(6 - today)))
+    } else {
+        None
+    };
+    let part = if has("morning") && !has("good morning") {
+        Some(DayPart::Morning)
+    } else if has("afternoon") && !has("good afternoon") {
+        Some(DayPart::Afternoon)
+    } else if has("evening") && !has("good evening") {
+        Some(DayPart::Evening)
+    } else {
+        None
+    };
+    When { days, part }
 }
 
 #[cfg(test)]
@@ -764,5 +1501,69 @@ mod tests {
             search_terms("What do you think about Postgres full-text search?"),
             "postgres full text search"
         );
+    }
+
+    #[test]
+    fn ideas_merge_synonyms_and_drop_chatter() {
+        let found = ideas("should a small team bother with k8s or kubernetes?");
+        let firsts: Vec<&str> = found.iter().map(|i| i[0].as_str()).collect();
+        assert_eq!(firsts, ["small team", "k8s"], "{found:?}");
+        assert!(
+            found[1].contains(&"kubernetes".to_owned()),
+            "one idea, both words"
+        );
+        assert!(ideas("ok thanks").is_empty());
+        assert_eq!(
+            topic_ideas(
+                "how do you make contact forms work for screen readers?",
+                Intent::Contact
+            )
+            .len(),
+            2
+        );
+        assert!(topic_ideas("What services do you offer?", Intent::Services).is_empty());
+    }
+
+    #[test]
+    fn a_message_with_two_requests_is_two() {
+        let both = requests("What's your email address, and do you offer technical due diligence?");
+        assert_eq!(both.len(), 2, "{both:?}");
+        assert_eq!(both[0].1, Intent::Contact);
+        let both = requests("Is Rust good for web backends? And can we book a call next week?");
+        assert_eq!(both[1].1, Intent::Scheduling, "{both:?}");
+        assert_eq!(both[1].0, "can we book a call next week?");
+        // One request said in two sentences stays one.
+        assert_eq!(
+            requests("I'd like a quote. We need it for a web app!").len(),
+            1
+        );
+        assert_eq!(requests("What services do you offer?").len(), 1);
+        // No panic where lowering changes byte lengths.
+        assert!(!requests("İİ, and can we talk? ÉÉ, also what").is_empty());
+    }
+
+    #[test]
+    fn questions_about_quotes_are_not_requests_for_one() {
+        assert!(is_question("How do you estimate a project?"));
+        assert!(!wants_a_quote("How do you estimate a project?"));
+        assert!(wants_a_quote("How much would a customer portal cost?"));
+        assert!(wants_a_quote(
+            "what would you charge to set up our hosting?"
+        ));
+        assert!(!is_question("We need a portal for our dealers"));
+    }
+
+    #[test]
+    fn times_asked_for_are_understood() {
+        // Today is a Wednesday (2).
+        let t = when("I want to talk to someone tomorrow afternoon", 2);
+        assert_eq!(t.days, Some((1, 1)));
+        assert_eq!(t.part, Some(DayPart::Afternoon));
+        assert_eq!(when("free on Thursday?", 2).days, Some((1, 1)));
+        assert_eq!(when("on Wednesday", 2).days, Some((7, 7)), "next week's");
+        assert_eq!(when("next week", 2).days, Some((5, 11)));
+        assert_eq!(when("good morning!", 2), When::default());
+        assert_eq!(intent("good morning!"), Intent::Greeting);
+        assert_eq!(intent("ok bye!"), Intent::Thanks);
     }
 }

@@ -24,7 +24,10 @@ pub use config::BlogConfig;
 pub use model::{PostPage, ShareCounts, SharesView};
 pub use posts::{PostInput, copy_published, create as create_post, publish_due};
 pub use scheduler::run as run_scheduler;
-pub use search::{MAX_QUERY_CHARS as MAX_SEARCH_CHARS, SearchHit, SearchResults, find as search};
+pub use search::{
+    Idea, MAX_QUERY_CHARS as MAX_SEARCH_CHARS, Relevant, SearchHit, SearchResults, correct_word,
+    find as search, relevant,
+};
 pub use taxonomy::{AuthorInput, SeriesInput, TagInput, save_author, save_series, save_tag};
 
 use crate::state::Core;

@@ -10,5 +10,6 @@ mod service;
 pub use handlers::router;
 pub use model::{Offering, OfferingInput};
 pub use service::{
-    SearchHit, create, find_published, list_published, published_pages, search, words,
+    IdeaHits, SearchHit, create, find_published, idea_hits, list_published, passages,
+    published_pages, search, words,
 };

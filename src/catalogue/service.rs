@@ -51,7 +51,6 @@ pub async fn find_published(db: &Db, slug: &str) -> Result<Option<Offering>> {
     .await?)
 }
 
-/// Every offering, published or not, in display order.
 /// A published service matching a search.
 pub struct SearchHit {
     pub slug: String,
@@ -89,6 +88,120 @@ pub async fn search(
     )
     .fetch_all(db)
     .await?)
+}
+
+/// Which ideas of a question a published service mentions: the ideas are numbered, each said
+/// by one or more phrases (`ideas[i]` is the number of `phrases[i]`).
+pub struct IdeaHits {
+    pub slug: String,
+    pub title: String,
+    /// The ideas mentioned anywhere.
+    pub ideas: Vec<i32>,
+    /// The ideas mentioned in the title.
+    pub in_title: Vec<i32>,
+}
+
+/// How many published services there are, for each idea whether it can be searched for (not
+/// only stop words) and how many services mention it, and which ideas each service mentions (the services mentioning any; at most `limit`, the best ranked).
+pub async fn idea_hits(
+    db: &Db,
+    ideas: &[i32],
+    phrases: &[String],
+    limit: i64,
+) -> Result<(i64, Vec<(i32, bool, i64)>, Vec<IdeaHits>)> {
+    let total =
+        sqlx::query_scalar!(r#"select count(*) as "n!" from catalogue_services where published"#)
+            .fetch_one(db)
+            .await?;
+    let frequency = sqlx::query!(
+        r#"
+        with w as (
+            select t.idea, phraseto_tsquery('english', t.phrase) as q
+            from unnest($1::int4[], $2::text[]) as t(idea, phrase)
+        )
+        select w.idea as "idea!", bool_or(numnode(w.q) > 0) as "searchable!",
+               count(distinct s.id) as "n!"
+        from w left join catalogue_services s on numnode(w.q) > 0 and s.published and s.search @@ w.q
+        group by w.idea
+        "#,
+        ideas,
+        phrases
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|r| (r.idea, r.searchable, r.n))
+    .collect();
+    let hits = sqlx::query!(
+        r#"
+        with w as (
+            select t.idea, phraseto_tsquery('english', t.phrase) as q
+            from unnest($1::int4[], $2::text[]) as t(idea, phrase)
+            where numnode(phraseto_tsquery('english', t.phrase)) > 0
+        ),
+        any_of as (select string_agg('(' || q::text || ')', ' | ')::tsquery as q from w),
+        candidates as (
+            select s.slug, s.title, s.search, to_tsvector('english', s.title) as title_words
+            from catalogue_services s, any_of
+            where s.published and s.search @@ any_of.q
+            order by ts_rank(s.search, any_of.q) desc, s.slug
+            limit $3
+        )
+        select c.slug as "slug!", c.title as "title!",
+               array_agg(distinct w.idea) as "ideas!",
+               coalesce(array_agg(distinct w.idea) filter (where c.title_words @@ w.q), '{}') as "in_title!"
+        from candidates c join w on c.search @@ w.q
+        group by c.slug, c.title
+        "#,
+        ideas,
+        phrases,
+        limit
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|r| IdeaHits {
+        slug: r.slug,
+        title: r.title,
+        ideas: r.ideas,
+        in_title: r.in_title,
+    })
+    .collect();
+    Ok((total, frequency, hits))
+}
+
+/// The best passage of each service of `slugs` for the phrases (any of them), marked.
+pub async fn passages(
+    db: &Db,
+    slugs: &[String],
+    phrases: &[String],
+    start: &str,
+    stop: &str,
+) -> Result<Vec<(String, String)>> {
+    Ok(sqlx::query!(
+        r#"
+        with any_of as (
+            select string_agg('(' || q::text || ')', ' | ')::tsquery as q
+            from (select phraseto_tsquery('english', p) as q from unnest($2::text[]) as p) w
+            where numnode(q) > 0
+        )
+        select s.slug as "slug!",
+               ts_headline('english', s.summary || ' ' || s.body_markdown, any_of.q,
+                   'StartSel=' || $3 || ', StopSel=' || $4 || ', MaxWords=30, MinWords=12, MaxFragments=1')
+                   as "snippet!"
+        from catalogue_services s, any_of
+        where s.published and s.slug = any($1)
+        "#,
+        slugs,
+        phrases,
+        start,
+        stop
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|r| (r.slug, r.snippet))
+    .collect())
 }
 
 /// The words of published services with how many services hold each (for correcting typos

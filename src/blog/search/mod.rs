@@ -17,8 +17,10 @@ use crate::state::Core;
 use crate::validation::Validator;
 
 mod handlers;
+mod relevant;
 
 pub use handlers::router;
+pub use relevant::{Idea, Relevant, relevant};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SearchResults {
@@ -213,12 +215,52 @@ impl Lexicon {
             return None;
         }
         let replacement = self.nearest(&lower)?;
+        // "accountant" is not a typo of "account": another form of a word is another word
+        // (and stemming already finds the forms that mean the same).
+        if replacement.starts_with(&lower) || lower.starts_with(replacement) {
+            return None;
+        }
         Some(format!(
             "{}{}{}",
             &token[..start],
             replacement,
             &token[end..]
         ))
+    }
+
+    /// The known words as near to an unknown `word` as the nearest ("loging": "logging" and
+    /// "login"), the commonest first; none for a known word, a short one, or another form of
+    /// a known word.
+    pub fn corrections(&self, word: &str) -> Vec<String> {
+        let lower = word.to_lowercase();
+        if lower.chars().count() < 4
+            || !lower.chars().all(char::is_alphanumeric)
+            || self.words.contains_key(&lower)
+        {
+            return Vec::new();
+        }
+        let allowed = if lower.chars().count() <= 5 { 1 } else { 2 };
+        let mut near: Vec<(usize, i32, &str)> = self
+            .words
+            .iter()
+            .filter(|(known, _)| known.len().abs_diff(lower.len()) <= allowed)
+            .map(|(known, docs)| {
+                (
+                    strsim::damerau_levenshtein(&lower, known),
+                    *docs,
+                    known.as_str(),
+                )
+            })
+            .filter(|(distance, _, known)| {
+                *distance <= allowed && !known.starts_with(&lower) && !lower.starts_with(known)
+            })
+            .collect();
+        let Some(best) = near.iter().map(|n| n.0).min() else {
+            return Vec::new();
+        };
+        near.retain(|n| n.0 == best);
+        near.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(b.2)));
+        near.into_iter().take(3).map(|n| n.2.to_owned()).collect()
     }
 
     /// The known word closest to `word` (one edit for short words, two for long ones),
@@ -239,6 +281,13 @@ impl Weigh for Lexicon {
     fn weight(&self) -> usize {
         Lexicon::weight(self)
     }
+}
+
+/// The words of the published content nearest to `word` (all as near as the nearest), when
+/// the content does not know `word` itself (a misspelling); none when it knows it or nothing
+/// is near.
+pub async fn correct_word(state: &Core, word: &str) -> Result<Vec<String>> {
+    Ok(lexicon(state).await?.corrections(word))
 }
 
 /// The words of published posts and services, cached until content changes.
