@@ -160,8 +160,11 @@ pub async fn eval_assistant(
     let cases: Vec<_> = frontdesk::assistant::evaluation_cases()?
         .into_iter()
         .filter(|c| {
+            // `hostile` is also the held-out set's hostile cases; `held-out` all of that set.
             category.is_none_or(|wanted| {
-                c.category == wanted || (wanted == "held-out" && c.category.starts_with("held-out"))
+                c.category == wanted
+                    || c.category == format!("held-out {wanted}")
+                    || (wanted == "held-out" && c.category.starts_with("held-out"))
             })
         })
         .collect();

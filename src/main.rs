@@ -56,8 +56,8 @@ enum Command {
         /// too when ASSISTANT_LLM_URL is set).
         #[arg(long, default_value = "both", value_parser = ["builtin", "model", "both"])]
         engine: String,
-        /// Only cases of this category (`held-out` for all the held-out cases, `held-out
-        /// content` for one of their categories).
+        /// Only cases of this category, in both sets (`held-out` for all the held-out
+        /// cases, `held-out content` for one of their categories).
         #[arg(long)]
         category: Option<String>,
     },

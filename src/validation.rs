@@ -266,6 +266,21 @@ impl Validator {
         Some(self.choice(field, value, choices))
     }
 
+    /// A content language: an ISO 639-1 code ("en", "de"), lowercased; none when absent.
+    /// Languages Postgres has stemming for are searched with it, any other word for word.
+    pub fn optional_language(&mut self, field: &str, value: Option<&str>) -> Option<String> {
+        let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+        let code = value.to_ascii_lowercase();
+        if code.len() != 2 || !code.chars().all(|c| c.is_ascii_lowercase()) {
+            self.error(
+                field,
+                "invalid_language",
+                format!("{field} must be an ISO 639-1 language code, like en or de"),
+            );
+        }
+        Some(code)
+    }
+
     /// One of `choices`, named in the message; `value` is trimmed.
     pub fn choice(&mut self, field: &str, value: &str, choices: &[&str]) -> String {
         let value = value.trim();

@@ -158,10 +158,15 @@ impl Tool {
     }
 }
 
-fn tool_definitions() -> Value {
+/// The most tokens one answer (or tool call) may take.
+const MAX_ANSWER_TOKENS: u32 = 200;
+
+/// The tools offered: those that store the visitor's details only with `may_store`.
+fn tool_definitions(may_store: bool) -> Value {
     Value::Array(
         Tool::ALL
             .into_iter()
+            .filter(|tool| may_store || !tool.needs_consent())
             .map(|tool| {
                 json!({ "type": "function", "function": {
                     "name": tool.name(),
@@ -188,9 +193,11 @@ struct Turn {
     tool_calls: Vec<ToolCall>,
 }
 
-/// The instructions, what the firm offers (always: it is short and most questions need it),
-/// and the site's content most relevant to the message.
-fn system_prompt(firm: &str, services: &[ServiceCard], grounding: &[tools::Found]) -> String {
+/// The instructions and what the firm offers (always: it is short and most questions need
+/// it). It changes only with the services, so a server that keeps the last prompt's state
+/// (llama.cpp does) evaluates it once, not with every message: what is relevant to this
+/// message comes in a note of its own, after the history ([`grounding_note`]).
+fn system_prompt(firm: &str, services: &[ServiceCard]) -> String {
     let mut prompt = format!(
         "You are the website assistant of {firm}, a software consultancy. Help visitors explore \
          the services, get a custom quote, or schedule a call. Answer only from the firm's content \
@@ -207,16 +214,22 @@ fn system_prompt(firm: &str, services: &[ServiceCard], grounding: &[tools::Found
             ));
         }
     }
-    if !grounding.is_empty() {
-        prompt.push_str("\n\nRelevant content from the site:\n");
-        for found in grounding {
-            prompt.push_str(&format!(
-                "- {} ({}): {}\n",
-                found.source.title, found.source.path, found.snippet
-            ));
-        }
-    }
     prompt
+}
+
+/// The site's content most relevant to the message, as a note just before it.
+fn grounding_note(grounding: &[tools::Found]) -> Option<String> {
+    if grounding.is_empty() {
+        return None;
+    }
+    let mut note = "Relevant content from the site (answer from it):\n".to_owned();
+    for found in grounding {
+        note.push_str(&format!(
+            "- {} ({}): {}\n",
+            found.source.title, found.source.path, found.snippet
+        ));
+    }
+    Some(note)
 }
 
 /// What the model is asked about: the conversation so far, the new message, and its state.
@@ -245,6 +258,10 @@ pub async fn reply(
         http,
         deadline,
         tokens,
+        // Tools that store the visitor's details are offered only when the visitor's own
+        // message agrees to it: no prompt can make the model use them otherwise, and a small
+        // model reads a shorter prompt faster.
+        may_store: understand::consents(conversation.text),
     };
     let outcome = converse(
         &model,
@@ -259,7 +276,10 @@ pub async fn reply(
         Ok(text) => text,
         Err(err) => match what_was_done(&parts) {
             Some(done) => {
-                tracing::warn!(error = %err, "the language model failed after acting; reporting what it did");
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    "the language model failed after acting; reporting what it did"
+                );
                 done
             }
             None => return Err(err),
@@ -279,6 +299,7 @@ struct Model<'a> {
     http: &'a reqwest::Client,
     deadline: Instant,
     tokens: Option<&'a mpsc::Sender<Streamed>>,
+    may_store: bool,
 }
 
 /// The system prompt with its grounding, the recent history and the new message.
@@ -298,7 +319,7 @@ async fn opening(
         });
     }
     let mut messages =
-        vec![json!({ "role": "system", "content": system_prompt(&firm, &services, &grounding) })];
+        vec![json!({ "role": "system", "content": system_prompt(&firm, &services) })];
     for (role, content) in conversation.history.iter().rev().take(12).rev() {
         let role = if role == "visitor" {
             "user"
@@ -306,6 +327,9 @@ async fn opening(
             "assistant"
         };
         messages.push(json!({ "role": role, "content": content }));
+    }
+    if let Some(note) = grounding_note(&grounding) {
+        messages.push(json!({ "role": "system", "content": note }));
     }
     messages.push(json!({ "role": "user", "content": conversation.text }));
     Ok(messages)
@@ -478,6 +502,7 @@ async fn complete(model: &Model<'_>, messages: &[Value], round: Round) -> anyhow
         http,
         tokens,
         deadline,
+        may_store,
     } = *model;
     let left = deadline.saturating_duration_since(Instant::now());
     if left.is_zero() {
@@ -489,9 +514,11 @@ async fn complete(model: &Model<'_>, messages: &[Value], round: Round) -> anyhow
         "model": config.model,
         "messages": messages,
         "stream": tokens.is_some(),
+        // A visitor reads a few sentences; a model that rambles is cut off, not waited for.
+        "max_tokens": MAX_ANSWER_TOKENS,
     });
     if round == Round::Tools {
-        body["tools"] = tool_definitions();
+        body["tools"] = tool_definitions(may_store);
         body["tool_choice"] = json!("auto");
     }
     let response = http

@@ -291,7 +291,10 @@ async fn answer_claimed(
                     reply
                 }
                 Err(err) => {
-                    tracing::warn!(error = %err, "the language model failed; answering with the built-in engine");
+                    tracing::warn!(
+                        error = format!("{err:#}"),
+                        "the language model failed; answering with the built-in engine"
+                    );
                     if let Some(tokens) = &tokens {
                         let _ = tokens.send(Streamed::Restart).await;
                     }

@@ -146,6 +146,8 @@ pub struct PublicPost {
     pub seo: Seo,
     pub published_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// The language it is written in (ISO 639-1), for the page's `lang`.
+    pub language: String,
 }
 
 /// Share counts of a post: every network, and the total.
@@ -374,6 +376,7 @@ mod tests {
             authors: vec![],
             tags: vec![],
             series: None,
+            language: "en".into(),
             seo: Seo {
                 meta_title: "T".into(),
                 meta_description: "e".into(),

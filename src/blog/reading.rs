@@ -123,6 +123,7 @@ struct PostRow {
     canonical_url: Option<String>,
     published_at: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
+    language: String,
 }
 
 /// The published post with this slug, or the slug it moved to.
@@ -132,7 +133,7 @@ pub async fn find_post(db: &Db, slug: &str) -> Result<Lookup> {
         r#"
         select id, slug, title, excerpt, body_html, toc, word_count, reading_minutes,
                cover_image_url, cover_image_alt, series_id, series_part, meta_title,
-               meta_description, canonical_url, published_at, updated_at
+               meta_description, canonical_url, published_at, updated_at, language
         from posts where slug = $1 and status = 'published'
         "#,
         slug
@@ -164,7 +165,7 @@ pub async fn preview(db: &Db, id: Uuid) -> Result<Option<PublicPost>> {
         r#"
         select id, slug, title, excerpt, body_html, toc, word_count, reading_minutes,
                cover_image_url, cover_image_alt, series_id, series_part, meta_title,
-               meta_description, canonical_url, published_at, updated_at
+               meta_description, canonical_url, published_at, updated_at, language
         from posts where id = $1
         "#,
         id
@@ -203,6 +204,7 @@ async fn assemble(db: &Db, row: PostRow) -> Result<PublicPost> {
         series,
         published_at: row.published_at,
         updated_at: row.updated_at,
+        language: row.language,
     })
 }
 
@@ -429,8 +431,8 @@ pub async fn related(db: &Db, post_id: Uuid, limit: i64) -> Result<Vec<PostSumma
         r#"
         with source as (
             select id, series_id,
-                   to_tsquery('english', coalesce(nullif(array_to_string(
-                       tsvector_to_array(to_tsvector('english', title)), ' | '), ''), 'nothing')) as words
+                   to_tsquery(text_search_config(language), coalesce(nullif(array_to_string(
+                       tsvector_to_array(to_tsvector(text_search_config(language), title)), ' | '), ''), 'nothing')) as words
             from posts where id = $1
         )
         select p.id as "id!"

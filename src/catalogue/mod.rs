@@ -10,6 +10,5 @@ mod service;
 pub use handlers::router;
 pub use model::{Offering, OfferingInput};
 pub use service::{
-    IdeaHits, SearchHit, create, find_published, idea_hits, list_published, passages,
-    published_pages, search, words,
+    SearchHit, create, find_published, list_published, published_pages, search, words,
 };

@@ -24,6 +24,8 @@ pub struct Offering {
     pub published: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The language it is written in (ISO 639-1).
+    pub language: String,
 }
 
 /// An offering as the public site shows it.
@@ -38,6 +40,8 @@ pub struct PublicOffering {
     pub body: String,
     pub icon: Option<String>,
     pub display_order: i32,
+    /// ISO 639-1.
+    pub language: String,
 }
 
 impl From<Offering> for PublicOffering {
@@ -49,6 +53,7 @@ impl From<Offering> for PublicOffering {
             body: o.body,
             icon: o.icon,
             display_order: o.display_order,
+            language: o.language,
         }
     }
 }
@@ -70,6 +75,11 @@ pub struct OfferingInput {
     pub icon: Option<String>,
     pub display_order: i32,
     pub published: bool,
+    /// The language it is written in, an ISO 639-1 code (search stems its words in that
+    /// language). Absent: `en` for a new service, unchanged for an existing one.
+    #[serde(default)]
+    #[schema(example = "en")]
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +91,7 @@ pub struct ValidOffering {
     pub icon: Option<String>,
     pub display_order: i32,
     pub published: bool,
+    pub language: Option<String>,
 }
 
 pub const MAX_BODY_CHARS: usize = 50_000;
@@ -113,8 +124,10 @@ impl OfferingInput {
         let body = v.multiline("body", &self.body, MAX_BODY_CHARS);
         let icon = v.optional_text("icon", self.icon.as_deref(), 200);
         let display_order = v.range_i32("display_order", self.display_order, -10_000, 10_000);
+        let language = v.optional_language("language", self.language.as_deref());
         v.finish()?;
         Ok(ValidOffering {
+            language,
             title,
             slug,
             summary,

@@ -28,7 +28,7 @@ pub async fn list_published(db: &Db) -> Result<Vec<Offering>> {
         Offering,
         r#"
         select id, slug, title, summary, body_markdown as body, icon, display_order, published,
-               created_at, updated_at
+               created_at, updated_at, language
         from catalogue_services where published
         order by display_order, title
         "#
@@ -42,7 +42,7 @@ pub async fn find_published(db: &Db, slug: &str) -> Result<Option<Offering>> {
         Offering,
         r#"
         select id, slug, title, summary, body_markdown as body, icon, display_order, published,
-               created_at, updated_at
+               created_at, updated_at, language
         from catalogue_services where slug = $1 and published
         "#,
         slug
@@ -63,20 +63,25 @@ pub struct SearchHit {
 /// Published services matching `q` (web-search syntax), ranked as posts are, best first.
 pub async fn search(
     db: &Db,
+    languages: &[String],
     q: &str,
     limit: i64,
     start: &str,
     stop: &str,
 ) -> Result<Vec<SearchHit>> {
+    // The query stemmed in each of the content's languages, matched in that language.
     Ok(sqlx::query_as!(
         SearchHit,
         r#"
-        with q as (select websearch_to_tsquery('english', $1) as query)
+        with q as (
+            select l as language, websearch_to_tsquery(text_search_config(l), $1) as query
+            from unnest($5::text[]) as l
+        )
         select s.slug, s.title, ts_rank_cd(s.search, q.query, 32) as "rank!",
-               ts_headline('english', s.summary || ' ' || s.body_markdown, q.query,
+               ts_headline(text_search_config(s.language), s.summary || ' ' || s.body_markdown, q.query,
                    'StartSel=' || $3 || ', StopSel=' || $4 || ', MaxWords=30, MinWords=12, MaxFragments=1')
                    as "snippet!"
-        from catalogue_services s, q
+        from catalogue_services s join q on s.language = q.language
         where s.published and s.search @@ q.query
         order by 3 desc, 2
         limit $2
@@ -84,124 +89,11 @@ pub async fn search(
         q,
         limit,
         start,
-        stop
+        stop,
+        languages
     )
     .fetch_all(db)
     .await?)
-}
-
-/// Which ideas of a question a published service mentions: the ideas are numbered, each said
-/// by one or more phrases (`ideas[i]` is the number of `phrases[i]`).
-pub struct IdeaHits {
-    pub slug: String,
-    pub title: String,
-    /// The ideas mentioned anywhere.
-    pub ideas: Vec<i32>,
-    /// The ideas mentioned in the title.
-    pub in_title: Vec<i32>,
-}
-
-/// How many published services there are, for each idea whether it can be searched for (not
-/// only stop words) and how many services mention it, and which ideas each service mentions (the services mentioning any; at most `limit`, the best ranked).
-pub async fn idea_hits(
-    db: &Db,
-    ideas: &[i32],
-    phrases: &[String],
-    limit: i64,
-) -> Result<(i64, Vec<(i32, bool, i64)>, Vec<IdeaHits>)> {
-    let total =
-        sqlx::query_scalar!(r#"select count(*) as "n!" from catalogue_services where published"#)
-            .fetch_one(db)
-            .await?;
-    let frequency = sqlx::query!(
-        r#"
-        with w as (
-            select t.idea, phraseto_tsquery('english', t.phrase) as q
-            from unnest($1::int4[], $2::text[]) as t(idea, phrase)
-        )
-        select w.idea as "idea!", bool_or(numnode(w.q) > 0) as "searchable!",
-               count(distinct s.id) as "n!"
-        from w left join catalogue_services s on numnode(w.q) > 0 and s.published and s.search @@ w.q
-        group by w.idea
-        "#,
-        ideas,
-        phrases
-    )
-    .fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|r| (r.idea, r.searchable, r.n))
-    .collect();
-    let hits = sqlx::query!(
-        r#"
-        with w as (
-            select t.idea, phraseto_tsquery('english', t.phrase) as q
-            from unnest($1::int4[], $2::text[]) as t(idea, phrase)
-            where numnode(phraseto_tsquery('english', t.phrase)) > 0
-        ),
-        any_of as (select string_agg('(' || q::text || ')', ' | ')::tsquery as q from w),
-        candidates as (
-            select s.slug, s.title, s.search, to_tsvector('english', s.title) as title_words
-            from catalogue_services s, any_of
-            where s.published and s.search @@ any_of.q
-            order by ts_rank(s.search, any_of.q) desc, s.slug
-            limit $3
-        )
-        select c.slug as "slug!", c.title as "title!",
-               array_agg(distinct w.idea) as "ideas!",
-               coalesce(array_agg(distinct w.idea) filter (where c.title_words @@ w.q), '{}') as "in_title!"
-        from candidates c join w on c.search @@ w.q
-        group by c.slug, c.title
-        "#,
-        ideas,
-        phrases,
-        limit
-    )
-    .fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|r| IdeaHits {
-        slug: r.slug,
-        title: r.title,
-        ideas: r.ideas,
-        in_title: r.in_title,
-    })
-    .collect();
-    Ok((total, frequency, hits))
-}
-
-/// The best passage of each service of `slugs` for the phrases (any of them), marked.
-pub async fn passages(
-    db: &Db,
-    slugs: &[String],
-    phrases: &[String],
-    start: &str,
-    stop: &str,
-) -> Result<Vec<(String, String)>> {
-    Ok(sqlx::query!(
-        r#"
-        with any_of as (
-            select string_agg('(' || q::text || ')', ' | ')::tsquery as q
-            from (select phraseto_tsquery('english', p) as q from unnest($2::text[]) as p) w
-            where numnode(q) > 0
-        )
-        select s.slug as "slug!",
-               ts_headline('english', s.summary || ' ' || s.body_markdown, any_of.q,
-                   'StartSel=' || $3 || ', StopSel=' || $4 || ', MaxWords=30, MinWords=12, MaxFragments=1')
-                   as "snippet!"
-        from catalogue_services s, any_of
-        where s.published and s.slug = any($1)
-        "#,
-        slugs,
-        phrases,
-        start,
-        stop
-    )
-    .fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|r| (r.slug, r.snippet))
-    .collect())
 }
 
 /// The words of published services with how many services hold each (for correcting typos
@@ -237,7 +129,7 @@ pub async fn list_all(db: &Db) -> Result<Vec<Offering>> {
         Offering,
         r#"
         select id, slug, title, summary, body_markdown as body, icon, display_order, published,
-               created_at, updated_at
+               created_at, updated_at, language
         from catalogue_services
         order by display_order, title
         "#
@@ -251,7 +143,7 @@ pub async fn get(db: &Db, id: Uuid) -> Result<Offering> {
         Offering,
         r#"
         select id, slug, title, summary, body_markdown as body, icon, display_order, published,
-               created_at, updated_at
+               created_at, updated_at, language
         from catalogue_services where id = $1
         "#,
         id
@@ -267,10 +159,10 @@ pub async fn create(core: &Core, by: AuditActor<'_>, new: ValidOffering) -> Resu
         Offering,
         r#"
         insert into catalogue_services
-            (id, slug, title, summary, body_markdown, icon, display_order, published)
-        values ($1, $2, $3, $4, $5, $6, $7, $8)
+            (id, slug, title, summary, body_markdown, icon, display_order, published, language)
+        values ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9, 'en'))
         returning id, slug, title, summary, body_markdown as body, icon, display_order,
-                  published, created_at, updated_at
+                  published, created_at, updated_at, language
         "#,
         Uuid::now_v7(),
         new.slug,
@@ -280,6 +172,7 @@ pub async fn create(core: &Core, by: AuditActor<'_>, new: ValidOffering) -> Resu
         new.icon,
         new.display_order,
         new.published,
+        new.language,
     )
     .fetch_one(&mut *tx)
     .await
@@ -309,10 +202,11 @@ pub async fn replace(
         r#"
         update catalogue_services set
             slug = $2, title = $3, summary = $4, body_markdown = $5, icon = $6,
-            display_order = $7, published = $8, updated_at = now()
+            display_order = $7, published = $8, updated_at = now(),
+            language = coalesce($9, language)
         where id = $1
         returning id, slug, title, summary, body_markdown as body, icon, display_order,
-                  published, created_at, updated_at
+                  published, created_at, updated_at, language
         "#,
         id,
         new.slug,
@@ -322,6 +216,7 @@ pub async fn replace(
         new.icon,
         new.display_order,
         new.published,
+        new.language,
     )
     .fetch_optional(&mut *tx)
     .await

@@ -191,6 +191,7 @@ async fn seed_services(core: &Core) -> anyhow::Result<usize> {
             icon: Some((*icon).into()),
             display_order: i32::try_from(order)?,
             published: true,
+            language: None,
         }
         .validate()
         .map_err(err)?;

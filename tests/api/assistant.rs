@@ -733,16 +733,14 @@ async fn the_model_answers_grounded_in_the_site_and_acts_through_tools() {
         .iter()
         .filter_map(|t| t["function"]["name"].as_str())
         .collect();
+    // Tools that store details are offered only once the visitor agreed (below).
     assert_eq!(
         tools,
         [
             "search_content",
             "list_services",
             "describe_service",
-            "find_slots",
-            "create_quote_request",
-            "request_consultation",
-            "book_call"
+            "find_slots"
         ]
     );
     let system = first["messages"][0]["content"]
@@ -779,8 +777,19 @@ async fn the_model_answers_grounded_in_the_site_and_acts_through_tools() {
         .await
         .expect("the lead");
     assert_eq!(lead_source, "assistant");
-    // The model saw the history of the conversation.
+    // The model saw the history of the conversation, and, the visitor having agreed, the
+    // tools that store details.
     let requests = provider.requests().await;
+    let offered: Vec<&str> = requests[2]["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|t| t["function"]["name"].as_str())
+        .collect();
+    assert!(
+        offered.contains(&"create_quote_request") && offered.contains(&"book_call"),
+        "{offered:?}"
+    );
     let history: Vec<&str> = requests[2]["messages"]
         .as_array()
         .expect("messages")
@@ -1302,4 +1311,33 @@ async fn asked_times_asides_and_two_requests_in_one_message() {
         "{reply}"
     );
     assert_eq!(app.count("leads").await, 0);
+}
+
+/// A question in the language of some of the content is answered from it: the words are
+/// stemmed in each language the content is written in.
+#[tokio::test]
+async fn a_question_in_the_contents_language_is_answered_from_it() {
+    let app = demo_app().await;
+    let editor = app.token_for(frontdesk::auth::Role::Editor).await;
+    let created = app
+        .post_json(
+            "/v1/admin/posts",
+            Some(&editor),
+            &json!({
+                "title": "Wie wir Datenbanken sichern",
+                "language": "de",
+                "status": "published",
+                "authors": [], "tags": [],
+                "body": "Wir sichern unsere Datenbanken jede Nacht und prüfen jede Sicherung, indem wir sie wiederherstellen.",
+            }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let id = start(&app, None).await;
+    let reply = say(&app, id, "Wie sichert ihr eure Datenbank?").await;
+    assert_eq!(
+        source_paths(&reply).first().map(String::as_str),
+        Some("/v1/posts/wie-wir-datenbanken-sichern"),
+        "{reply}"
+    );
 }

@@ -668,3 +668,66 @@ async fn the_sitemap_lists_each_page_once() {
     assert!(locs.contains(&"https://northwind.example/blog/series/guide"));
     assert!(locs.contains(&"https://northwind.example/blog/authors/ada"));
 }
+
+/// Each post is searched in its own language: a German post's "Datenbanken" is found by
+/// "Datenbank" (German stemming), which English stemming would not do; English posts keep
+/// English stemming; the language is part of the post.
+#[tokio::test]
+async fn content_is_searched_in_the_language_it_is_written_in() {
+    let app = TestApp::spawn().await;
+    let editor = app.token_for(Role::Editor).await;
+    blog_basics(&app, &editor).await;
+    let german = app
+        .create(
+            "/v1/admin/posts",
+            &editor,
+            &post(
+                "Wie wir Datenbanken sichern",
+                json!({ "language": "de", "body": "Wir sichern unsere Datenbanken jede Nacht und prüfen jede Sicherung." }),
+            ),
+        )
+        .await;
+    assert_eq!(german["language"], "de");
+    app.create(
+        "/v1/admin/posts",
+        &editor,
+        &post(
+            "Backing up databases",
+            json!({ "body": "We back up our databases nightly." }),
+        ),
+    )
+    .await;
+
+    let found = |results: serde_json::Value| -> Vec<String> {
+        results["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["slug"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let results = app.get("/v1/search?q=Datenbank").await.json();
+    assert_eq!(found(results), ["wie-wir-datenbanken-sichern"]);
+    let results = app.get("/v1/search?q=database").await.json();
+    assert_eq!(found(results), ["backing-up-databases"]);
+    let public = app
+        .get("/v1/posts/wie-wir-datenbanken-sichern")
+        .await
+        .json();
+    assert_eq!(public["language"], "de");
+
+    let bad = app
+        .post_json(
+            "/v1/admin/posts",
+            Some(&editor),
+            &post("Bad", json!({ "language": "german!" })),
+        )
+        .await;
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bad.text()
+    );
+    assert!(bad.text().contains("language"), "{}", bad.text());
+}

@@ -39,6 +39,10 @@ pub struct PostInput {
     pub status: Option<String>,
     /// With `scheduled`: when to publish (in the future).
     pub scheduled_at: Option<DateTime<Utc>>,
+    /// The language it is written in, an ISO 639-1 code: search stems its words in that
+    /// language. Absent: `en` for a new post, unchanged for an existing one.
+    #[schema(example = "en")]
+    pub language: Option<String>,
 }
 
 /// A validated post; names of related things are not yet resolved.
@@ -59,6 +63,7 @@ pub struct ValidPost {
     pub canonical_url: Option<String>,
     pub status: PostStatus,
     pub scheduled_at: Option<DateTime<Utc>>,
+    pub language: Option<String>,
 }
 
 pub const MAX_BODY_CHARS: usize = 200_000;
@@ -132,8 +137,10 @@ impl PostInput {
             // Only meaningful when scheduling; otherwise ignored.
             _ => None,
         };
+        let language = v.optional_language("language", self.language.as_deref());
         v.finish()?;
         Ok(ValidPost {
+            language,
             title,
             slug,
             excerpt,

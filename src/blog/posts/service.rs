@@ -47,6 +47,8 @@ pub struct AdminPost {
     pub published_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// ISO 639-1.
+    pub language: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -215,11 +217,11 @@ pub async fn copy_published(
         insert into posts (id, slug, title, excerpt, excerpt_is_generated, body_markdown,
                            body_html, body_text, toc, word_count, reading_minutes,
                            cover_image_url, cover_image_alt, meta_title, meta_description,
-                           status, published_at, created_at, updated_at)
+                           status, published_at, created_at, updated_at, language)
         select c.id, t.slug || '-' || c.n, t.title || ' (#' || c.n || ')', t.excerpt,
                t.excerpt_is_generated, t.body_markdown, t.body_html, t.body_text, t.toc,
                t.word_count, t.reading_minutes, t.cover_image_url, t.cover_image_alt,
-               t.meta_title, t.meta_description, 'published', c.at, c.at, c.at
+               t.meta_title, t.meta_description, 'published', c.at, c.at, c.at, t.language
         from posts t, unnest($2::uuid[], $3::int8[], $4::timestamptz[]) as c(id, n, at)
         where t.id = $1 and t.status = 'published'
         "#,
@@ -312,9 +314,9 @@ async fn write(
         insert into posts (id, slug, title, excerpt, excerpt_is_generated, body_markdown, body_html,
                            body_text, toc, word_count, reading_minutes, cover_image_url,
                            cover_image_alt, series_id, series_part, meta_title, meta_description,
-                           canonical_url, status, scheduled_at, published_at)
+                           canonical_url, status, scheduled_at, published_at, language)
         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                $19, $20, $21)
+                $19, $20, $21, coalesce($22, 'en'))
         on conflict (id) do update set
             slug = excluded.slug, title = excluded.title, excerpt = excluded.excerpt,
             excerpt_is_generated = excluded.excerpt_is_generated,
@@ -325,7 +327,8 @@ async fn write(
             series_part = excluded.series_part, meta_title = excluded.meta_title,
             meta_description = excluded.meta_description, canonical_url = excluded.canonical_url,
             status = excluded.status, scheduled_at = excluded.scheduled_at,
-            published_at = excluded.published_at, updated_at = now()
+            published_at = excluded.published_at, updated_at = now(),
+            language = coalesce($22, posts.language)
         "#,
         id,
         post.slug,
@@ -348,6 +351,7 @@ async fn write(
         post.status.as_str(),
         post.scheduled_at,
         published_at,
+        post.language,
     )
     .execute(&mut *conn)
     .await
@@ -483,6 +487,7 @@ async fn input_of(conn: &mut PgConnection, id: Uuid) -> Result<PostInput> {
         canonical_url: row.canonical_url,
         status: None,
         scheduled_at: None,
+        language: None,
     })
 }
 
@@ -493,7 +498,7 @@ pub async fn get(db: &Db, id: Uuid) -> Result<AdminPost> {
                p.body_html, p.toc, p.word_count, p.reading_minutes, p.cover_image_url,
                p.cover_image_alt, s.slug as "series?", p.series_part, p.meta_title,
                p.meta_description, p.canonical_url, p.status as "status: PostStatus",
-               p.scheduled_at, p.published_at, p.created_at, p.updated_at
+               p.scheduled_at, p.published_at, p.created_at, p.updated_at, p.language
         from posts p left join series s on s.id = p.series_id
         where p.id = $1
         "#,
@@ -528,6 +533,7 @@ pub async fn get(db: &Db, id: Uuid) -> Result<AdminPost> {
         published_at: row.published_at,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        language: row.language,
     })
 }
 

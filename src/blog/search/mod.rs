@@ -51,7 +51,8 @@ pub const MAX_QUERY_CHARS: usize = 200;
 
 /// Published posts and services matching `q`; when nothing matches, the spelling-corrected query's hits.
 pub async fn find(state: &Core, q: &str, limit: i64) -> Result<SearchResults> {
-    let items = run(state.reads(), q, limit).await?;
+    let languages = languages(state).await?;
+    let items = run(state.reads(), &languages, q, limit).await?;
     if !items.is_empty() {
         return Ok(SearchResults {
             query: q.to_owned(),
@@ -62,7 +63,7 @@ pub async fn find(state: &Core, q: &str, limit: i64) -> Result<SearchResults> {
     }
     let lexicon = lexicon(state).await?;
     if let Some(corrected) = lexicon.correct(q) {
-        let items = run(state.reads(), &corrected, limit).await?;
+        let items = run(state.reads(), &languages, &corrected, limit).await?;
         if !items.is_empty() {
             return Ok(SearchResults {
                 query: q.to_owned(),
@@ -86,10 +87,10 @@ const STOP: &str = "\u{27E7}";
 
 /// The best `limit` hits among published posts (ranked here) and services (ranked by the
 /// catalogue, with the same ranking), best first.
-async fn run(db: &Db, q: &str, limit: i64) -> Result<Vec<SearchHit>> {
+async fn run(db: &Db, languages: &[String], q: &str, limit: i64) -> Result<Vec<SearchHit>> {
     let (posts, services) = tokio::try_join!(
-        posts(db, q, limit),
-        crate::catalogue::search(db, q, limit, START, STOP)
+        posts(db, languages, q, limit),
+        crate::catalogue::search(db, languages, q, limit, START, STOP)
     )?;
     let mut hits: Vec<SearchHit> = posts
         .into_iter()
@@ -112,30 +113,37 @@ async fn run(db: &Db, q: &str, limit: i64) -> Result<Vec<SearchHit>> {
     Ok(hits)
 }
 
-async fn posts(db: &Db, q: &str, limit: i64) -> Result<Vec<SearchHit>> {
-    // Rank on the stored vectors first; read the (large) text only for the page of hits.
+async fn posts(db: &Db, languages: &[String], q: &str, limit: i64) -> Result<Vec<SearchHit>> {
+    // The query is stemmed in each language the content is written in, and matched against
+    // the posts in that language. Rank on the stored vectors first; read the (large) text
+    // only for the page of hits.
     let rows = sqlx::query!(
         r#"
-        with q as (select websearch_to_tsquery('english', $1) as query),
+        with q as (
+            select l as language, websearch_to_tsquery(text_search_config(l), $1) as query
+            from unnest($5::text[]) as l
+        ),
         hits as (
-            select p.id, p.slug, p.title, ts_rank_cd(p.search, q.query, 32) as rank, p.published_at
-            from posts p, q
+            select p.id, p.slug, p.title, ts_rank_cd(p.search, q.query, 32) as rank,
+                   p.published_at, q.query
+            from posts p join q on p.language = q.language
             where p.status = 'published' and p.search @@ q.query
             order by 4 desc, 3
             limit $2
         )
         select hits.slug as "slug!", hits.title as "title!", hits.rank as "rank!",
                hits.published_at,
-               ts_headline('english', p.body_text, q.query,
+               ts_headline(text_search_config(p.language), p.body_text, hits.query,
                    'StartSel=' || $3 || ', StopSel=' || $4 || ', MaxWords=30, MinWords=12, MaxFragments=1')
                    as "snippet!"
-        from hits cross join q join posts p on p.id = hits.id
+        from hits join posts p on p.id = hits.id
         order by hits.rank desc, hits.title
         "#,
         q,
         limit,
         START,
         STOP,
+        languages
     )
     .fetch_all(db)
     .await?;
@@ -288,6 +296,32 @@ impl Weigh for Lexicon {
 /// is near.
 pub async fn correct_word(state: &Core, word: &str) -> Result<Vec<String>> {
     Ok(lexicon(state).await?.corrections(word))
+}
+
+/// The languages published posts and services are written in, cached until content changes.
+struct Languages(Vec<String>);
+
+impl Weigh for Languages {
+    fn weight(&self) -> usize {
+        32 + self.0.len() * 8
+    }
+}
+
+async fn languages(state: &Core) -> Result<Vec<String>> {
+    let cached = state
+        .cache
+        .get_or_build("content-languages", || async {
+            let languages = sqlx::query_scalar!(
+                r#"select language as "language!" from posts where status = 'published'
+                   union select language from published_services"#
+            )
+            .fetch_all(state.reads())
+            .await?;
+            Ok(Some(Languages(languages)))
+        })
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the languages are always found"))?;
+    Ok(cached.0.clone())
 }
 
 /// The words of published posts and services, cached until content changes.
