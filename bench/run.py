@@ -372,12 +372,12 @@ Shares: {r['shares_counted']:,} shares counted in the database for about {r['sha
 | (for scale) POST /v1/consultations vs the same statements run by pgbench | {consultation['rps'] / r['pgbench_capture']['tps'] * 100:.0f}% ({consultation['rps']:,.0f} req/s vs {r['pgbench_capture']['tps']:,.0f} tps) |
 | under 40 MB RSS under load | {max(x['peak_rss_mb'] for x in r['results']):.1f} MB, the highest peak of any load |
 """
-    # The assistant's section (bench/assistant.py) is kept as it is.
-    start, stop = "<!-- assistant:", "<!-- /assistant -->"
+    # The fleet's and the assistant's sections (deploy/fleet-test, bench/assistant.py) are kept.
     previous = (ROOT / "bench/RESULTS.md").read_text() if (ROOT / "bench/RESULTS.md").exists() else ""
-    if start in previous and stop in previous:
-        kept = start + previous.split(start, 1)[1].split(stop, 1)[0] + stop
-        md = md.rstrip() + "\n\n" + kept + "\n"
+    for start, stop in (("<!-- fleet:", "<!-- /fleet -->"), ("<!-- assistant:", "<!-- /assistant -->")):
+        if start in previous and stop in previous:
+            kept = start + previous.split(start, 1)[1].split(stop, 1)[0] + stop
+            md = md.rstrip() + "\n\n" + kept + "\n"
     (ROOT / "bench/RESULTS.md").write_text(md)
 
 

@@ -2,6 +2,10 @@
 -- configuration it drives: that language's stemming and stop words, so "Datenbanken" finds
 -- "Datenbank" in a German post as "databases" finds "database" in an English one. Languages
 -- Postgres has no configuration for are searched word for word ('simple').
+-- Rewriting the stored search columns rewrites posts and catalogue_services and rebuilds
+-- their search indexes under an exclusive lock: seconds for a blog of thousands of posts
+-- (reads wait meanwhile), so run it (MIGRATE_ON_START, or `frontdesk migrate`) when a short
+-- pause in reads is acceptable.
 create function text_search_config(language text) returns regconfig
     language sql immutable parallel safe strict
     return (case language

@@ -217,10 +217,12 @@ pub async fn find_slots_when(
 ) -> Result<Vec<SlotOption>> {
     let now = Utc::now();
     let today = now.with_timezone(&zone).date_naive();
+    // Local midnight, or the first hour that exists where a clock change skips midnight.
     let day_start = |days: i64| {
-        (today + chrono::Duration::days(days))
-            .and_hms_opt(0, 0, 0)
-            .and_then(|t| t.and_local_timezone(zone).earliest())
+        let date = today + chrono::Duration::days(days);
+        (0..3)
+            .filter_map(|hour| date.and_hms_opt(hour, 0, 0))
+            .find_map(|t| t.and_local_timezone(zone).earliest())
             .map(|t| t.with_timezone(&Utc))
     };
     let (first, last) = when.days.unwrap_or((0, 13));

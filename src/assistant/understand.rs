@@ -280,8 +280,19 @@ pub fn yes_no(text: &str) -> Option<bool> {
 /// words that say so ("yes, you may store my details", "I agree"), with no negation
 /// anywhere ("ok but don't save my details", "I consent to nothing").
 pub fn consents(text: &str) -> bool {
-    if yes_no(text) == Some(true) {
-        return true;
+    // "Sure, which times are free?", "Do you store my details?": questions agree to nothing.
+    if is_question(text) {
+        return false;
+    }
+    yes_no(text) == Some(true) || explicit_consent(text)
+}
+
+/// Whether the message itself says the visitor agrees to their details being stored ("you
+/// may store my details", "I consent"), whatever was asked before; never a question, never
+/// with a negation.
+pub fn explicit_consent(text: &str) -> bool {
+    if is_question(text) {
+        return false;
     }
     const AGREES: &[&str] = &[
         "i agree",
@@ -294,6 +305,13 @@ pub fn consents(text: &str) -> bool {
         "store my details",
         "save my details",
         "keep my details",
+        // Sending a request or booking a call stores the details given for it.
+        "send it",
+        "send my request",
+        "send the request",
+        "book it",
+        "book that",
+        "book this",
     ];
     const NEGATIONS: &[&str] = &[
         "no", "not", "never", "nothing", "don't", "dont", "won't", "wont", "cannot", "can't",
@@ -304,6 +322,32 @@ pub fn consents(text: &str) -> bool {
         .split(' ')
         .any(|w| NEGATIONS.contains(&w) || w.ends_with("n't"));
     !negated && AGREES.iter().any(|p| contains_phrase(&normalized, p))
+}
+
+/// Whether an assistant's message asks the visitor to agree to something being stored,
+/// sent or booked (what a "yes" after it agrees to).
+pub fn asks_for_consent(text: &str) -> bool {
+    const ASKS: &[&str] = &[
+        "store",
+        "save",
+        "keep your",
+        "consent",
+        "agree",
+        "your details",
+        "send it",
+        "send the",
+        "send your",
+        "book it",
+        "book this",
+        "book that",
+        "shall i book",
+        "should i book",
+        "go ahead",
+        "confirm",
+    ];
+    let normalized = normalize(text);
+    ASKS.iter()
+        .any(|p| contains_phrase(&normalized, p) || normalized.contains(p))
 }
 
 /// The first email address in the text.
@@ -1147,16 +1191,14 @@ pub fn requests(text: &str) -> Vec<(String, Intent)> {
     for piece in pieces {
         let mut piece = piece;
         'outer: loop {
-            let lower = piece.to_lowercase();
+            // ASCII lowering keeps every byte where it was (the markers are ASCII), so
+            // positions found in `lower` are positions in `piece`.
+            let lower = piece.to_ascii_lowercase();
             for start in starts {
                 let Some(at) = lower.find(start) else {
                     continue;
                 };
                 let after = at + start.len();
-                // Lowering kept the byte positions only for ASCII; elsewhere do not split.
-                if lower.len() != piece.len() || !piece.is_char_boundary(after) {
-                    continue;
-                }
                 if askers.iter().any(|a| lower[after..].starts_with(a)) {
                     split.push(piece[..at].to_owned());
                     piece = piece[after..].to_owned();
@@ -1192,8 +1234,22 @@ pub fn requests(text: &str) -> Vec<(String, Intent)> {
             _ => requests.push((trimmed, intent)),
         }
     }
+    // A message is answered in at most three parts; the rest goes with the third.
+    if requests.len() > MAX_REQUESTS {
+        let rest: Vec<String> = requests
+            .drain(MAX_REQUESTS..)
+            .map(|(text, _)| text)
+            .collect();
+        if let Some((text, intent)) = requests.last_mut() {
+            text.push(' ');
+            text.push_str(&rest.join(" "));
+            *intent = self::intent(text);
+        }
+    }
     requests
 }
+
+const MAX_REQUESTS: usize = 3;
 
 /// What a request needs: a quote or a booking started, an answer, or only politeness.
 #[derive(PartialEq)]
@@ -1329,10 +1385,10 @@ pub fn when(text: &str, today: u32) -> When {
     ];
     let days = if has("today") || has("this afternoon") || has("this morning") {
         Some((0, 0))
-    } else if has("tomorrow") {
-        Some((1, 1))
     } else if has("day after tomorrow") {
         Some((2, 2))
+    } else if has("tomorrow") {
+        Some((1, 1))
     } else if let Some(day) = weekdays
         .iter()
         .position(|d| has(d) || has(&format!("{d}s")))
@@ -1540,6 +1596,8 @@ mod tests {
         assert_eq!(requests("What services do you offer?").len(), 1);
         // No panic where lowering changes byte lengths.
         assert!(!requests("İİ, and can we talk? ÉÉ, also what").is_empty());
+        // One character shorter and one longer when lowered: the same total length.
+        assert_eq!(requests("ẞé, and can we talk Ⱥ").len(), 2);
     }
 
     #[test]

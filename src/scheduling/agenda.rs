@@ -213,7 +213,6 @@ pub async fn host_feed(db: &Db, token: &str) -> Result<String> {
     ))
 }
 
-/// Drops bookings cancelled, or ended, more than `days` ago (their leads stay).
 /// How many bookings are stored, whatever their status.
 pub async fn count(db: &Db) -> Result<i64> {
     Ok(
@@ -223,6 +222,7 @@ pub async fn count(db: &Db) -> Result<i64> {
     )
 }
 
+/// Drops bookings cancelled, or ended, more than `days` ago (their leads stay).
 pub async fn purge(db: &Db, days: u32) -> Result<u64> {
     Ok(sqlx::query!(
         r#"delete from bookings

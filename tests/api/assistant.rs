@@ -1094,7 +1094,7 @@ async fn a_repeated_request_is_one_lead_and_a_different_one_another() {
     for text in [
         "Yes, send it.",
         "Yes, send it again.",
-        "Yes, and one for the app.",
+        "Yes, and one for the app too; you may store my details.",
     ] {
         let reply = say(&app, id, text).await;
         let reference = part(&reply, "lead_created").expect("lead")["reference"]
@@ -1145,7 +1145,7 @@ async fn the_model_books_a_free_time_once_the_visitor_agreed() {
     let created = part(&reply, "booking_created").expect("booked");
     assert!(created["manage_url"].as_str().is_some());
     // Asked twice (a retry, a confused model), it is still one booking.
-    let again = say(&app, id, "Yes, try again.").await;
+    let again = say(&app, id, "Yes, book it again.").await;
     assert!(part(&again, "booking_created").is_some(), "{again}");
     let bookings: i64 = app.count("bookings").await;
     assert_eq!(bookings, 1);

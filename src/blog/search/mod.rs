@@ -295,33 +295,50 @@ impl Weigh for Lexicon {
 /// the content does not know `word` itself (a misspelling); none when it knows it or nothing
 /// is near.
 pub async fn correct_word(state: &Core, word: &str) -> Result<Vec<String>> {
-    Ok(lexicon(state).await?.corrections(word))
+    let lexicon = lexicon(state).await?;
+    let word = word.to_owned();
+    // Measuring against every word of the content is CPU work: off the async threads.
+    tokio::task::spawn_blocking(move || lexicon.corrections(&word))
+        .await
+        .map_err(|e| anyhow::anyhow!("correcting a word failed: {e}").into())
 }
 
-/// The languages published posts and services are written in, cached until content changes.
-struct Languages(Vec<String>);
+/// The languages published posts and services are written in, and how many there are,
+/// cached until content changes.
+pub(super) struct Published {
+    pub languages: Vec<String>,
+    pub documents: i64,
+}
 
-impl Weigh for Languages {
+impl Weigh for Published {
     fn weight(&self) -> usize {
-        32 + self.0.len() * 8
+        48 + self.languages.len() * 8
     }
 }
 
-async fn languages(state: &Core) -> Result<Vec<String>> {
-    let cached = state
+pub(super) async fn published(state: &Core) -> Result<Arc<Published>> {
+    state
         .cache
         .get_or_build("content-languages", || async {
-            let languages = sqlx::query_scalar!(
-                r#"select language as "language!" from posts where status = 'published'
-                   union select language from published_services"#
+            let rows = sqlx::query!(
+                r#"select language as "language!", count(*) as "n!" from (
+                       select language from posts where status = 'published'
+                       union all select language from published_services) d
+                   group by language"#
             )
             .fetch_all(state.reads())
             .await?;
-            Ok(Some(Languages(languages)))
+            Ok(Some(Published {
+                documents: rows.iter().map(|r| r.n).sum(),
+                languages: rows.into_iter().map(|r| r.language).collect(),
+            }))
         })
         .await?
-        .ok_or_else(|| anyhow::anyhow!("the languages are always found"))?;
-    Ok(cached.0.clone())
+        .ok_or_else(|| anyhow::anyhow!("the languages are always found").into())
+}
+
+async fn languages(state: &Core) -> Result<Vec<String>> {
+    Ok(published(state).await?.languages.clone())
 }
 
 /// The words of published posts and services, cached until content changes.

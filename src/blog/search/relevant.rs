@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use crate::error::Result;
 use crate::state::Core;
 
-use super::{START, STOP, SearchHit, highlight, languages};
+use super::{START, STOP, SearchHit, highlight, published};
 
 /// The most documents scored for one question (the best ranked of those that mention any
 /// of its ideas).
@@ -44,7 +44,8 @@ pub async fn relevant(state: &Core, ideas: &[Idea], limit: usize) -> Result<Vec<
             idea.phrases.iter().map(move |p| (n, p.clone()))
         })
         .unzip();
-    let languages = languages(state).await?;
+    let published = published(state).await?;
+    let languages = &published.languages;
     if phrases.is_empty() || languages.is_empty() {
         return Ok(Vec::new());
     }
@@ -64,8 +65,7 @@ pub async fn relevant(state: &Core, ideas: &[Idea], limit: usize) -> Result<Vec<
         )
         select w.idea as "idea!", w.language as "language!",
                bool_or(numnode(w.q) > 0) as "searchable!",
-               count(distinct (d.kind, d.slug)) as "n!",
-               (select count(*) from documents) as "documents!"
+               count(distinct (d.kind, d.slug)) as "n!"
         from w left join documents d
             on numnode(w.q) > 0 and d.language = w.language and d.search @@ w.q
         group by w.idea, w.language
@@ -76,7 +76,7 @@ pub async fn relevant(state: &Core, ideas: &[Idea], limit: usize) -> Result<Vec<
     )
     .fetch_all(db)
     .await?;
-    let documents = frequency.first().map_or(0.0, |r| r.documents as f32);
+    let documents = published.documents as f32;
     // An idea said only in a language's stop words ("other", or "wie" in German) can match
     // nothing in that language: it does not count there.
     let mut mentions: HashMap<i32, i64> = HashMap::new();
