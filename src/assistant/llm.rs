@@ -364,7 +364,7 @@ async fn converse(
         if turn.tool_calls.is_empty() {
             if let Some(text) = shown(&turn.content)? {
                 if let Some(tokens) = model.tokens {
-                    emit_words(tokens, &text).await;
+                    super::service::stream_words(tokens, &text).await;
                 }
                 return Ok(text);
             }
@@ -474,18 +474,6 @@ fn shown(content: &str) -> anyhow::Result<Option<String>> {
         bail!("the model's answer looks like markup or its instructions");
     }
     Ok(Some(text.to_owned()))
-}
-
-/// Sends a whole answer as the tokens of a stream, a word at a time.
-async fn emit_words(tokens: &mpsc::Sender<Streamed>, text: &str) {
-    for (i, word) in text.split(' ').enumerate() {
-        let piece = if i == 0 {
-            word.to_owned()
-        } else {
-            format!(" {word}")
-        };
-        let _ = tokens.send(Streamed::Token(piece)).await;
-    }
 }
 
 /// A sentence for what the tools did that the visitor must know of, if anything.

@@ -346,8 +346,9 @@ async fn save_exchange(
     Ok(())
 }
 
-/// The built-in engine has its whole reply at once; streamed, it goes word by word.
-async fn stream_words(tokens: &mpsc::Sender<Streamed>, text: &str) {
+/// A whole reply (the built-in engine's, or a model's that was not streamed) sent as the
+/// tokens of a stream, word by word.
+pub(super) async fn stream_words(tokens: &mpsc::Sender<Streamed>, text: &str) {
     for (i, word) in text.split(' ').enumerate() {
         let piece = if i == 0 {
             word.to_owned()
