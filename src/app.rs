@@ -113,9 +113,13 @@ pub fn markdown_table() -> String {
     config::markdown_table(Config::read_all)
 }
 
-/// Everything a handler may extract: the plumbing's state and each capability's.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Everything a handler may extract: the plumbing's state and each capability's. Cloned
+/// for every request (the router hands each handler its own), so it is one `Arc`.
+#[derive(Clone)]
+pub struct AppState(Arc<AppParts>);
+
+/// What [`AppState`] holds.
+pub struct AppParts {
     pub core: Core,
     pub config: Arc<Config>,
     pub blog: BlogState,
@@ -129,12 +133,44 @@ pub struct AppState {
 }
 
 impl Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+impl Deref for AppParts {
     type Target = Core;
 
     fn deref(&self) -> &Core {
         &self.core
     }
 }
+
+/// Each part can be extracted on its own (`State<BlogState>`...).
+macro_rules! parts {
+    ($($field:ident: $type:ty),* $(,)?) => {
+        $(impl FromRef<AppState> for $type {
+            fn from_ref(state: &AppState) -> Self {
+                state.0.$field.clone()
+            }
+        })*
+    };
+}
+
+parts!(
+    core: Core,
+    config: Arc<Config>,
+    blog: BlogState,
+    leads: LeadsState,
+    newsletter: NewsletterState,
+    scheduling: SchedulingState,
+    auth: AuthState,
+    assistant: AssistantState,
+    webhooks: WebhooksState,
+    web: WebState,
+);
 
 impl AppState {
     /// The state of a serving process; reads (or makes) the shared link-signing key.
@@ -158,7 +194,7 @@ impl AppState {
             config: Arc::new(config.scheduling.clone()),
             leads: leads.config.clone(),
         };
-        Self {
+        Self(Arc::new(AppParts {
             core,
             blog: BlogState::new(config.blog.clone()),
             newsletter: NewsletterState {
@@ -179,7 +215,7 @@ impl AppState {
             leads,
             scheduling,
             config: Arc::new(config),
-        }
+        }))
     }
 
     /// Starts the background work of a serving process: the cache's change listener, the
@@ -187,13 +223,16 @@ impl AppState {
     /// posts, and housekeeping. All stop at shutdown.
     pub fn start_background(&self) -> anyhow::Result<()> {
         let core = &self.core;
+        let outbox = &core.config.outbox;
         let handlers = Handlers::default()
-            .with("email", Mailer::from_config(&core.config.mail)?)
+            .with(
+                "email",
+                Mailer::from_config(&core.config.mail, outbox.workers)?,
+            )
             .with(
                 crate::webhooks::JOB_KIND,
                 crate::webhooks::Deliverer::new(core.db.clone(), &self.config.webhooks)?,
             );
-        let outbox = &core.config.outbox;
         let runner = Runner::new(
             core.db.clone(),
             handlers,
@@ -335,6 +374,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let router = build_router(state.clone());
+    // Building the router and its OpenAPI document freed a few MB the process won't reuse.
+    crate::memory::release_free_memory();
     crate::http::serve_router(listener, router, state.core.clone(), shutdown).await
 }
 

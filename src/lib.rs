@@ -32,6 +32,7 @@ pub mod error;
 pub mod http;
 pub mod idempotency;
 pub mod jobs;
+pub mod memory;
 pub mod outbound;
 pub mod pagination;
 pub mod personal_data;

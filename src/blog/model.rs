@@ -177,14 +177,32 @@ pub struct SharesView {
     pub counts: ShareCounts,
     json: Vec<u8>,
     hash: u64,
+    /// The post's whole answer with these counts, made by the first read that needs it:
+    /// the counts change every few seconds at most, the reads far more often.
+    answer: std::sync::OnceLock<PostAnswer>,
 }
 
 impl SharesView {
     pub fn new(counts: ShareCounts) -> Self {
         let json = serde_json::to_vec(&counts).unwrap_or_else(|_| b"{}".to_vec());
         let hash = stable_hash(&json);
-        Self { counts, json, hash }
+        Self {
+            counts,
+            json,
+            hash,
+            answer: std::sync::OnceLock::new(),
+        }
     }
+}
+
+/// A post's JSON with its share counts, and the ETag of the two.
+#[derive(Debug, Clone)]
+pub struct PostAnswer {
+    /// The version of the post it was made from.
+    content_hash: u64,
+    pub body: Bytes,
+    /// ASCII: `W/"p…"`.
+    pub etag: Bytes,
 }
 
 /// Share counts as a replica caches them: refreshed when older than [`SharesEntry::TTL`] by
@@ -255,6 +273,26 @@ impl PostPage {
     }
 
     /// The complete JSON with these counts.
+    /// The post's answer with these counts: made once per version of the counts (and of
+    /// the post), then shared by every read.
+    pub fn answer(&self, shares: &SharesView) -> PostAnswer {
+        if let Some(answer) = shares.answer.get() {
+            if answer.content_hash == self.content_hash {
+                return answer.clone();
+            }
+        }
+        let answer = PostAnswer {
+            content_hash: self.content_hash,
+            body: Bytes::from(self.with_shares(shares)),
+            etag: Bytes::from(self.etag(shares)),
+        };
+        // The first version of the post read with these counts keeps its place; a newer
+        // one (the post changed in the last seconds) is made for each read until the
+        // counts are next refreshed.
+        let _ = shares.answer.set(answer.clone());
+        answer
+    }
+
     pub fn with_shares(&self, shares: &SharesView) -> Vec<u8> {
         let mut body = Vec::with_capacity(self.json_prefix.len() + shares.json.len() + 12);
         body.extend_from_slice(&self.json_prefix);

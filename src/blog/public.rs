@@ -84,11 +84,12 @@ fn post_response(
     shares: &SharesView,
     request_headers: &Preconditions,
 ) -> Response {
-    let etag = page.etag(shares);
-    let mut response = if not_modified(request_headers, &etag) {
+    let answer = page.answer(shares);
+    let etag = std::str::from_utf8(&answer.etag).unwrap_or_default();
+    let mut response = if not_modified(request_headers, etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let mut response = Response::new(Body::from(page.with_shares(shares)));
+        let mut response = Response::new(Body::from(answer.body));
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
@@ -96,7 +97,7 @@ fn post_response(
         response
     };
     let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&etag) {
+    if let Ok(value) = HeaderValue::from_maybe_shared(answer.etag.clone()) {
         headers.insert(header::ETAG, value);
     }
     headers.insert(

@@ -274,6 +274,12 @@ pub fn excerpt(prose: &str, max: usize) -> String {
 /// Text as HTML: the five characters that could start markup or end an attribute escaped.
 fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    escape_html_into(&mut out, text);
+    out
+}
+
+/// [`escape_html`] appending to `out`.
+pub(super) fn escape_html_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -284,7 +290,6 @@ fn escape_html(text: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// Markdown may contain raw HTML; whatever it holds, only safe markup comes out: no scripts,

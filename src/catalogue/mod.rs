@@ -9,6 +9,4 @@ mod service;
 
 pub use handlers::router;
 pub use model::{Offering, OfferingInput};
-pub use service::{
-    SearchHit, create, find_published, list_published, published_pages, search, words,
-};
+pub use service::{create, find_published, list_published, published_pages, words};

@@ -51,51 +51,6 @@ pub async fn find_published(db: &Db, slug: &str) -> Result<Option<Offering>> {
     .await?)
 }
 
-/// A published service matching a search.
-pub struct SearchHit {
-    pub slug: String,
-    pub title: String,
-    pub rank: f32,
-    /// The best passage, with each match between `start` and `stop`.
-    pub snippet: String,
-}
-
-/// Published services matching `q` (web-search syntax), ranked as posts are, best first.
-pub async fn search(
-    db: &Db,
-    languages: &[String],
-    q: &str,
-    limit: i64,
-    start: &str,
-    stop: &str,
-) -> Result<Vec<SearchHit>> {
-    // The query stemmed in each of the content's languages, matched in that language.
-    Ok(sqlx::query_as!(
-        SearchHit,
-        r#"
-        with q as (
-            select l as language, websearch_to_tsquery(text_search_config(l), $1) as query
-            from unnest($5::text[]) as l
-        )
-        select s.slug, s.title, ts_rank_cd(s.search, q.query, 32) as "rank!",
-               ts_headline(text_search_config(s.language), s.summary || ' ' || s.body_markdown, q.query,
-                   'StartSel=' || $3 || ', StopSel=' || $4 || ', MaxWords=30, MinWords=12, MaxFragments=1')
-                   as "snippet!"
-        from catalogue_services s join q on s.language = q.language
-        where s.published and s.search @@ q.query
-        order by 3 desc, 2
-        limit $2
-        "#,
-        q,
-        limit,
-        start,
-        stop,
-        languages
-    )
-    .fetch_all(db)
-    .await?)
-}
-
 /// The words of published services with how many services hold each (for correcting typos
 /// in searches).
 pub async fn words(db: &Db) -> Result<Vec<(String, i32)>> {

@@ -3,6 +3,7 @@
 //! no capability: the routes are composed in `crate::app`.
 
 pub mod conditional;
+mod cors;
 pub mod extract;
 pub mod middleware;
 mod observe;
@@ -32,7 +33,7 @@ pub fn with_middleware(app: Router, config: &CoreConfig) -> Router {
     // Listed outermost first: a request passes through them top to bottom.
     let layers = ServiceBuilder::new()
         .layer(ObserveLayer::new(&config.http.trusted_proxies))
-        .layer(cors(&config.http.cors_allowed_origins))
+        .layer(cors::Cors::new(cors(&config.http.cors_allowed_origins)))
         .layer(CompressionLayer::new())
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(TimeoutLayer::with_status_code(

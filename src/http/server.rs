@@ -72,6 +72,7 @@ pub async fn serve(
         });
     }
 
+    let draining = Arc::new(draining);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(options.header_read_timeout);
@@ -174,7 +175,8 @@ async fn accept_failed(err: &std::io::Error) {
 struct PeerService {
     router: Router,
     peer: SocketAddr,
-    draining: CancellationToken,
+    /// Shared, not cloned per request: cloning a token takes a lock.
+    draining: Arc<CancellationToken>,
 }
 
 impl hyper::service::Service<Request<Incoming>> for PeerService {
@@ -198,7 +200,7 @@ pin_project! {
     struct PeerFuture {
         #[pin]
         inner: RouteFuture<Infallible>,
-        draining: CancellationToken,
+        draining: Arc<CancellationToken>,
     }
 }
 

@@ -4,6 +4,7 @@
 use anyhow::Context;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment as LettreAttachment, Mailbox, Message, MultiPart, SinglePart};
+use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use secrecy::ExposeSecret;
 use uuid::Uuid;
@@ -23,13 +24,19 @@ pub enum Mailer {
 }
 
 impl Mailer {
-    pub fn from_config(config: &MailConfig) -> anyhow::Result<Self> {
+    /// `connections`: how many SMTP connections are kept open and reused (one per outbox
+    /// worker); an idle one is closed after half a minute.
+    pub fn from_config(config: &MailConfig, connections: usize) -> anyhow::Result<Self> {
         let Some(url) = &config.smtp_url else {
             return Ok(Self::Keep);
         };
+        let pool = PoolConfig::new()
+            .max_size(u32::try_from(connections.max(1)).unwrap_or(u32::MAX))
+            .idle_timeout(std::time::Duration::from_secs(30));
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
             .context("SMTP_URL is not a usable SMTP URL")?
             .timeout(Some(std::time::Duration::from_secs(20)))
+            .pool_config(pool)
             .build();
         let from = config.from.parse().context("MAIL_FROM is not a mailbox")?;
         Ok(Self::Smtp {

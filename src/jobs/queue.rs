@@ -209,39 +209,49 @@ pub async fn claim(db: &Db, limit: i64, lease: Duration) -> Result<Vec<Claimed>>
     .await?)
 }
 
-/// Extends the lease of a job still being delivered; false when the job is no longer this
-/// claim's (its lease lapsed and another worker took it).
-pub async fn renew(db: &Db, job: &Claimed, lease: Duration) -> Result<bool> {
+/// Extends the lease of jobs still being delivered; returns how many are still this
+/// claim's (a job whose lease lapsed may have been taken by another worker).
+pub async fn renew(db: &Db, jobs: &[Claimed], lease: Duration) -> Result<u64> {
+    let (ids, attempts) = keys(jobs);
     Ok(sqlx::query!(
-        r#"update outbox_jobs set locked_until = now() + make_interval(secs => $3)
-           where id = $1 and status = 'running' and attempts = $2"#,
-        job.id,
-        job.attempts,
+        r#"update outbox_jobs j set locked_until = now() + make_interval(secs => $3)
+           from unnest($1::uuid[], $2::int[]) as k(id, attempts)
+           where j.id = k.id and j.status = 'running' and j.attempts = k.attempts"#,
+        &ids,
+        &attempts,
         lease.as_secs_f64()
     )
     .execute(db)
     .await?
-    .rows_affected()
-        == 1)
+    .rows_affected())
 }
 
-/// Records a delivery; a claim whose lease lapsed (the job was taken again) records nothing.
-pub async fn succeed(db: &Db, job: &Claimed, via: &str) -> Result<()> {
+/// Records the deliveries of several claimed jobs in one statement: `(job, how)`.
+pub async fn succeed(db: &Db, delivered: &[(&Claimed, &str)]) -> Result<()> {
+    if delivered.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = delivered.iter().map(|(job, _)| job.id).collect();
+    let attempts: Vec<i32> = delivered.iter().map(|(job, _)| job.attempts).collect();
+    let via: Vec<String> = delivered.iter().map(|(_, via)| (*via).to_owned()).collect();
     sqlx::query!(
-        r#"update outbox_jobs set status = 'done', done_at = now(), updated_at = now(),
-                  locked_until = null, last_error = null, delivered_via = $3
-           where id = $1 and attempts = $2"#,
-        job.id,
-        job.attempts,
-        via
+        r#"update outbox_jobs j set status = 'done', done_at = now(), updated_at = now(),
+                  locked_until = null, last_error = null, delivered_via = k.via
+           from unnest($1::uuid[], $2::int[], $3::text[]) as k(id, attempts, via)
+           where j.id = k.id and j.attempts = k.attempts"#,
+        &ids,
+        &attempts,
+        &via
     )
     .execute(db)
     .await?;
     Ok(())
 }
 
-/// The delay before retry `attempt` (1-based): base × 2^(attempt−1), ±20 % jitter so
-/// failed jobs do not come back in lockstep, at most an hour.
+fn keys(jobs: &[Claimed]) -> (Vec<Uuid>, Vec<i32>) {
+    jobs.iter().map(|job| (job.id, job.attempts)).unzip()
+}
+
 pub fn backoff(base: Duration, attempt: i32) -> Duration {
     let exponent = u32::try_from(attempt.saturating_sub(1))
         .unwrap_or(0)

@@ -1,6 +1,7 @@
-//! Job workers: every replica runs OUTBOX_WORKERS of them. Each claims one due job at a
-//! time (FOR UPDATE SKIP LOCKED) under a lease, renews the lease while the delivery runs,
-//! and records success, a retry with backoff, or parking. A worker that dies stops
+//! Job workers: every replica runs OUTBOX_WORKERS of them. Each claims a small batch of
+//! due jobs at a time (FOR UPDATE SKIP LOCKED) under a lease, delivers them one after
+//! another while renewing the leases, and records failures (a retry with backoff, or
+//! parking) as they happen and the successes together at the end. A worker that dies stops
 //! renewing, so its job comes back within OUTBOX_LEASE_SECS. What a job is delivered by is
 //! the handler registered for its kind: the runner itself knows none of them.
 //!
@@ -20,6 +21,11 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::queue::{self, Claimed};
+
+/// The most jobs a worker claims at once. A batch costs two statements (the claim, the
+/// successes) instead of two per job; kept small so that one slow delivery holds up few
+/// others while other workers are idle.
+pub const BATCH: i64 = 8;
 
 /// A delivery in progress: `Ok(how)` (`smtp`, `kept`, `http`, `skipped`...) or the error
 /// that makes it a failed attempt.
@@ -66,47 +72,54 @@ impl Runner {
         }
     }
 
-    /// Claims and delivers one due job; false when there was none.
+    /// Claims up to [`BATCH`] due jobs and delivers them one after another; false when
+    /// there were none. The claim and the successes are one statement each, however many
+    /// jobs the batch holds; a failure is recorded as it happens.
     pub async fn run_once(&self) -> crate::error::Result<bool> {
         let lease = self.settings.lease;
-        let Some(job) = queue::claim(&self.db, 1, lease).await?.into_iter().next() else {
+        let jobs = queue::claim(&self.db, BATCH, lease).await?;
+        if jobs.is_empty() {
             return Ok(false);
-        };
-        let outcome = {
-            let delivery = self.deliver(&job);
-            tokio::pin!(delivery);
-            // Renew the lease a few times per lease while the delivery runs.
+        }
+        let mut delivered: Vec<(&Claimed, &'static str)> = Vec::with_capacity(jobs.len());
+        {
+            let deliveries = async {
+                for job in &jobs {
+                    match self.deliver(job).await {
+                        Ok(via) => delivered.push((job, via)),
+                        Err(err) => self.failed(job, &err).await?,
+                    }
+                }
+                Ok::<(), crate::error::AppError>(())
+            };
+            tokio::pin!(deliveries);
+            // Renew the leases a few times per lease while the deliveries run.
             let mut heartbeat = tokio::time::interval(lease / 3);
             heartbeat.tick().await;
             loop {
                 tokio::select! {
-                    outcome = &mut delivery => break outcome,
+                    outcome = &mut deliveries => break outcome?,
                     _ = heartbeat.tick() => {
-                        if let Err(err) = queue::renew(&self.db, &job, lease).await {
-                            tracing::warn!(job = %job.id, error = %err, "could not renew a job's lease");
+                        if let Err(err) = queue::renew(&self.db, &jobs, lease).await {
+                            tracing::warn!(jobs = jobs.len(), error = %err, "could not renew the leases of claimed jobs");
                         }
                     }
                 }
             }
-        };
-        match outcome {
-            Ok(via) => queue::succeed(&self.db, &job, via).await?,
-            Err(err) => {
-                let parked = queue::fail(
-                    &self.db,
-                    &job,
-                    &format!("{err:#}"),
-                    self.settings.retry_base,
-                )
-                .await?;
-                if parked {
-                    tracing::warn!(job = %job.id, kind = %job.kind, attempts = job.attempts, error = %err, "outbox job parked after its last attempt");
-                } else {
-                    tracing::info!(job = %job.id, kind = %job.kind, attempts = job.attempts, error = %err, "outbox job failed; will retry");
-                }
-            }
         }
+        queue::succeed(&self.db, &delivered).await?;
         Ok(true)
+    }
+
+    async fn failed(&self, job: &Claimed, err: &anyhow::Error) -> crate::error::Result<()> {
+        let parked =
+            queue::fail(&self.db, job, &format!("{err:#}"), self.settings.retry_base).await?;
+        if parked {
+            tracing::warn!(job = %job.id, kind = %job.kind, attempts = job.attempts, error = %err, "outbox job parked after its last attempt");
+        } else {
+            tracing::info!(job = %job.id, kind = %job.kind, attempts = job.attempts, error = %err, "outbox job failed; will retry");
+        }
+        Ok(())
     }
 
     async fn deliver(&self, job: &Claimed) -> anyhow::Result<&'static str> {
@@ -182,6 +195,7 @@ pub async fn housekeeping(db: Db, jobs: Vec<RetentionJob>, shutdown: Cancellatio
             _ = ticker.tick() => {}
         }
         run_housekeeping(&db, &jobs).await;
+        crate::memory::release_free_memory();
     }
 }
 

@@ -1,4 +1,3 @@
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -34,18 +33,13 @@ pub fn metrics_router(state: Core) -> Router {
 /// /openapi.json and /docs (Swagger UI, its files served from the binary), built from the
 /// finished document.
 pub fn docs_router(openapi: OpenApi) -> Router {
-    let json: Arc<str> = openapi.to_json().unwrap_or_default().into();
+    let json = bytes::Bytes::from(openapi.to_json().unwrap_or_default());
     Router::new()
         .route(
             "/openapi.json",
             get(move || {
                 let json = json.clone();
-                async move {
-                    (
-                        [(header::CONTENT_TYPE, "application/json")],
-                        json.to_string(),
-                    )
-                }
+                async move { ([(header::CONTENT_TYPE, "application/json")], json) }
             }),
         )
         .merge(swagger_ui_dist::generate_routes(

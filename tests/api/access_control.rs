@@ -51,6 +51,7 @@ pub const ALL_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/feeds/atom"),
     ("GET", "/v1/feeds/json"),
     ("GET", "/sitemap.xml"),
+    ("GET", "/sitemaps/{file}"),
     ("GET", "/v1/admin/posts"),
     ("POST", "/v1/admin/posts"),
     ("GET", "/v1/admin/posts/{id}"),

@@ -15,6 +15,7 @@ const PLUMBING: &[&str] = &[
     "http",
     "idempotency",
     "jobs",
+    "memory",
     "outbound",
     "pagination",
     "personal_data",

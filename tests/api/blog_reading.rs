@@ -731,3 +731,60 @@ async fn content_is_searched_in_the_language_it_is_written_in() {
     );
     assert!(bad.text().contains("language"), "{}", bad.text());
 }
+
+/// Past the protocol's 50,000 URLs, /sitemap.xml is a sitemap index whose sitemaps hold
+/// every page exactly once, none over the limit.
+#[tokio::test]
+async fn a_sitemap_past_fifty_thousand_urls_becomes_an_index() {
+    let app = TestApp::spawn().await;
+    site(&app).await;
+    // Bulk rows straight into the table: the HTTP path would take minutes for this many.
+    sqlx::query(
+        "insert into posts (id, slug, title, excerpt, body_markdown, body_html, body_text,
+                            word_count, reading_minutes, status, published_at)
+         select gen_random_uuid(), 'bulk-' || n, 'Bulk ' || n, 'x', 'x', '<p>x</p>', 'x', 1, 1,
+                'published', now() - n * interval '1 minute'
+         from generate_series(1, 50010) n",
+    )
+    .execute(&app.db)
+    .await
+    .expect("bulk posts");
+    let index = app.get("/sitemap.xml").await;
+    assert_eq!(index.status, StatusCode::OK);
+    let index = index.text();
+    assert!(
+        index.contains("<sitemapindex"),
+        "{}",
+        &index[..200.min(index.len())]
+    );
+    let locs = |xml: &str| -> Vec<String> {
+        xml.split("<loc>")
+            .skip(1)
+            .map(|s| s.split("</loc>").next().expect("loc").to_owned())
+            .collect()
+    };
+    assert_eq!(
+        locs(&index),
+        [
+            "https://northwind.example/sitemaps/1.xml",
+            "https://northwind.example/sitemaps/2.xml"
+        ]
+    );
+    let first = app.get("/sitemaps/1.xml").await;
+    assert_eq!(first.status, StatusCode::OK);
+    let first = locs(&first.text());
+    let second = locs(&app.get("/sitemaps/2.xml").await.text());
+    assert_eq!(first.len(), 50_000);
+    // 50,010 posts and the three fixed pages.
+    assert_eq!(second.len(), 13);
+    let all: HashSet<&String> = first.iter().chain(&second).collect();
+    assert_eq!(all.len(), 50_013, "every page once");
+    assert!(all.contains(&"https://northwind.example/blog/bulk-50010".to_owned()));
+    for missing in ["/sitemaps/3.xml", "/sitemaps/0.xml", "/sitemaps/one.xml"] {
+        assert_eq!(
+            app.get(missing).await.status,
+            StatusCode::NOT_FOUND,
+            "{missing}"
+        );
+    }
+}

@@ -7,10 +7,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::Format;
+use super::{Format, SitemapPart};
 use crate::error::{AppError, Problem, Result};
 use crate::http::conditional::Preconditions;
-use crate::http::extract::Query;
+use crate::http::extract::{Path, Query};
 use crate::state::Core;
 
 pub fn router<S>() -> OpenApiRouter<S>
@@ -23,6 +23,7 @@ where
         .routes(routes!(atom_feed))
         .routes(routes!(json_feed))
         .routes(routes!(sitemap))
+        .routes(routes!(sitemap_page))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -99,19 +100,54 @@ async fn json_feed(
     feed(&state, &query, &headers, Format::Json).await
 }
 
-/// The public pages of the site, for search engines.
+/// The public pages of the site, for search engines; past 50,000 of them (the protocol's
+/// limit), a sitemap index of `/sitemaps/{n}.xml`.
 #[utoipa::path(get, path = "/sitemap.xml", tag = "blog",
-    responses((status = 200, description = "sitemaps.org XML", content_type = "application/xml"),
+    responses((status = 200, description = "sitemaps.org XML: a urlset, or a sitemapindex", content_type = "application/xml"),
               (status = 304, description = "Not modified"), (status = 404, body = Problem)))]
 async fn sitemap(State(state): State<Core>, headers: Preconditions) -> Result<Response> {
+    sitemap_part(&state, &headers, SitemapPart::Root)
+        .await?
+        .ok_or_else(super::no_site)
+}
+
+/// One sitemap of the index /sitemap.xml gives when the site has more than 50,000 pages.
+#[utoipa::path(get, path = "/sitemaps/{file}", tag = "blog",
+    params(("file" = String, Path, description = "`{n}.xml`, n from 1", example = "1.xml")),
+    responses((status = 200, description = "sitemaps.org XML", content_type = "application/xml"),
+              (status = 304, description = "Not modified"), (status = 404, body = Problem)))]
+async fn sitemap_page(
+    State(state): State<Core>,
+    Path(file): Path<String>,
+    headers: Preconditions,
+) -> Result<Response> {
+    let missing = || AppError::not_found(format!("There is no sitemap `{file}`."));
+    let n = file
+        .strip_suffix(".xml")
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|n| *n >= 1)
+        .ok_or_else(missing)?;
+    sitemap_part(&state, &headers, SitemapPart::Page(n))
+        .await?
+        .ok_or_else(missing)
+}
+
+async fn sitemap_part(
+    state: &Core,
+    headers: &Preconditions,
+    part: SitemapPart,
+) -> Result<Option<Response>> {
+    let key = match part {
+        SitemapPart::Root => "sitemap".to_owned(),
+        SitemapPart::Page(n) => format!("sitemap:{n}"),
+    };
     state
         .cache
         .public_body(
-            "sitemap",
-            &headers,
+            &key,
+            headers,
             HeaderValue::from_static("application/xml; charset=utf-8"),
-            || async { Ok(Some(super::sitemap(state.reads()).await?)) },
+            || super::sitemap(state.reads(), part),
         )
-        .await?
-        .ok_or_else(super::no_site)
+        .await
 }

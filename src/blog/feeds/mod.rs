@@ -1,5 +1,5 @@
 //! Syndication and discovery: RSS 2.0, Atom and JSON Feed 1.1 of the latest posts (all, or
-//! one tag's), and sitemap.xml. Links are absolute, from the site profile's public URL:
+//! one tag's), and sitemap.xml (an index of sitemaps past the protocol's 50,000 URLs). Links are absolute, from the site profile's public URL:
 //! posts at `{public_url}/blog/{slug}`, tags at `/blog/tags/{slug}`, authors at
 //! `/blog/authors/{slug}`, series at `/blog/series/{slug}`, services at `/services/{slug}`.
 
@@ -353,10 +353,33 @@ fn render_json_feed(source: &FeedSource) -> Result<Vec<u8>> {
     Ok(serde_json::to_vec(&feed).map_err(anyhow::Error::from)?)
 }
 
-/// sitemap.xml: the site's public pages with when they last changed.
-pub async fn sitemap(db: &Db) -> Result<Vec<u8>> {
+/// The most URLs one sitemap may list (the sitemaps.org protocol's limit); past it,
+/// /sitemap.xml is an index of `/sitemaps/{n}.xml`, each holding this many at most.
+pub const SITEMAP_MAX_URLS: usize = 50_000;
+
+/// What /sitemap.xml or /sitemaps/{n}.xml is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SitemapPart {
+    /// /sitemap.xml: every page, or the index when there are too many.
+    Root,
+    /// /sitemaps/{n}.xml, numbered from 1.
+    Page(usize),
+}
+
+/// sitemap.xml: the site's public pages with when they last changed; past
+/// [`SITEMAP_MAX_URLS`], an index of the pages split into sitemaps of that size. `None`:
+/// no such page of the index.
+pub async fn sitemap(db: &Db, part: SitemapPart) -> Result<Option<Vec<u8>>> {
     let site = crate::site::get(db).await?.ok_or_else(no_site)?;
-    let base = &site.public_url;
+    let urls = sitemap_urls(db, &site.public_url).await?;
+    Ok(sitemap_xml(&site.public_url, &urls, part, SITEMAP_MAX_URLS))
+}
+
+/// A page of the sitemap: its absolute URL and when it last changed.
+type SitemapUrl = (String, Option<DateTime<Utc>>);
+
+/// Every public page, in order.
+async fn sitemap_urls(db: &Db, base: &str) -> Result<Vec<SitemapUrl>> {
     let rows = sqlx::query!(
         r#"
         select '/blog/' || slug as "path!", updated_at as "updated_at!" from posts where status = 'published'
@@ -372,28 +395,10 @@ pub async fn sitemap(db: &Db) -> Result<Vec<u8>> {
         select '/blog/series/' || s.slug, max(p.updated_at) from series s
             join posts p on p.series_id = s.id
             where p.status = 'published' group by s.slug
-        order by 1
         "#
     )
     .fetch_all(db)
     .await?;
-    let mut xml = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
-    );
-    let mut push = |loc: &str, lastmod: Option<DateTime<Utc>>| {
-        xml.push_str("  <url><loc>");
-        xml.push_str(&escape_xml(loc));
-        xml.push_str("</loc>");
-        if let Some(at) = lastmod {
-            xml.push_str("<lastmod>");
-            xml.push_str(&at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-            xml.push_str("</lastmod>");
-        }
-        xml.push_str("</url>\n");
-    };
-    push(&format!("{base}/"), None);
-    push(&format!("{base}/blog"), None);
-    push(&format!("{base}/services"), None);
     let services = crate::catalogue::published_pages(db).await?;
     let mut pages: Vec<(String, DateTime<Utc>)> = rows
         .into_iter()
@@ -404,12 +409,77 @@ pub async fn sitemap(db: &Db) -> Result<Vec<u8>> {
                 .map(|(slug, at)| (format!("/services/{slug}"), at)),
         )
         .collect();
-    pages.sort();
-    for (path, updated_at) in pages {
-        push(&format!("{base}{path}"), Some(updated_at));
+    pages.sort_unstable();
+    let fixed = ["/", "/blog", "/services"]
+        .into_iter()
+        .map(|path| (format!("{base}{path}"), None));
+    Ok(fixed
+        .chain(
+            pages
+                .into_iter()
+                .map(|(path, at)| (format!("{base}{path}"), Some(at))),
+        )
+        .collect())
+}
+
+fn sitemap_xml(
+    base: &str,
+    urls: &[SitemapUrl],
+    part: SitemapPart,
+    per_sitemap: usize,
+) -> Option<Vec<u8>> {
+    let chunks: Vec<&[SitemapUrl]> = urls.chunks(per_sitemap.max(1)).collect();
+    let urlset = |urls: &[SitemapUrl]| {
+        let mut xml = String::with_capacity(urls.len() * 96 + 128);
+        xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+        for (loc, lastmod) in urls {
+            push_entry(&mut xml, "url", loc, *lastmod);
+        }
+        xml.push_str("</urlset>\n");
+        xml.into_bytes()
+    };
+    match part {
+        SitemapPart::Root if chunks.len() <= 1 => Some(urlset(urls)),
+        SitemapPart::Root => {
+            let mut xml = String::from(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+            );
+            for (n, chunk) in chunks.iter().enumerate() {
+                let lastmod = chunk.iter().filter_map(|(_, at)| *at).max();
+                push_entry(
+                    &mut xml,
+                    "sitemap",
+                    &format!("{base}/sitemaps/{}.xml", n + 1),
+                    lastmod,
+                );
+            }
+            xml.push_str("</sitemapindex>\n");
+            Some(xml.into_bytes())
+        }
+        // Pages exist only while the index does.
+        SitemapPart::Page(n) if chunks.len() > 1 => n
+            .checked_sub(1)
+            .and_then(|i| chunks.get(i))
+            .map(|chunk| urlset(chunk)),
+        SitemapPart::Page(_) => None,
     }
-    xml.push_str("</urlset>\n");
-    Ok(xml.into_bytes())
+}
+
+/// One `<url>` or `<sitemap>` entry.
+fn push_entry(xml: &mut String, element: &str, loc: &str, lastmod: Option<DateTime<Utc>>) {
+    xml.push_str("  <");
+    xml.push_str(element);
+    xml.push_str("><loc>");
+    xml.push_str(&escape_xml(loc));
+    xml.push_str("</loc>");
+    if let Some(at) = lastmod {
+        xml.push_str("<lastmod>");
+        xml.push_str(&at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        xml.push_str("</lastmod>");
+    }
+    xml.push_str("</");
+    xml.push_str(element);
+    xml.push_str(">\n");
 }
 
 fn escape_xml(text: &str) -> String {
@@ -418,4 +488,101 @@ fn escape_xml(text: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&apos;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn urls(n: usize) -> Vec<(String, Option<DateTime<Utc>>)> {
+        let at = |day: u32| {
+            chrono::NaiveDate::from_ymd_opt(2026, 1, day)
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+        };
+        (1..=n)
+            .map(|i| {
+                (
+                    format!("https://x.example/blog/p{i:03}"),
+                    at(u32::try_from(i % 28 + 1).unwrap_or(1)),
+                )
+            })
+            .collect()
+    }
+
+    fn text(xml: Option<Vec<u8>>) -> String {
+        String::from_utf8(xml.expect("a sitemap")).expect("utf-8")
+    }
+
+    #[test]
+    fn up_to_the_limit_one_sitemap_lists_every_url() {
+        let all = urls(5);
+        let xml = text(sitemap_xml("https://x.example", &all, SitemapPart::Root, 5));
+        assert!(xml.contains("<urlset"));
+        assert_eq!(xml.matches("<url>").count(), 5);
+        assert_eq!(
+            sitemap_xml("https://x.example", &all, SitemapPart::Page(1), 5),
+            None
+        );
+    }
+
+    #[test]
+    fn past_the_limit_the_root_is_an_index_of_sitemaps_that_hold_every_url_once() {
+        let all = urls(12);
+        let index = text(sitemap_xml("https://x.example", &all, SitemapPart::Root, 5));
+        assert!(index.contains("<sitemapindex"));
+        assert!(!index.contains("<url>"));
+        let pages: Vec<&str> = index
+            .split("<loc>")
+            .skip(1)
+            .filter_map(|s| s.split("</loc>").next())
+            .collect();
+        assert_eq!(
+            pages,
+            [
+                "https://x.example/sitemaps/1.xml",
+                "https://x.example/sitemaps/2.xml",
+                "https://x.example/sitemaps/3.xml"
+            ]
+        );
+        let mut seen = Vec::new();
+        for n in 1..=3 {
+            let page = text(sitemap_xml(
+                "https://x.example",
+                &all,
+                SitemapPart::Page(n),
+                5,
+            ));
+            assert!(page.contains("<urlset"));
+            assert!(page.matches("<url>").count() <= 5);
+            seen.extend(
+                page.split("<loc>")
+                    .skip(1)
+                    .filter_map(|s| s.split("</loc>").next())
+                    .map(str::to_owned),
+            );
+        }
+        let expected: Vec<String> = all.into_iter().map(|(loc, _)| loc).collect();
+        assert_eq!(seen, expected);
+        assert_eq!(
+            sitemap_xml("https://x.example", &urls(12), SitemapPart::Page(4), 5),
+            None
+        );
+        assert_eq!(
+            sitemap_xml("https://x.example", &urls(12), SitemapPart::Page(0), 5),
+            None
+        );
+    }
+
+    #[test]
+    fn each_index_entry_carries_its_newest_change() {
+        let all = urls(12);
+        let index = text(sitemap_xml("https://x.example", &all, SitemapPart::Root, 5));
+        // Entries 1..=5 were changed on days 2..=6 of January.
+        assert!(
+            index.contains(
+                "<loc>https://x.example/sitemaps/1.xml</loc><lastmod>2026-01-06T00:00:00Z</lastmod>"
+            ),
+            "{index}"
+        );
+    }
 }

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::render::escape_html_into;
 use crate::cache::Weigh;
 use crate::error::Result;
 use crate::state::Core;
@@ -85,80 +86,165 @@ pub async fn find(state: &Core, q: &str, limit: i64) -> Result<SearchResults> {
 const START: &str = "\u{27E6}";
 const STOP: &str = "\u{27E7}";
 
-/// The best `limit` hits among published posts (ranked here) and services (ranked by the
-/// catalogue, with the same ranking), best first.
-async fn run(db: &Db, languages: &[String], q: &str, limit: i64) -> Result<Vec<SearchHit>> {
-    let (posts, services) = tokio::try_join!(
-        posts(db, languages, q, limit),
-        crate::catalogue::search(db, languages, q, limit, START, STOP)
-    )?;
-    let mut hits: Vec<SearchHit> = posts
-        .into_iter()
-        .chain(services.into_iter().map(|s| SearchHit {
-            kind: "service".into(),
-            path: format!("/v1/services/{}", s.slug),
-            snippet: highlight(&s.snippet),
-            slug: s.slug,
-            title: s.title,
-            rank: s.rank,
-            published_at: None,
-        }))
-        .collect();
-    hits.sort_by(|a, b| {
-        b.rank
-            .total_cmp(&a.rank)
-            .then_with(|| a.title.cmp(&b.title))
-    });
-    hits.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok(hits)
-}
+/// How many matching documents of each kind are ranked at most: the newest posts that
+/// match, and the services. Below it (nearly every query on a site of a few thousand
+/// posts) every match is ranked; above it, a query matching tens of thousands of posts
+/// costs what one matching a few hundred does, and its hits are the best of the newest.
+pub const CANDIDATES: i64 = 500;
 
-async fn posts(db: &Db, languages: &[String], q: &str, limit: i64) -> Result<Vec<SearchHit>> {
-    // The query is stemmed in each language the content is written in, and matched against
-    // the posts in that language. Rank on the stored vectors first; read the (large) text
-    // only for the page of hits.
+/// The best `limit` hits among published posts and services, best first, in one statement:
+/// the matches found through the GIN indexes, at most [`CANDIDATES`] of each kind ranked on
+/// their stored vectors, and only the page of hits read whole. Snippets are cut here from
+/// the stored plain text (see [`snippet`]), not re-parsed by Postgres.
+async fn run(db: &Db, languages: &[String], q: &str, limit: i64) -> Result<Vec<SearchHit>> {
     let rows = sqlx::query!(
         r#"
         with q as (
-            select l as language, websearch_to_tsquery(text_search_config(l), $1) as query
-            from unnest($5::text[]) as l
+            select l as language, websearch_to_tsquery(text_search_config(l), $1) as query,
+                   tsvector_to_array(to_tsvector(text_search_config(l), $1)) as stems
+            from unnest($3::text[]) as l
         ),
-        hits as (
-            select p.id, p.slug, p.title, ts_rank_cd(p.search, q.query, 32) as rank,
-                   p.published_at, q.query
-            from posts p join q on p.language = q.language
-            where p.status = 'published' and p.search @@ q.query
-            order by 4 desc, 3
+        candidates as (
+            (select 'post' as kind, p.slug, p.title, p.published_at, p.search, q.query, q.language
+             from posts p join q on p.language = q.language
+             where p.status = 'published' and p.search @@ q.query
+             order by p.published_at desc
+             limit $4)
+            union all
+            (select 'service', s.slug, s.title, null::timestamptz, s.search, q.query, q.language
+             from published_services s join q on s.language = q.language
+             where s.search @@ q.query
+             limit $4)
+        ),
+        ranked as (
+            select kind, slug, title, published_at, language, ts_rank_cd(search, query, 32) as rank
+            from candidates
+            order by rank desc, title
             limit $2
         )
-        select hits.slug as "slug!", hits.title as "title!", hits.rank as "rank!",
-               hits.published_at,
-               ts_headline(text_search_config(p.language), p.body_text, hits.query,
-                   'StartSel=' || $3 || ', StopSel=' || $4 || ', MaxWords=30, MinWords=12, MaxFragments=1')
-                   as "snippet!"
-        from hits join posts p on p.id = hits.id
-        order by hits.rank desc, hits.title
+        select r.kind as "kind!", r.slug as "slug!", r.title as "title!", r.published_at,
+               r.rank as "rank!", q.stems as "stems!",
+               coalesce(p.body_text, s.body_text, '') as "text!"
+        from ranked r
+        join q on q.language = r.language
+        left join posts p on r.kind = 'post' and p.slug = r.slug
+        left join published_services s on r.kind = 'service' and s.slug = r.slug
+        order by r.rank desc, r.title
         "#,
         q,
         limit,
-        START,
-        STOP,
-        languages
+        languages,
+        CANDIDATES,
     )
     .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| SearchHit {
-            kind: "post".into(),
-            path: format!("/v1/posts/{}", r.slug),
-            snippet: highlight(&r.snippet),
-            slug: r.slug,
-            title: r.title,
-            rank: r.rank,
-            published_at: r.published_at,
+        .map(|r| {
+            let path = match r.kind.as_str() {
+                "post" => format!("/v1/posts/{}", r.slug),
+                _ => format!("/v1/services/{}", r.slug),
+            };
+            SearchHit {
+                snippet: snippet(&r.text, &r.stems),
+                kind: r.kind,
+                path,
+                slug: r.slug,
+                title: r.title,
+                rank: r.rank,
+                published_at: r.published_at,
+            }
         })
         .collect())
+}
+
+/// The most words a snippet holds.
+const SNIPPET_WORDS: usize = 30;
+/// Words of context kept before the first match.
+const SNIPPET_LEAD: usize = 5;
+
+/// About [`SNIPPET_WORDS`] words of `text` where the query's words are densest (its
+/// beginning when none is there: the match was in the title), escaped as HTML, each
+/// matching word in `<mark>`. `stems` are the query's words as the text search
+/// configuration stems them; a word of the text matches a stem it starts with (or, for
+/// stems of five letters or more, shares all but the stem's last letter with: "queri" and
+/// "query").
+pub fn snippet(text: &str, stems: &[String]) -> String {
+    let words: Vec<(usize, usize)> = word_spans(text);
+    if words.is_empty() {
+        return String::new();
+    }
+    let matched: Vec<bool> = words
+        .iter()
+        .map(|&(start, end)| {
+            let word = text[start..end].to_lowercase();
+            stems.iter().any(|stem| stem_matches(&word, stem))
+        })
+        .collect();
+    let mut best = (0, 0);
+    for (i, _) in matched.iter().enumerate().filter(|(_, m)| **m) {
+        let from = i.saturating_sub(SNIPPET_LEAD);
+        let count = matched[from..(from + SNIPPET_WORDS).min(words.len())]
+            .iter()
+            .filter(|m| **m)
+            .count();
+        if count > best.1 {
+            best = (from, count);
+        }
+    }
+    let from = best.0;
+    let to = (from + SNIPPET_WORDS).min(words.len());
+    let mut out = String::with_capacity(text.len().min(400));
+    let mut at = words[from].0;
+    for (&(start, end), &hit) in words[from..to].iter().zip(&matched[from..to]) {
+        escape_html_into(&mut out, &text[at..start]);
+        if hit {
+            out.push_str("<mark>");
+            escape_html_into(&mut out, &text[start..end]);
+            out.push_str("</mark>");
+        } else {
+            escape_html_into(&mut out, &text[start..end]);
+        }
+        at = end;
+    }
+    out
+}
+
+/// Byte ranges of the words of `text`: runs of letters and digits.
+fn word_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                spans.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        spans.push((s, text.len()));
+    }
+    spans
+}
+
+fn stem_matches(word: &str, stem: &str) -> bool {
+    if stem.is_empty() {
+        return false;
+    }
+    if word.starts_with(stem) {
+        return true;
+    }
+    let stem_len = stem.chars().count();
+    stem_len >= 5
+        && word
+            .chars()
+            .zip(stem.chars())
+            .take_while(|(a, b)| a == b)
+            .count()
+            >= stem_len - 1
 }
 
 /// Escapes the snippet as HTML, then turns the match markers into `<mark>`.
@@ -390,6 +476,50 @@ impl SearchQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stems(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| (*w).to_owned()).collect()
+    }
+
+    #[test]
+    fn snippets_mark_every_form_of_the_query_words_and_escape_the_rest() {
+        let text = "Caching <fast> & cheap: the cache caches cached queries; a query per page.";
+        let got = snippet(text, &stems(&["cach", "queri"]));
+        assert_eq!(
+            got,
+            "<mark>Caching</mark> &lt;fast&gt; &amp; cheap: the <mark>cache</mark> <mark>caches</mark> <mark>cached</mark> <mark>queries</mark>; a <mark>query</mark> per page"
+        );
+    }
+
+    #[test]
+    fn snippets_start_near_the_densest_matches() {
+        let filler: Vec<String> = (0..60).map(|i| format!("word{i}")).collect();
+        let text = format!(
+            "{} postgres here {} postgres and rust",
+            filler[..40].join(" "),
+            filler[40..].join(" ")
+        );
+        let got = snippet(&text, &stems(&["postgr", "rust"]));
+        assert!(
+            got.contains("<mark>postgres</mark> and <mark>rust</mark>"),
+            "{got}"
+        );
+        assert!(!got.contains("word0 "), "{got}");
+        assert!(got.split_whitespace().count() <= SNIPPET_WORDS, "{got}");
+    }
+
+    #[test]
+    fn without_a_match_in_the_text_a_snippet_is_its_beginning() {
+        let text = (0..50)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let got = snippet(&text, &stems(&["absent"]));
+        assert!(got.starts_with("w0 w1"), "{got}");
+        assert_eq!(got.split_whitespace().count(), SNIPPET_WORDS);
+        assert_eq!(snippet("", &stems(&["x"])), "");
+        assert!(!snippet("cat cactus", &stems(&["cach"])).contains("<mark>"));
+    }
 
     fn lexicon() -> Lexicon {
         Lexicon::new(
