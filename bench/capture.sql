@@ -4,16 +4,17 @@
 -- the Idempotency-Key (src/idempotency.rs), the read (`context`), the one statement that
 -- writes the lead, its timeline entry and its outbox jobs (`write_lead`), and the stored
 -- answer. Each transaction comes from another client address with a new key, as in the
--- HTTP load. Ids are time-ordered like the service's UUIDv7 (Postgres 15 has no uuidv7()).
+-- HTTP load (the scope's colon is chr(58): pgbench would read ":consultation" as a
+-- variable). Ids are time-ordered like the service's UUIDv7 (Postgres 15 has no uuidv7()).
 \set n random(1, 16000000)
 \set k random(1, 1000000000)
 begin;
 insert into rate_limit_counters (bucket, window_start, hits)
-values ('consultation:10.' || (:n / 65536 % 256) || '.' || (:n / 256 % 256) || '.' || (:n % 256), to_timestamp(floor(extract(epoch from now()) / 600) * 600), 1)
+values ('consultation:10.' || (:n::int / 65536 % 256) || '.' || (:n::int / 256 % 256) || '.' || (:n::int % 256), to_timestamp(floor(extract(epoch from now()) / 600) * 600), 1)
 on conflict (bucket, window_start) do update set hits = rate_limit_counters.hits + 1
 returning hits;
 insert into idempotency_keys (scope, key, request_hash)
-values ('lead:consultation@10.' || (:n / 65536 % 256) || '.' || (:n / 256 % 256) || '.' || (:n % 256), 'bench-' || :client_id || '-' || :k, '\x8c3b1e0e4d5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d')
+values ('lead' || chr(58) || 'consultation@10.' || (:n::int / 65536 % 256) || '.' || (:n::int / 256 % 256) || '.' || (:n::int % 256), 'bench-' || :client_id::text || '-' || :k::text, '\x8c3b1e0e4d5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d')
 on conflict do nothing returning true as claimed;
 select (select firm_name from site_identity) as firm_name,
        (select contact_email from site_identity) as contact_email,
@@ -28,7 +29,7 @@ with lead as (
     values ((lpad(to_hex((extract(epoch from clock_timestamp()) * 1000)::bigint), 12, '0') || '7' || substr(md5(random()::text), 1, 19))::uuid, 'FD-2026-' || lpad(:number::text, 6, '0'), 'consultation', 'new',
             'Ada Lovelace', 'Ada', 'Lovelace', 'ada@example.com', null, null,
             'We would like a new customer portal.', '{web-platforms}', null, null, null,
-            'current', now(), '/contact', '{}', ('10.' || (:n / 65536 % 256) || '.' || (:n / 256 % 256) || '.' || (:n % 256))::inet, now(), now())
+            'current', now(), '/contact', '{}', ('10.' || (:n::int / 65536 % 256) || '.' || (:n::int / 256 % 256) || '.' || (:n::int % 256))::inet, now(), now())
     returning id
 ), jobs as (
     insert into outbox_jobs (id, kind, payload, max_attempts)
@@ -43,5 +44,5 @@ select (lpad(to_hex((extract(epoch from clock_timestamp()) * 1000)::bigint), 12,
 update idempotency_keys set status = 201,
        response = '{"kind": "consultation", "reference": "FD-2026-027609", "received_at": "2026-12-02T06:00:00.123456Z"}',
        email_hash = '\x2d3f1c0e4d5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d'
-where scope = 'lead:consultation@10.' || (:n / 65536 % 256) || '.' || (:n / 256 % 256) || '.' || (:n % 256) and key = 'bench-' || :client_id || '-' || :k;
+where scope = 'lead' || chr(58) || 'consultation@10.' || (:n::int / 65536 % 256) || '.' || (:n::int / 256 % 256) || '.' || (:n::int % 256) and key = 'bench-' || :client_id::text || '-' || :k::text;
 commit;

@@ -249,6 +249,7 @@ impl AppState {
             retention_jobs(core.config.retention.days),
             core.shutdown.clone(),
         ));
+        tokio::spawn(crate::memory::release_periodically(core.shutdown.clone()));
         tokio::spawn(core.cache.clone().listen(
             core.direct.clone(),
             core.db.clone(),

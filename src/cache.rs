@@ -52,6 +52,26 @@ impl Weigh for Cacheable {
     }
 }
 
+/// Where an entry is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    /// Pages, lists, feeds: what a site shows.
+    Content,
+    /// Answers to what visitors type (searches): many, each asked rarely.
+    Queries,
+}
+
+fn weighed(max_bytes: u64) -> Cache<String, Entry> {
+    Cache::builder()
+        .max_capacity(max_bytes)
+        .weigher(|key: &String, entry: &Entry| {
+            entry
+                .weight
+                .saturating_add(u32::try_from(key.len()).unwrap_or(u32::MAX))
+        })
+        .build()
+}
+
 #[derive(Clone)]
 struct Entry {
     generation: u64,
@@ -64,6 +84,9 @@ pub struct ContentCache {
     generation: AtomicU64,
     listening: AtomicBool,
     entries: Cache<String, Entry>,
+    /// Answers to queries (searches), in their own eighth of the budget: a flood of one-off
+    /// queries evicts other queries, never the pages, lists and feeds.
+    queries: Cache<String, Entry>,
     /// The primary, to learn WAL positions, when a read replica is in use.
     positions: Option<Db>,
     barrier: Mutex<Barrier>,
@@ -85,14 +108,15 @@ impl ContentCache {
             barrier: Mutex::new(Barrier::default()),
             generation: AtomicU64::new(0),
             listening: AtomicBool::new(false),
-            entries: Cache::builder()
-                .max_capacity(max_bytes)
-                .weigher(|key: &String, entry: &Entry| {
-                    entry
-                        .weight
-                        .saturating_add(u32::try_from(key.len()).unwrap_or(u32::MAX))
-                })
-                .build(),
+            entries: weighed(max_bytes - max_bytes / 8),
+            queries: weighed(max_bytes / 8),
+        }
+    }
+
+    fn tier(&self, tier: Tier) -> &Cache<String, Entry> {
+        match tier {
+            Tier::Content => &self.entries,
+            Tier::Queries => &self.queries,
         }
     }
 
@@ -105,28 +129,35 @@ impl ContentCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Option<T>>>,
     {
+        self.get_or_build_in(Tier::Content, key, build).await
+    }
+
+    /// [`ContentCache::get_or_build`] in one of the tiers.
+    pub async fn get_or_build_in<T, F, Fut>(
+        &self,
+        tier: Tier,
+        key: &str,
+        build: F,
+    ) -> Result<Option<Arc<T>>>
+    where
+        T: Weigh,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<T>>>,
+    {
+        let entries = self.tier(tier);
         // Read the generation before building: if content changes meanwhile, the entry is
         // already stale when stored.
         let generation = self.generation.load(Ordering::Acquire);
         let listening = self.listening.load(Ordering::Acquire);
         if listening {
-            if let Some(entry) = self.entries.get(key) {
-                if entry.generation == generation {
-                    match entry.value {
-                        None => return Ok(None),
-                        Some(value) => {
-                            if let Ok(value) = value.downcast::<T>() {
-                                return Ok(Some(value));
-                            }
-                        }
-                    }
-                }
+            if let Some(found) = Self::lookup(entries, key, generation) {
+                return Ok(found);
             }
         }
         let value = build().await?.map(Arc::new);
         if listening {
             let weight = value.as_ref().map_or(64, |v| v.weight() + 64);
-            self.entries.insert(
+            entries.insert(
                 key.to_owned(),
                 Entry {
                     generation,
@@ -138,10 +169,33 @@ impl ContentCache {
         Ok(value)
     }
 
+    /// What the content tier holds under `key`, if it holds it and it is current (the inner
+    /// `None`: known not to exist); nothing is built.
+    pub fn cached<T: Weigh>(&self, key: &str) -> Option<Option<Arc<T>>> {
+        let generation = self.generation.load(Ordering::Acquire);
+        if !self.listening.load(Ordering::Acquire) {
+            return None;
+        }
+        Self::lookup(&self.entries, key, generation)
+    }
+
+    fn lookup<T: Weigh>(
+        entries: &Cache<String, Entry>,
+        key: &str,
+        generation: u64,
+    ) -> Option<Option<Arc<T>>> {
+        let entry = entries.get(key).filter(|e| e.generation == generation)?;
+        match entry.value {
+            None => Some(None),
+            Some(value) => value.downcast::<T>().ok().map(Some),
+        }
+    }
+
     /// Forgets everything cached so far (on this replica).
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.entries.invalidate_all();
+        self.queries.invalidate_all();
     }
 
     /// Content changed (a commit here, or a notification): reads must not come from
@@ -292,8 +346,25 @@ impl ContentCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T>>,
     {
+        self.public_json_in(Tier::Content, key, headers, build)
+            .await
+    }
+
+    /// [`ContentCache::public_json`] in one of the tiers.
+    pub async fn public_json_in<T, F, Fut>(
+        &self,
+        tier: Tier,
+        key: &str,
+        headers: &Preconditions,
+        build: F,
+    ) -> Result<Response>
+    where
+        T: Serialize,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
         let body = self
-            .get_or_build(key, || async {
+            .get_or_build_in(tier, key, || async {
                 Ok(Some(Cacheable::json(&build().await?)?))
             })
             .await?

@@ -592,7 +592,7 @@ impl CacheConfig {
                 var!(
                     "CONTENT_CACHE_MB",
                     "8",
-                    "memory for cached public content, in MiB (a post page is a few KiB; the rest holds lists, feeds and searches, least used out first)"
+                    "memory for cached public content, in MiB (a post page is a few KiB; lists, feeds and pages share seven eighths, searches the last eighth, least used out first in each)"
                 ),
                 positive,
             )? << 20,

@@ -38,8 +38,11 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 }
 
 /// The most working memory a stored hash may ask for (its `m` parameter, in KiB): a hash
-/// that somebody planted in the database must not make a login map gigabytes.
+/// that somebody planted in the database must not make a login map gigabytes...
 const MAX_MEMORY_KIB: u32 = 256 * 1024;
+/// Nor tie up a hashing slot for minutes.
+const MAX_PASSES: u32 = 16;
+const MAX_LANES: u32 = 16;
 
 /// argon2id with the recommended parameters (19 MiB, two passes, one lane), whose working
 /// memory is mapped from the kernel for each hash and unmapped as soon as it is done.
@@ -77,7 +80,10 @@ impl PasswordHasher for MappedArgon2 {
             .map(Version::try_from)
             .transpose()?
             .unwrap_or_default();
-        if params.m_cost() > MAX_MEMORY_KIB {
+        if params.m_cost() > MAX_MEMORY_KIB
+            || params.t_cost() > MAX_PASSES
+            || params.p_cost() > MAX_LANES
+        {
             return Err(Error::ParamValueInvalid(
                 argon2::password_hash::errors::InvalidValue::TooLong,
             ));
@@ -245,9 +251,11 @@ mod tests {
     }
 
     #[test]
-    fn a_hash_asking_for_too_much_memory_is_refused() {
+    fn a_hash_asking_for_too_much_memory_or_time_is_refused() {
         let greedy = "$argon2id$v=19$m=4194304,t=1,p=1$KPK9jmsFbKiWPAz5ZxYQ+w$UUneQ9ZtbQuV5Yw5kYAyRVWpNA7h7lkDfn1XvQVQ3K0";
         assert!(!verify_password("anything", greedy));
+        let slow = "$argon2id$v=19$m=19456,t=100000,p=1$KPK9jmsFbKiWPAz5ZxYQ+w$UUneQ9ZtbQuV5Yw5kYAyRVWpNA7h7lkDfn1XvQVQ3K0";
+        assert!(!verify_password("anything", slow));
     }
 
     #[test]

@@ -175,32 +175,37 @@ impl ShareCounts {
 #[derive(Debug)]
 pub struct SharesView {
     pub counts: ShareCounts,
-    json: Vec<u8>,
     hash: u64,
-    /// The post's whole answer with these counts, made by the first read that needs it:
-    /// the counts change every few seconds at most, the reads far more often.
-    answer: std::sync::OnceLock<PostAnswer>,
+    /// What follows a post's JSON prefix: `,"shares":{...}}`.
+    suffix: Bytes,
+    /// The ETag of the post read with these counts, made by the first read that needs it
+    /// (the counts change every few seconds at most, the reads far more often), with the
+    /// version of the post it was made for.
+    etag: std::sync::OnceLock<(u64, Bytes)>,
 }
 
 impl SharesView {
     pub fn new(counts: ShareCounts) -> Self {
         let json = serde_json::to_vec(&counts).unwrap_or_else(|_| b"{}".to_vec());
         let hash = stable_hash(&json);
+        let mut suffix = Vec::with_capacity(json.len() + 12);
+        suffix.extend_from_slice(b",\"shares\":");
+        suffix.extend_from_slice(&json);
+        suffix.push(b'}');
         Self {
             counts,
-            json,
             hash,
-            answer: std::sync::OnceLock::new(),
+            suffix: Bytes::from(suffix),
+            etag: std::sync::OnceLock::new(),
         }
     }
 }
 
-/// A post's JSON with its share counts, and the ETag of the two.
+/// A post's JSON with its share counts, in two parts that are sent one after the other
+/// (neither copied: both are shared with the caches), and the ETag of the two.
 #[derive(Debug, Clone)]
 pub struct PostAnswer {
-    /// The version of the post it was made from.
-    content_hash: u64,
-    pub body: Bytes,
+    pub body: [Bytes; 2],
     /// ASCII: `W/"p…"`.
     pub etag: Bytes,
 }
@@ -273,33 +278,27 @@ impl PostPage {
     }
 
     /// The complete JSON with these counts.
-    /// The post's answer with these counts: made once per version of the counts (and of
-    /// the post), then shared by every read.
+    /// The post's answer with these counts.
     pub fn answer(&self, shares: &SharesView) -> PostAnswer {
-        if let Some(answer) = shares.answer.get() {
-            if answer.content_hash == self.content_hash {
-                return answer.clone();
+        let etag = match shares.etag.get() {
+            Some((version, etag)) if *version == self.content_hash => etag.clone(),
+            // The first version of the post read with these counts keeps its place; a
+            // newer one (the post changed in the last seconds) is made for each read
+            // until the counts are next refreshed.
+            _ => {
+                let etag = Bytes::from(self.etag(shares));
+                let _ = shares.etag.set((self.content_hash, etag.clone()));
+                etag
             }
-        }
-        let answer = PostAnswer {
-            content_hash: self.content_hash,
-            body: Bytes::from(self.with_shares(shares)),
-            etag: Bytes::from(self.etag(shares)),
         };
-        // The first version of the post read with these counts keeps its place; a newer
-        // one (the post changed in the last seconds) is made for each read until the
-        // counts are next refreshed.
-        let _ = shares.answer.set(answer.clone());
-        answer
+        PostAnswer {
+            body: [self.json_prefix.clone(), shares.suffix.clone()],
+            etag,
+        }
     }
 
     pub fn with_shares(&self, shares: &SharesView) -> Vec<u8> {
-        let mut body = Vec::with_capacity(self.json_prefix.len() + shares.json.len() + 12);
-        body.extend_from_slice(&self.json_prefix);
-        body.extend_from_slice(b",\"shares\":");
-        body.extend_from_slice(&shares.json);
-        body.push(b'}');
-        body
+        [&self.json_prefix[..], &shares.suffix[..]].concat()
     }
 
     /// Changes when the post or its counts change.

@@ -89,7 +89,7 @@ fn post_response(
     let mut response = if not_modified(request_headers, etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let mut response = Response::new(Body::from(answer.body));
+        let mut response = Response::new(Body::new(crate::http::JoinedBody::new(answer.body)));
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),

@@ -36,6 +36,11 @@ impl Cacheable {
         ))
     }
 
+    /// A body of the given content type (for callers that know no HTTP types).
+    pub fn typed(body: Vec<u8>, content_type: &'static str) -> Self {
+        Self::new(body, HeaderValue::from_static(content_type))
+    }
+
     pub fn new(mut body: Vec<u8>, content_type: HeaderValue) -> Self {
         // A serializer's buffer grows by doubling: held for long, the spare half would be
         // memory the cache's size limit does not see.

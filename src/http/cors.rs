@@ -1,8 +1,10 @@
 //! CORS through tower-http's `CorsLayer`, for every request that needs it: a preflight, or
 //! any request that carries an Origin. A request without one (a server-side render, curl,
-//! a same-origin page) only gets the two headers `CorsLayer` gives every response, Vary and
-//! Access-Control-Expose-Headers, which this layer learns from `CorsLayer` itself once, at
-//! start-up, and then adds as they are, without building the layer's per-request state.
+//! a same-origin page) only gets the headers `CorsLayer` gives every response (with these
+//! settings, Vary and Access-Control-Expose-Headers), which this layer learns from
+//! `CorsLayer` itself once, at start-up, and then adds as they are, without building the
+//! layer's per-request state. Should that lesson fail, every request goes through
+//! `CorsLayer`.
 //!
 //! The settings are shared behind an `Arc`: the router clones its middleware for every
 //! request, and `CorsLayer` holds lists that would be copied each time.
@@ -14,7 +16,7 @@ use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderMap, Method, header};
 use axum::response::Response;
 use futures_util::FutureExt as _;
 use pin_project_lite::pin_project;
@@ -28,9 +30,8 @@ pub struct Cors {
 
 struct Shared {
     layer: CorsLayer,
-    /// What `layer` puts on a response to a request without an Origin.
-    vary: Option<HeaderValue>,
-    expose: Option<HeaderValue>,
+    /// What `layer` puts on a response to a GET without an Origin; `None`: unknown.
+    plain: Option<HeaderMap>,
 }
 
 impl Cors {
@@ -45,15 +46,14 @@ impl Cors {
             .oneshot(Request::new(Body::empty()))
             .now_or_never()
             .and_then(Result::ok);
-        let header = |name| {
-            probe
-                .as_ref()
-                .and_then(|response| response.headers().get(name).cloned())
-        };
+        if probe.is_none() {
+            tracing::warn!(
+                "could not learn the CORS layer's headers; every request goes through it"
+            );
+        }
         Self {
             shared: Arc::new(Shared {
-                vary: header(header::VARY),
-                expose: header(header::ACCESS_CONTROL_EXPOSE_HEADERS),
+                plain: probe.map(|response| response.headers().clone()),
                 layer,
             }),
         }
@@ -92,7 +92,10 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        if request.method() != Method::OPTIONS && !request.headers().contains_key(header::ORIGIN) {
+        if self.shared.plain.is_some()
+            && request.method() != Method::OPTIONS
+            && !request.headers().contains_key(header::ORIGIN)
+        {
             return CorsFuture::Plain {
                 inner: self.inner.call(request),
                 shared: self.shared.clone(),
@@ -128,11 +131,13 @@ where
             CorsProj::Plain { inner, shared } => {
                 let mut response = std::task::ready!(inner.poll(cx))?;
                 let headers = response.headers_mut();
-                if let Some(vary) = &shared.vary {
-                    headers.append(header::VARY, vary.clone());
-                }
-                if let Some(expose) = &shared.expose {
-                    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, expose.clone());
+                // As CorsLayer does: Vary is appended, the others replace.
+                for (name, value) in shared.plain.iter().flatten() {
+                    if name == header::VARY {
+                        headers.append(name, value.clone());
+                    } else {
+                        headers.insert(name, value.clone());
+                    }
                 }
                 Poll::Ready(Ok(response))
             }
@@ -143,6 +148,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use axum::http::HeaderValue;
 
     fn layer() -> CorsLayer {
         CorsLayer::new()

@@ -69,6 +69,56 @@ fn cors(origins: &[axum::http::HeaderValue]) -> CorsLayer {
         .max_age(std::time::Duration::from_secs(600))
 }
 
+/// A body of byte buffers sent one after another, its length known up front (so it goes
+/// out with Content-Length, not chunked) and none of them copied.
+pub struct JoinedBody<const N: usize> {
+    parts: [axum::body::Bytes; N],
+    next: usize,
+}
+
+impl<const N: usize> JoinedBody<N> {
+    pub fn new(parts: [axum::body::Bytes; N]) -> Self {
+        Self { parts, next: 0 }
+    }
+}
+
+impl<const N: usize> http_body::Body for JoinedBody<N> {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        while let Some(part) = this.parts.get_mut(this.next) {
+            let part = std::mem::take(part);
+            this.next += 1;
+            if !part.is_empty() {
+                return std::task::Poll::Ready(Some(Ok(http_body::Frame::data(part))));
+            }
+        }
+        std::task::Poll::Ready(None)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.parts
+            .iter()
+            .skip(self.next)
+            .all(axum::body::Bytes::is_empty)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        let left: usize = self
+            .parts
+            .iter()
+            .skip(self.next)
+            .map(axum::body::Bytes::len)
+            .sum();
+        http_body::SizeHint::with_exact(u64::try_from(left).unwrap_or(u64::MAX))
+    }
+}
+
 /// A CSV download: the body with its content type and a file name.
 pub fn csv_response(body: Vec<u8>, filename: &'static str) -> axum::response::Response {
     use axum::response::IntoResponse;

@@ -209,21 +209,41 @@ pub async fn claim(db: &Db, limit: i64, lease: Duration) -> Result<Vec<Claimed>>
     .await?)
 }
 
-/// Extends the lease of jobs still being delivered; returns how many are still this
-/// claim's (a job whose lease lapsed may have been taken by another worker).
-pub async fn renew(db: &Db, jobs: &[Claimed], lease: Duration) -> Result<u64> {
-    let (ids, attempts) = keys(jobs);
-    Ok(sqlx::query!(
+/// Extends the lease of jobs still being delivered; returns those still this claim's (a
+/// job whose lease lapsed may have been taken by another worker).
+pub async fn renew(db: &Db, jobs: &[Claimed], lease: Duration) -> Result<Vec<Uuid>> {
+    let (ids, attempts) = keys(jobs.iter());
+    Ok(sqlx::query_scalar!(
         r#"update outbox_jobs j set locked_until = now() + make_interval(secs => $3)
            from unnest($1::uuid[], $2::int[]) as k(id, attempts)
-           where j.id = k.id and j.status = 'running' and j.attempts = k.attempts"#,
+           where j.id = k.id and j.status = 'running' and j.attempts = k.attempts
+           returning j.id"#,
         &ids,
         &attempts,
         lease.as_secs_f64()
     )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Hands claimed jobs back undelivered (a worker stopping): due again at once, the attempt
+/// not counted.
+pub async fn release(db: &Db, jobs: &[&Claimed]) -> Result<()> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let (ids, attempts) = keys(jobs.iter().copied());
+    sqlx::query!(
+        r#"update outbox_jobs j set status = 'pending', attempts = j.attempts - 1,
+                  locked_until = null, updated_at = now()
+           from unnest($1::uuid[], $2::int[]) as k(id, attempts)
+           where j.id = k.id and j.status = 'running' and j.attempts = k.attempts"#,
+        &ids,
+        &attempts
+    )
     .execute(db)
-    .await?
-    .rows_affected())
+    .await?;
+    Ok(())
 }
 
 /// Records the deliveries of several claimed jobs in one statement: `(job, how)`.
@@ -248,8 +268,8 @@ pub async fn succeed(db: &Db, delivered: &[(&Claimed, &str)]) -> Result<()> {
     Ok(())
 }
 
-fn keys(jobs: &[Claimed]) -> (Vec<Uuid>, Vec<i32>) {
-    jobs.iter().map(|job| (job.id, job.attempts)).unzip()
+fn keys<'a>(jobs: impl Iterator<Item = &'a Claimed>) -> (Vec<Uuid>, Vec<i32>) {
+    jobs.map(|job| (job.id, job.attempts)).unzip()
 }
 
 pub fn backoff(base: Duration, attempt: i32) -> Duration {

@@ -10,7 +10,7 @@
 //! every replica, but Postgres serializes the commits of notifying transactions, which
 //! would cap lead capture at one commit at a time.)
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -19,6 +19,7 @@ use std::time::Duration;
 use crate::db::Db;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
 
 use super::queue::{self, Claimed};
 
@@ -74,23 +75,41 @@ impl Runner {
 
     /// Claims up to [`BATCH`] due jobs and delivers them one after another; false when
     /// there were none. The claim and the successes are one statement each, however many
-    /// jobs the batch holds; a failure is recorded as it happens.
-    pub async fn run_once(&self) -> crate::error::Result<bool> {
+    /// jobs the batch holds; a failure is recorded as it happens. A job whose lease another
+    /// worker took meanwhile (renewals failed for a whole lease) is left to that worker;
+    /// once `stop` is cancelled no further job starts, and the unstarted ones are handed
+    /// back at once, their attempt not counted.
+    pub async fn run_once(&self, stop: &CancellationToken) -> crate::error::Result<bool> {
         let lease = self.settings.lease;
         let jobs = queue::claim(&self.db, BATCH, lease).await?;
         if jobs.is_empty() {
             return Ok(false);
         }
+        let owned: std::sync::Mutex<HashSet<Uuid>> =
+            std::sync::Mutex::new(jobs.iter().map(|job| job.id).collect());
         let mut delivered: Vec<(&Claimed, &'static str)> = Vec::with_capacity(jobs.len());
+        let mut unstarted: Vec<&Claimed> = Vec::new();
         {
             let deliveries = async {
-                for job in &jobs {
+                for (i, job) in jobs.iter().enumerate() {
+                    if stop.is_cancelled() {
+                        unstarted.extend(&jobs[i..]);
+                        break;
+                    }
+                    let still_ours = owned.lock().map_or(true, |owned| owned.contains(&job.id));
+                    if !still_ours {
+                        continue;
+                    }
                     match self.deliver(job).await {
                         Ok(via) => delivered.push((job, via)),
-                        Err(err) => self.failed(job, &err).await?,
+                        // Not recorded: the lease lapses and the job is tried again.
+                        Err(err) => {
+                            if let Err(db) = self.failed(job, &err).await {
+                                tracing::warn!(job = %job.id, error = %db, "could not record a failed delivery");
+                            }
+                        }
                     }
                 }
-                Ok::<(), crate::error::AppError>(())
             };
             tokio::pin!(deliveries);
             // Renew the leases a few times per lease while the deliveries run.
@@ -98,16 +117,27 @@ impl Runner {
             heartbeat.tick().await;
             loop {
                 tokio::select! {
-                    outcome = &mut deliveries => break outcome?,
-                    _ = heartbeat.tick() => {
-                        if let Err(err) = queue::renew(&self.db, &jobs, lease).await {
+                    () = &mut deliveries => break,
+                    _ = heartbeat.tick() => match queue::renew(&self.db, &jobs, lease).await {
+                        Ok(ours) => {
+                            if let Ok(mut owned) = owned.lock() {
+                                owned.retain(|id| ours.contains(id));
+                            }
+                        }
+                        Err(err) => {
                             tracing::warn!(jobs = jobs.len(), error = %err, "could not renew the leases of claimed jobs");
                         }
-                    }
+                    },
                 }
             }
         }
-        queue::succeed(&self.db, &delivered).await?;
+        // What was delivered must be recorded, or it is delivered again when its lease
+        // lapses: one more try after a failure.
+        if let Err(err) = queue::succeed(&self.db, &delivered).await {
+            tracing::warn!(jobs = delivered.len(), error = %err, "could not record deliveries; trying again");
+            queue::succeed(&self.db, &delivered).await?;
+        }
+        queue::release(&self.db, &unstarted).await?;
         Ok(true)
     }
 
@@ -141,11 +171,11 @@ impl Runner {
                     if shutdown.is_cancelled() {
                         return;
                     }
-                    match runner.run_once().await {
+                    match runner.run_once(&shutdown).await {
                         Ok(true) => continue,
                         Ok(false) => {}
                         Err(err) => {
-                            tracing::warn!(error = %err, "outbox worker could not claim jobs");
+                            tracing::warn!(error = %err, "outbox worker could not claim or record jobs");
                         }
                     }
                     tokio::select! {
@@ -195,7 +225,6 @@ pub async fn housekeeping(db: Db, jobs: Vec<RetentionJob>, shutdown: Cancellatio
             _ = ticker.tick() => {}
         }
         run_housekeeping(&db, &jobs).await;
-        crate::memory::release_free_memory();
     }
 }
 

@@ -28,6 +28,8 @@ pub struct Mail {
 pub struct SmtpServer {
     pub addr: SocketAddr,
     pub mails: Arc<Mutex<Vec<Mail>>>,
+    /// How many connections clients opened.
+    pub connections: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl SmtpServer {
@@ -35,13 +37,19 @@ impl SmtpServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smtp");
         let addr = listener.local_addr().expect("addr");
         let mails = Arc::new(Mutex::new(Vec::new()));
-        let store = mails.clone();
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (store, opened) = (mails.clone(), connections.clone());
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
+                opened.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 tokio::spawn(session(socket, store.clone()));
             }
         });
-        Self { addr, mails }
+        Self {
+            addr,
+            mails,
+            connections,
+        }
     }
 
     pub fn url(&self) -> String {

@@ -117,6 +117,53 @@ async fn a_consultation_is_received_stored_and_announced_by_email() {
     );
 }
 
+/// A backlog drains through the workers' batches and their kept SMTP connections: every
+/// email arrives once, over far fewer connections than emails (one per mail without the
+/// pool; a few more than the workers' two when a connection is handed back to the pool a
+/// moment after the next send asked for one).
+#[tokio::test]
+async fn a_backlog_of_emails_goes_out_once_each_over_reused_connections() {
+    let smtp = SmtpServer::start().await;
+    let app = TestApp::spawn_with(|c| {
+        c.mail.smtp_url = Some(smtp.url().into());
+        c.outbox.poll = Duration::from_millis(50);
+        c.outbox.workers = 2;
+        c.leads.form_limit.max = 0;
+    })
+    .await;
+    with_site(&app).await;
+    for _ in 0..12 {
+        let response = app
+            .post_json("/v1/consultations", None, &consultation())
+            .await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+    }
+    let mails = smtp.wait_for(24).await;
+    let ids: std::collections::HashSet<String> = mails
+        .iter()
+        .filter_map(|m| {
+            m.data
+                .lines()
+                .find(|l| l.starts_with("Message-ID:"))
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(ids.len(), 24, "24 distinct messages");
+    // Nothing else arrives later (each job is marked delivered once).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(smtp.mails.lock().await.len(), 24);
+    let opened = smtp.connections.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        (1..12).contains(&opened),
+        "{opened} SMTP connections for 24 mails"
+    );
+    let left: i64 = sqlx::query_scalar("select count(*) from outbox_jobs where status <> 'done'")
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(left, 0);
+}
+
 #[tokio::test]
 async fn without_a_key_or_rate_limit_the_lead_and_its_jobs_are_written_together() {
     // The short path: no rate limit, no Idempotency-Key, so no explicit transaction.

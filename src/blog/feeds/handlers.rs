@@ -106,9 +106,11 @@ async fn json_feed(
     responses((status = 200, description = "sitemaps.org XML: a urlset, or a sitemapindex", content_type = "application/xml"),
               (status = 304, description = "Not modified"), (status = 404, body = Problem)))]
 async fn sitemap(State(state): State<Core>, headers: Preconditions) -> Result<Response> {
-    sitemap_part(&state, &headers, SitemapPart::Root)
-        .await?
-        .ok_or_else(super::no_site)
+    let sitemaps = super::sitemaps(&state).await?;
+    let file = sitemaps
+        .file(SitemapPart::Root)
+        .ok_or_else(super::no_site)?;
+    Ok(file.respond(&headers))
 }
 
 /// One sitemap of the index /sitemap.xml gives when the site has more than 50,000 pages.
@@ -121,33 +123,10 @@ async fn sitemap_page(
     Path(file): Path<String>,
     headers: Preconditions,
 ) -> Result<Response> {
-    let missing = || AppError::not_found(format!("There is no sitemap `{file}`."));
-    let n = file
-        .strip_suffix(".xml")
-        .and_then(|n| n.parse::<usize>().ok())
-        .filter(|n| *n >= 1)
-        .ok_or_else(missing)?;
-    sitemap_part(&state, &headers, SitemapPart::Page(n))
-        .await?
-        .ok_or_else(missing)
-}
-
-async fn sitemap_part(
-    state: &Core,
-    headers: &Preconditions,
-    part: SitemapPart,
-) -> Result<Option<Response>> {
-    let key = match part {
-        SitemapPart::Root => "sitemap".to_owned(),
-        SitemapPart::Page(n) => format!("sitemap:{n}"),
-    };
-    state
-        .cache
-        .public_body(
-            &key,
-            headers,
-            HeaderValue::from_static("application/xml; charset=utf-8"),
-            || super::sitemap(state.reads(), part),
-        )
-        .await
+    let part = SitemapPart::parse_file(&file);
+    let sitemaps = super::sitemaps(&state).await?;
+    let file = part
+        .and_then(|part| sitemaps.file(part))
+        .ok_or_else(|| AppError::not_found(format!("There is no sitemap `{file}`.")))?;
+    Ok(file.respond(&headers))
 }

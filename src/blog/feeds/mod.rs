@@ -9,8 +9,13 @@ use crate::db::Db;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use std::sync::Arc;
+
+use crate::cache::Weigh;
 use crate::error::{AppError, Result};
+use crate::http::conditional::Cacheable;
 use crate::site::SiteProfile;
+use crate::state::Core;
 
 mod handlers;
 
@@ -366,13 +371,63 @@ pub enum SitemapPart {
     Page(usize),
 }
 
-/// sitemap.xml: the site's public pages with when they last changed; past
-/// [`SITEMAP_MAX_URLS`], an index of the pages split into sitemaps of that size. `None`:
-/// no such page of the index.
-pub async fn sitemap(db: &Db, part: SitemapPart) -> Result<Option<Vec<u8>>> {
-    let site = crate::site::get(db).await?.ok_or_else(no_site)?;
-    let urls = sitemap_urls(db, &site.public_url).await?;
-    Ok(sitemap_xml(&site.public_url, &urls, part, SITEMAP_MAX_URLS))
+impl SitemapPart {
+    /// The page a `/sitemaps/{file}` name asks for: `{n}.xml`, n written plainly (no sign,
+    /// no leading zero) from 1.
+    pub fn parse_file(file: &str) -> Option<Self> {
+        let digits = file.strip_suffix(".xml")?;
+        if digits.is_empty()
+            || digits.starts_with('0')
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        digits.parse().ok().map(Self::Page)
+    }
+}
+
+/// sitemap.xml and, past [`SITEMAP_MAX_URLS`] pages, the sitemaps its index lists: all
+/// built together from one read, cached together until content changes, so asking for
+/// any of them (or for one that does not exist) costs one cache lookup.
+pub struct Sitemaps {
+    /// `[0]`: /sitemap.xml; `[n]`: /sitemaps/{n}.xml.
+    files: Vec<Cacheable>,
+}
+
+impl Sitemaps {
+    pub fn file(&self, part: SitemapPart) -> Option<&Cacheable> {
+        match part {
+            SitemapPart::Root => self.files.first(),
+            SitemapPart::Page(0) => None,
+            SitemapPart::Page(n) => self.files.get(n),
+        }
+    }
+}
+
+impl Weigh for Sitemaps {
+    fn weight(&self) -> usize {
+        self.files.iter().map(Cacheable::weight).sum()
+    }
+}
+
+/// The sitemaps of the site (see [`Sitemaps`]), from the cache when it has them.
+pub async fn sitemaps(core: &Core) -> Result<Arc<Sitemaps>> {
+    core.cache
+        .get_or_build("sitemaps", || async {
+            let db = core.reads();
+            let site = crate::site::get(db).await?.ok_or_else(no_site)?;
+            let urls = sitemap_urls(db, &site.public_url).await?;
+            let pages = urls.len().div_ceil(SITEMAP_MAX_URLS);
+            let parts = std::iter::once(SitemapPart::Root)
+                .chain((1..=pages).filter(|_| pages > 1).map(SitemapPart::Page));
+            let files = parts
+                .filter_map(|part| sitemap_xml(&site.public_url, &urls, part, SITEMAP_MAX_URLS))
+                .map(|xml| Cacheable::typed(xml, "application/xml; charset=utf-8"))
+                .collect();
+            Ok(Some(Sitemaps { files }))
+        })
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the sitemaps are always built").into())
 }
 
 /// A page of the sitemap: its absolute URL and when it last changed.
@@ -571,6 +626,28 @@ mod tests {
             sitemap_xml("https://x.example", &urls(12), SitemapPart::Page(0), 5),
             None
         );
+    }
+
+    #[test]
+    fn only_plain_page_names_are_pages() {
+        assert_eq!(SitemapPart::parse_file("1.xml"), Some(SitemapPart::Page(1)));
+        assert_eq!(
+            SitemapPart::parse_file("12.xml"),
+            Some(SitemapPart::Page(12))
+        );
+        for bad in [
+            "0.xml",
+            "01.xml",
+            "+1.xml",
+            "-1.xml",
+            ".xml",
+            "1",
+            "1.xml.gz",
+            "one.xml",
+            "99999999999999999999999.xml",
+        ] {
+            assert_eq!(SitemapPart::parse_file(bad), None, "{bad}");
+        }
     }
 
     #[test]

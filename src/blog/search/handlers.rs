@@ -5,6 +5,7 @@ use axum::response::Response;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{SearchQuery, SearchResults, find};
+use crate::cache::Tier;
 use crate::error::{Problem, Result};
 use crate::http::conditional::Preconditions;
 use crate::http::extract::Query;
@@ -31,8 +32,11 @@ async fn search(
     let (q, limit) = query.validate()?;
     state
         .cache
-        .public_json(&format!("search:{limit}:{q}"), &headers, || async {
-            find(&state, &q, limit).await
-        })
+        .public_json_in(
+            Tier::Queries,
+            &format!("search:{limit}:{q}"),
+            &headers,
+            || async { find(&state, &q, limit).await },
+        )
         .await
 }

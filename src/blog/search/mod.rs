@@ -52,8 +52,9 @@ pub const MAX_QUERY_CHARS: usize = 200;
 
 /// Published posts and services matching `q`; when nothing matches, the spelling-corrected query's hits.
 pub async fn find(state: &Core, q: &str, limit: i64) -> Result<SearchResults> {
-    let languages = languages(state).await?;
-    let items = run(state.reads(), &languages, q, limit).await?;
+    let published = published(state).await?;
+    let languages = &published.languages[..];
+    let items = run(state.reads(), languages, q, limit).await?;
     if !items.is_empty() {
         return Ok(SearchResults {
             query: q.to_owned(),
@@ -62,9 +63,20 @@ pub async fn find(state: &Core, q: &str, limit: i64) -> Result<SearchResults> {
             next_cursor: None,
         });
     }
+    // Only a word whose stem no document holds is taken for a typo. Most queries that find
+    // nothing are of known words that never meet in one document: the index says so at
+    // once, where the lexicon is costly to build after every change of content.
+    if !has_unknown_word(state.reads(), languages, q).await? {
+        return Ok(SearchResults {
+            query: q.to_owned(),
+            corrected_query: None,
+            items: Vec::new(),
+            next_cursor: None,
+        });
+    }
     let lexicon = lexicon(state).await?;
     if let Some(corrected) = lexicon.correct(q) {
-        let items = run(state.reads(), &languages, &corrected, limit).await?;
+        let items = run(state.reads(), languages, &corrected, limit).await?;
         if !items.is_empty() {
             return Ok(SearchResults {
                 query: q.to_owned(),
@@ -88,8 +100,9 @@ const STOP: &str = "\u{27E7}";
 
 /// How many matching documents of each kind are ranked at most: the newest posts that
 /// match, and the services. Below it (nearly every query on a site of a few thousand
-/// posts) every match is ranked; above it, a query matching tens of thousands of posts
-/// costs what one matching a few hundred does, and its hits are the best of the newest.
+/// posts) every match is ranked; above it, only the ranking is bounded (Postgres still
+/// finds every match through the index before keeping the newest), and the hits are the
+/// best of the newest.
 pub const CANDIDATES: i64 = 500;
 
 /// The best `limit` hits among published posts and services, best first, in one statement:
@@ -156,6 +169,58 @@ async fn run(db: &Db, languages: &[String], q: &str, limit: i64) -> Result<Vec<S
             }
         })
         .collect())
+}
+
+/// Whether some word of `q` that could be corrected (see [`correctable`]) is in no
+/// published document, in any of the content's languages. Stop words are known.
+async fn has_unknown_word(db: &Db, languages: &[String], q: &str) -> Result<bool> {
+    let words: Vec<String> = q
+        .split_whitespace()
+        .filter_map(|token| correctable(token).map(|(_, _, word)| word))
+        .collect();
+    if words.is_empty() {
+        return Ok(false);
+    }
+    Ok(sqlx::query_scalar!(
+        r#"
+        select coalesce(bool_or(not known), false) as "unknown!" from (
+            select bool_or(numnode(plainto_tsquery(text_search_config(l), w)) = 0
+                           or exists(select 1 from posts p
+                                     where p.status = 'published' and p.language = l
+                                       and p.search @@ plainto_tsquery(text_search_config(l), w))
+                           or exists(select 1 from published_services s
+                                     where s.language = l
+                                       and s.search @@ plainto_tsquery(text_search_config(l), w))) as known
+            from unnest($1::text[]) as w, unnest($2::text[]) as l
+            group by w
+        ) words
+        "#,
+        &words,
+        languages
+    )
+    .fetch_one(db)
+    .await?)
+}
+
+/// The word of a query's token that a typo correction may replace: the token without
+/// surrounding punctuation (quotes, a leading `-`), lowercased, when it is a plain word of
+/// four characters or more other than `or`. With where it starts and ends in the token.
+fn correctable(token: &str) -> Option<(usize, usize, String)> {
+    let start = token
+        .char_indices()
+        .find(|(_, c)| c.is_alphanumeric())
+        .map(|(i, _)| i)?;
+    let end = token
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_alphanumeric())
+        .map(|(i, c)| i + c.len_utf8())?;
+    let word = &token[start..end];
+    let lower = word.to_lowercase();
+    if lower == "or" || !word.chars().all(char::is_alphanumeric) || word.chars().count() < 4 {
+        return None;
+    }
+    Some((start, end, lower))
 }
 
 /// The most words a snippet holds.
@@ -291,20 +356,7 @@ impl Lexicon {
     }
 
     fn correct_token(&self, token: &str) -> Option<String> {
-        let start = token
-            .char_indices()
-            .find(|(_, c)| c.is_alphanumeric())
-            .map(|(i, _)| i)?;
-        let end = token
-            .char_indices()
-            .rev()
-            .find(|(_, c)| c.is_alphanumeric())
-            .map(|(i, c)| i + c.len_utf8())?;
-        let word = &token[start..end];
-        let lower = word.to_lowercase();
-        if lower == "or" || !word.chars().all(char::is_alphanumeric) || word.chars().count() < 4 {
-            return None;
-        }
+        let (start, end, lower) = correctable(token)?;
         if self.words.contains_key(&lower) {
             return None;
         }
@@ -423,12 +475,15 @@ pub(super) async fn published(state: &Core) -> Result<Arc<Published>> {
         .ok_or_else(|| anyhow::anyhow!("the languages are always found").into())
 }
 
-async fn languages(state: &Core) -> Result<Vec<String>> {
-    Ok(published(state).await?.languages.clone())
-}
-
 /// The words of published posts and services, cached until content changes.
 async fn lexicon(state: &Core) -> Result<Arc<Lexicon>> {
+    if let Some(Some(lexicon)) = state.cache.cached::<Lexicon>("lexicon") {
+        return Ok(lexicon);
+    }
+    // Built by one request at a time: the others wait for it and find it cached, rather
+    // than each reading every document at once.
+    static BUILDING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _building = BUILDING.lock().await;
     state
         .cache
         .get_or_build("lexicon", || async {
