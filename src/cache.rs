@@ -52,6 +52,9 @@ impl Weigh for Cacheable {
     }
 }
 
+/// A value kept outside the budget, with the generation it was built in.
+type Built = (u64, Arc<dyn Any + Send + Sync>);
+
 /// Where an entry is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tier {
@@ -87,6 +90,9 @@ pub struct ContentCache {
     /// Answers to queries (searches), in their own eighth of the budget: a flood of one-off
     /// queries evicts other queries, never the pages, lists and feeds.
     queries: Cache<String, Entry>,
+    /// Values that may outgrow the budget (see [`ContentCache::get_or_build_large`]), with
+    /// the generation each was built in.
+    large: tokio::sync::Mutex<std::collections::HashMap<&'static str, Built>>,
     /// The primary, to learn WAL positions, when a read replica is in use.
     positions: Option<Db>,
     barrier: Mutex<Barrier>,
@@ -108,6 +114,7 @@ impl ContentCache {
             barrier: Mutex::new(Barrier::default()),
             generation: AtomicU64::new(0),
             listening: AtomicBool::new(false),
+            large: tokio::sync::Mutex::default(),
             entries: weighed(max_bytes - max_bytes / 8),
             queries: weighed(max_bytes / 8),
         }
@@ -165,6 +172,36 @@ impl ContentCache {
                     weight: u32::try_from(weight).unwrap_or(u32::MAX),
                 },
             );
+        }
+        Ok(value)
+    }
+
+    /// Like [`ContentCache::get_or_build`] for one value that may outgrow the budget (the
+    /// sitemaps of a large site): built by one caller at a time while the others wait for
+    /// it, and the latest kept, outside the budget, until content changes. So however many
+    /// ask at once, there is one build per change, and one such value in memory.
+    pub async fn get_or_build_large<T, F, Fut>(&self, key: &'static str, build: F) -> Result<Arc<T>>
+    where
+        T: Any + Send + Sync,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let mut large = self.large.lock().await;
+        let generation = self.generation.load(Ordering::Acquire);
+        let listening = self.listening.load(Ordering::Acquire);
+        if listening {
+            if let Some((built, value)) = large.get(key) {
+                if *built == generation {
+                    if let Ok(value) = value.clone().downcast::<T>() {
+                        return Ok(value);
+                    }
+                }
+            }
+        }
+        large.remove(key);
+        let value = Arc::new(build().await?);
+        if listening {
+            large.insert(key, (generation, value.clone()));
         }
         Ok(value)
     }

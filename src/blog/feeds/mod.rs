@@ -11,7 +11,6 @@ use serde::Serialize;
 
 use std::sync::Arc;
 
-use crate::cache::Weigh;
 use crate::error::{AppError, Result};
 use crate::http::conditional::Cacheable;
 use crate::site::SiteProfile;
@@ -404,16 +403,11 @@ impl Sitemaps {
     }
 }
 
-impl Weigh for Sitemaps {
-    fn weight(&self) -> usize {
-        self.files.iter().map(Cacheable::weight).sum()
-    }
-}
-
-/// The sitemaps of the site (see [`Sitemaps`]), from the cache when it has them.
+/// The sitemaps of the site (see [`Sitemaps`]), built once per change of content however
+/// many ask at once, and kept even when they outgrow the cache (100,000 pages make 10 MB).
 pub async fn sitemaps(core: &Core) -> Result<Arc<Sitemaps>> {
     core.cache
-        .get_or_build("sitemaps", || async {
+        .get_or_build_large("sitemaps", || async {
             let db = core.reads();
             let site = crate::site::get(db).await?.ok_or_else(no_site)?;
             let urls = sitemap_urls(db, &site.public_url).await?;
@@ -424,10 +418,9 @@ pub async fn sitemaps(core: &Core) -> Result<Arc<Sitemaps>> {
                 .filter_map(|part| sitemap_xml(&site.public_url, &urls, part, SITEMAP_MAX_URLS))
                 .map(|xml| Cacheable::typed(xml, "application/xml; charset=utf-8"))
                 .collect();
-            Ok(Some(Sitemaps { files }))
+            Ok(Sitemaps { files })
         })
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("the sitemaps are always built").into())
+        .await
 }
 
 /// A page of the sitemap: its absolute URL and when it last changed.
