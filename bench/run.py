@@ -393,10 +393,13 @@ def alternate(pairs, a, b):
 def logins(base, pid, email, password, concurrent):
     body = json.dumps({"email": email, "password": password}).encode()
     errors = []
+    addresses = iter(range(1, 255))
 
     def one():
+        # Each login from its own address: the per-address login limit is not measured here.
+        headers = {"Content-Type": "application/json", "X-Forwarded-For": f"10.250.{concurrent}.{next(addresses)}"}
         try:
-            fetch(f"{base}/v1/auth/login", body, {"Content-Type": "application/json"})
+            fetch(f"{base}/v1/auth/login", body, headers)
         except Exception as err:  # reported below
             errors.append(str(err))
 
