@@ -278,8 +278,9 @@ def versions():
             return "unknown"
 
     commit = first_line(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True).stdout.strip()
+    # This file rewrites bench/RESULTS.md: a change there is not a change of what is measured.
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "--",
+                            ".", ":!bench/RESULTS.md"], capture_output=True, text=True).stdout.strip()
     return {
         "frontdesk": commit + (" (with uncommitted changes)" if dirty else ""),
         "rustc": first_line(["rustc", "-V"]),
