@@ -307,6 +307,18 @@ def fetch(url, data=None, headers=None):
         return r.read()
 
 
+# Gives each wrk thread its own `id` (0, 1) and a request counter `k`, so that the
+# threads' requests never coincide.
+THREAD_IDS = """
+local threads = 0
+function setup(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
+local k = 0
+"""
+
+
 def search_script(name, run=0):
     """A new search each time: two words of the posts' titles and excerpts, in an order
     no request repeats (each wrk thread walks its own half of the pairs, each run starts
@@ -318,13 +330,7 @@ def search_script(name, run=0):
                      "who why will with you your".split())
     words = sorted({w for w in re.findall(r"[a-z]{4,}", rows.lower()) if w not in stop_words})
     random.Random(7).shuffle(words)
-    body = "words = {" + ",".join(f'"{w}"' for w in words) + "}\n" + """
-local threads = 0
-function setup(thread)
-  thread:set("id", threads)
-  threads = threads + 1
-end
-local k = 0
+    body = "words = {" + ",".join(f'"{w}"' for w in words) + "}\n" + THREAD_IDS + """
 function request()
   local n = #words
   local i = (RUN * 1000003 + k * 2 + id) % (n * n)
@@ -341,13 +347,7 @@ def capture_script(run):
     """The production path: a different client address (X-Forwarded-For from the trusted
     loopback proxy) and a new Idempotency-Key on every request, never one of an earlier run
     (which would be answered from the stored reply, or counted against its address)."""
-    return lua(f"consultation-{run}", f"""
-local threads = 0
-function setup(thread)
-  thread:set("id", threads)
-  threads = threads + 1
-end
-local k = 0
+    return lua(f"consultation-{run}", THREAD_IDS + f"""
 local base = {run * 4_000_000}
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
