@@ -206,6 +206,15 @@ impl ContentCache {
         Ok(value)
     }
 
+    /// The current value kept under `key` by [`ContentCache::get_or_build_large`], if there
+    /// is one; nothing is built.
+    pub async fn large<T: Any + Send + Sync>(&self, key: &'static str) -> Option<Arc<T>> {
+        let large = self.large.lock().await;
+        let generation = self.generation.load(Ordering::Acquire);
+        let (built, value) = large.get(key)?;
+        (*built == generation).then(|| value.clone().downcast::<T>().ok())?
+    }
+
     /// What the content tier holds under `key`, if it holds it and it is current (the inner
     /// `None`: known not to exist); nothing is built.
     pub fn cached<T: Weigh>(&self, key: &str) -> Option<Option<Arc<T>>> {

@@ -582,6 +582,8 @@ impl RetentionConfig {
 #[derive(Debug, Clone)]
 pub struct CacheConfig {
     pub max_bytes: u64,
+    /// The most memory the in-process search index may take; 0: searches go to Postgres.
+    pub search_index_max_bytes: usize,
 }
 
 impl CacheConfig {
@@ -596,6 +598,15 @@ impl CacheConfig {
                 ),
                 positive,
             )? << 20,
+            search_index_max_bytes: r.parse::<usize>(
+                var!(
+                    "SEARCH_INDEX_MB",
+                    "16",
+                    "memory for the in-process search index, in MiB (about 1 MiB per 1,000 short posts); content that outgrows it is searched by Postgres alone, as everything is when 0"
+                ),
+                |_: &usize| Ok(()),
+            )?
+            .saturating_mul(1 << 20),
         })
     }
 }

@@ -26,7 +26,7 @@ pub use posts::{PostInput, copy_published, create as create_post, publish_due};
 pub use scheduler::run as run_scheduler;
 pub use search::{
     Idea, MAX_QUERY_CHARS as MAX_SEARCH_CHARS, Relevant, SearchHit, SearchResults, correct_word,
-    find as search, relevant,
+    find as search, index_bytes as search_index_bytes, relevant,
 };
 pub use taxonomy::{AuthorInput, SeriesInput, TagInput, save_author, save_series, save_tag};
 

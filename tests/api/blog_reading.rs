@@ -217,7 +217,17 @@ async fn related_posts_prefer_the_series_then_shared_tags() {
 
 #[tokio::test]
 async fn search_ranks_highlights_and_forgives_typos() {
-    let app = TestApp::spawn().await;
+    search_ranks_highlights_and_forgives_typos_in(TestApp::spawn().await).await;
+}
+
+/// The same, with the in-process index off: every search is Postgres's.
+#[tokio::test]
+async fn search_by_postgres_alone_ranks_highlights_and_forgives_typos() {
+    let app = TestApp::spawn_with(|c| c.core.cache.search_index_max_bytes = 0).await;
+    search_ranks_highlights_and_forgives_typos_in(app).await;
+}
+
+async fn search_ranks_highlights_and_forgives_typos_in(app: TestApp) {
     let editor = app.token_for(Role::Editor).await;
     blog_basics(&app, &editor).await;
     app.create(
@@ -674,7 +684,16 @@ async fn the_sitemap_lists_each_page_once() {
 /// English stemming; the language is part of the post.
 #[tokio::test]
 async fn content_is_searched_in_the_language_it_is_written_in() {
-    let app = TestApp::spawn().await;
+    content_is_searched_in_the_language_it_is_written_in_by(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn content_is_searched_in_the_language_it_is_written_in_by_postgres_alone() {
+    let app = TestApp::spawn_with(|c| c.core.cache.search_index_max_bytes = 0).await;
+    content_is_searched_in_the_language_it_is_written_in_by(app).await;
+}
+
+async fn content_is_searched_in_the_language_it_is_written_in_by(app: TestApp) {
     let editor = app.token_for(Role::Editor).await;
     blog_basics(&app, &editor).await;
     let german = app
@@ -787,4 +806,155 @@ async fn a_sitemap_past_fifty_thousand_urls_becomes_an_index() {
             "{missing}"
         );
     }
+}
+
+/// The in-process search index finds what Postgres's own search finds, for every kind of
+/// query: words in any form, stop words, phrases (with a stop word inside), exclusions,
+/// `or`, exclusions alone, a German post, a service, a typo, nothing at all. It is rebuilt
+/// when content changes, and a budget too small for the content leaves searching to
+/// Postgres.
+#[tokio::test]
+async fn the_search_index_finds_what_postgres_finds() {
+    let app = TestApp::spawn().await;
+    let editor = app.token_for(Role::Editor).await;
+    blog_basics(&app, &editor).await;
+    let posts = [
+        (
+            "Caching queries in Rust",
+            "We cache every query; the caches are warmed at start.",
+        ),
+        (
+            "Rust in production",
+            "Running Rust in production: deploys, metrics and alerts.",
+        ),
+        (
+            "Production databases",
+            "Postgres in production, and the rust of old schemas.",
+        ),
+        (
+            "Web API design",
+            "A web API that lasts: versioning, pagination, errors.",
+        ),
+        (
+            "Designing for the web",
+            "The API of a page is its links; design follows.",
+        ),
+        ("Small teams", "We mention kubernetes once, in passing."),
+        (
+            "It's the network",
+            "Latency, not bandwidth, is what users feel.",
+        ),
+    ];
+    for (title, body) in posts {
+        app.create(
+            "/v1/admin/posts",
+            &editor,
+            &post(title, json!({ "body": body })),
+        )
+        .await;
+    }
+    app.create(
+        "/v1/admin/posts",
+        &editor,
+        &post(
+            "Wie wir Datenbanken sichern",
+            json!({ "language": "de", "body": "Wir sichern unsere Datenbanken jede Nacht." }),
+        ),
+    )
+    .await;
+    app.create(
+        "/v1/admin/services",
+        &editor,
+        &json!({ "title": "Rust services", "summary": "APIs in Rust, in production.", "published": true }),
+    )
+    .await;
+
+    let postgres = app
+        .replica_with(|c| c.core.cache.search_index_max_bytes = 0)
+        .await;
+    let outgrown = app
+        .replica_with(|c| c.core.cache.search_index_max_bytes = 1)
+        .await;
+    let queries = [
+        "rust",
+        "Rust production",
+        "caching",
+        "cached queries",
+        "the",
+        "the rust",
+        "\"rust in production\"",
+        "\"in production\"",
+        "\"web api\"",
+        "\"api web\"",
+        "rust -production",
+        "-rust",
+        "web or kubernetes",
+        "rust or design api",
+        "Datenbank",
+        "sichern nacht",
+        "services",
+        "it's",
+        "latency-bandwidth",
+        "productoin",
+        "qwxzv",
+        "rust & (web | !design)",
+        "cach:*",
+    ];
+    let found = |results: &Value| -> (Vec<String>, Value) {
+        let mut found = slugs(results);
+        found.sort();
+        (found, results["corrected_query"].clone())
+    };
+    for q in queries {
+        let path = format!(
+            "/v1/search?limit=50&q={}",
+            url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+        );
+        let indexed = app.get(&path).await;
+        assert_eq!(indexed.status, StatusCode::OK, "{q}: {}", indexed.text());
+        let by_postgres = postgres.send(Method::GET, &path, None, None).await;
+        let by_outgrown = outgrown.send(Method::GET, &path, None, None).await;
+        let want = found(&by_postgres.json());
+        assert_eq!(found(&indexed.json()), want, "{q}");
+        assert_eq!(found(&by_outgrown.json()), want, "{q}");
+        for hit in indexed.json()["items"].as_array().expect("items") {
+            assert!(
+                hit["rank"]
+                    .as_f64()
+                    .is_some_and(|r| (0.0..1.0).contains(&r)),
+                "{hit}"
+            );
+        }
+    }
+    assert!(
+        frontdesk::blog::search_index_bytes(&app.state.core)
+            .await
+            .is_some_and(|b| b > 0),
+        "the searches were the index's"
+    );
+    assert_eq!(
+        frontdesk::blog::search_index_bytes(&outgrown.state.core).await,
+        None
+    );
+    // Several forms and the title count: the post about caching queries ranks first.
+    let ranked = app.get("/v1/search?q=caching%20queries").await.json();
+    assert_eq!(slugs(&ranked)[0], "caching-queries-in-rust", "{ranked}");
+    let snippet = ranked["items"][0]["snippet"].as_str().expect("snippet");
+    assert!(snippet.contains("<mark>cache</mark>"), "{snippet}");
+
+    // New content is found at once: the index is rebuilt after the change.
+    assert_eq!(
+        app.get("/v1/search?q=zebra").await.json()["items"],
+        json!([])
+    );
+    app.create(
+        "/v1/admin/posts",
+        &editor,
+        &post("Zebra crossings", json!({ "body": "Stripes." })),
+    )
+    .await;
+    assert_eq!(
+        slugs(&app.get("/v1/search?q=zebra").await.json()),
+        ["zebra-crossings"]
+    );
 }

@@ -173,7 +173,13 @@ impl TestApp {
 
     /// Another replica: its own state and cache, the same database.
     pub async fn replica(&self) -> Replica {
-        let config = (*self.state.config).clone();
+        self.replica_with(|_| {}).await
+    }
+
+    /// Another replica of the same database, configured otherwise by `configure`.
+    pub async fn replica_with(&self, configure: impl FnOnce(&mut Config)) -> Replica {
+        let mut config = (*self.state.config).clone();
+        configure(&mut config);
         let state = start_state(self.db.clone(), config).await;
         Replica {
             router: build_router(state.clone()),

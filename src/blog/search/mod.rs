@@ -16,9 +16,12 @@ use crate::cache::Weigh;
 use crate::error::Result;
 use crate::state::Core;
 use crate::validation::Validator;
+use index::{Scored, SearchIndex};
 
 mod handlers;
+mod index;
 mod relevant;
+mod tstext;
 
 pub use handlers::router;
 pub use relevant::{Idea, Relevant, relevant};
@@ -50,48 +53,173 @@ pub struct SearchHit {
 
 pub const MAX_QUERY_CHARS: usize = 200;
 
-/// Published posts and services matching `q`; when nothing matches, the spelling-corrected query's hits.
+/// Published posts and services matching `q`; when nothing matches, the spelling-corrected
+/// query's hits. Searched in the in-process index when the content fits in
+/// `SEARCH_INDEX_MB`, else (and for what the index does not answer) by Postgres.
 pub async fn find(state: &Core, q: &str, limit: i64) -> Result<SearchResults> {
     let published = published(state).await?;
-    let languages = &published.languages[..];
-    let items = run(state.reads(), languages, q, limit).await?;
+    let index = index(state, state.config.cache.search_index_max_bytes).await?;
+    let engine = Engine {
+        db: state.reads(),
+        languages: &published.languages[..],
+        index: index.as_deref().and_then(Option::as_ref),
+    };
+    let results = |items, corrected_query| SearchResults {
+        query: q.to_owned(),
+        corrected_query,
+        items,
+        next_cursor: None,
+    };
+    let items = engine.hits(q, limit).await?;
     if !items.is_empty() {
-        return Ok(SearchResults {
-            query: q.to_owned(),
-            corrected_query: None,
-            items,
-            next_cursor: None,
-        });
+        return Ok(results(items, None));
     }
     // Only a word whose stem no document holds is taken for a typo. Most queries that find
     // nothing are of known words that never meet in one document: the index says so at
     // once, where the lexicon is costly to build after every change of content.
-    if !has_unknown_word(state.reads(), languages, q).await? {
-        return Ok(SearchResults {
-            query: q.to_owned(),
-            corrected_query: None,
-            items: Vec::new(),
-            next_cursor: None,
-        });
+    if !engine.has_unknown_word(q).await? {
+        return Ok(results(Vec::new(), None));
     }
     let lexicon = lexicon(state).await?;
     if let Some(corrected) = lexicon.correct(q) {
-        let items = run(state.reads(), languages, &corrected, limit).await?;
+        let items = engine.hits(&corrected, limit).await?;
         if !items.is_empty() {
-            return Ok(SearchResults {
-                query: q.to_owned(),
-                corrected_query: Some(corrected),
-                items,
-                next_cursor: None,
-            });
+            return Ok(results(items, Some(corrected)));
         }
     }
-    Ok(SearchResults {
-        query: q.to_owned(),
-        corrected_query: None,
-        items: Vec::new(),
-        next_cursor: None,
-    })
+    Ok(results(Vec::new(), None))
+}
+
+/// The in-process index of the published content, built once per change of content (by
+/// one request while the others wait); inside it, `None` when the content outgrows
+/// `max_bytes`. None at all when it is off (`max_bytes` 0), or while this replica does not
+/// hear of changes (it could not tell when the index goes stale).
+async fn index(state: &Core, max_bytes: usize) -> Result<Option<Arc<Option<SearchIndex>>>> {
+    if max_bytes == 0 || !state.cache.is_listening() {
+        return Ok(None);
+    }
+    let db = state.reads();
+    let index = state
+        .cache
+        .get_or_build_large(INDEX, || async move {
+            let index = SearchIndex::build(db, max_bytes).await?;
+            match &index {
+                Some(index) => {
+                    metrics::gauge!("search_index_bytes").set(index.bytes() as f64);
+                    tracing::debug!(bytes = index.bytes(), "search index built");
+                }
+                None => tracing::info!(
+                    max_bytes,
+                    "the published content outgrows SEARCH_INDEX_MB: searches go to Postgres"
+                ),
+            }
+            Ok(index)
+        })
+        .await?;
+    Ok(Some(index))
+}
+
+/// Searches run (each query, and each corrected one), by where: `index` or `postgres`.
+pub const SEARCHES: &str = "search_queries_total";
+
+/// How many bytes the in-process search index of the current content holds: `None` when
+/// there is none (not built since content changed, off, or outgrown).
+pub async fn index_bytes(state: &Core) -> Option<usize> {
+    let index = state.cache.large::<Option<SearchIndex>>(INDEX).await?;
+    index.as_ref().as_ref().map(SearchIndex::bytes)
+}
+
+const INDEX: &str = "search-index";
+
+/// Where a search is answered: the in-process index when there is one and it answers the
+/// query, else Postgres.
+struct Engine<'a> {
+    db: &'a Db,
+    languages: &'a [String],
+    index: Option<&'a SearchIndex>,
+}
+
+impl Engine<'_> {
+    async fn hits(&self, q: &str, limit: i64) -> Result<Vec<SearchHit>> {
+        if let Some(index) = self.index {
+            if let Some(queries) = index.read(self.db, q).await? {
+                let found = index.search(&queries, usize::try_from(limit).unwrap_or(0));
+                metrics::counter!(SEARCHES, "engine" => "index").increment(1);
+                return with_snippets(self.db, found).await;
+            }
+        }
+        metrics::counter!(SEARCHES, "engine" => "postgres").increment(1);
+        run(self.db, self.languages, q, limit).await
+    }
+
+    async fn has_unknown_word(&self, q: &str) -> Result<bool> {
+        let words: Vec<String> = q
+            .split_whitespace()
+            .filter_map(|token| correctable(token).map(|(_, _, word)| word))
+            .collect();
+        if words.is_empty() {
+            return Ok(false);
+        }
+        if let Some(index) = self.index {
+            if let Some(unknown) = index.has_unknown_word(self.db, &words).await? {
+                return Ok(unknown);
+            }
+        }
+        has_unknown_word(self.db, self.languages, &words).await
+    }
+}
+
+/// The index's hits as the answer has them, each with its snippet cut from its stored
+/// plain text (read for these hits only, by slug).
+async fn with_snippets(db: &Db, found: Vec<Scored<'_>>) -> Result<Vec<SearchHit>> {
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let slugs = |posts: bool| -> Vec<String> {
+        found
+            .iter()
+            .filter(|s| s.doc.is_post == posts)
+            .map(|s| s.doc.slug.to_string())
+            .collect()
+    };
+    let texts: HashMap<(bool, String), String> = sqlx::query!(
+        r#"
+        select true as "is_post!", slug as "slug!", body_text as "text!"
+        from posts where status = 'published' and slug = any($1)
+        union all
+        select false, slug, body_text from published_services where slug = any($2)
+        "#,
+        &slugs(true),
+        &slugs(false)
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|r| ((r.is_post, r.slug), r.text))
+    .collect();
+    Ok(found
+        .into_iter()
+        .map(|s| {
+            let slug = s.doc.slug.to_string();
+            let text = texts
+                .get(&(s.doc.is_post, slug.clone()))
+                .map_or("", String::as_str);
+            let (kind, path) = if s.doc.is_post {
+                ("post", format!("/v1/posts/{slug}"))
+            } else {
+                ("service", format!("/v1/services/{slug}"))
+            };
+            SearchHit {
+                snippet: snippet(text, &s.wanted),
+                kind: kind.to_owned(),
+                path,
+                slug,
+                title: s.doc.title.to_string(),
+                rank: s.score,
+                published_at: s.doc.published_at,
+            }
+        })
+        .collect())
 }
 
 // Markers ts_headline puts around matches; replaced by <mark> after the text is escaped.
@@ -171,16 +299,9 @@ async fn run(db: &Db, languages: &[String], q: &str, limit: i64) -> Result<Vec<S
         .collect())
 }
 
-/// Whether some word of `q` that could be corrected (see [`correctable`]) is in no
-/// published document, in any of the content's languages. Stop words are known.
-async fn has_unknown_word(db: &Db, languages: &[String], q: &str) -> Result<bool> {
-    let words: Vec<String> = q
-        .split_whitespace()
-        .filter_map(|token| correctable(token).map(|(_, _, word)| word))
-        .collect();
-    if words.is_empty() {
-        return Ok(false);
-    }
+/// Whether one of `words` (see [`correctable`]) is in no published document, in any of the
+/// content's languages. Stop words are known.
+async fn has_unknown_word(db: &Db, languages: &[String], words: &[String]) -> Result<bool> {
     Ok(sqlx::query_scalar!(
         r#"
         select coalesce(bool_or(not known), false) as "unknown!" from (
@@ -195,7 +316,7 @@ async fn has_unknown_word(db: &Db, languages: &[String], q: &str) -> Result<bool
             group by w
         ) words
         "#,
-        &words,
+        words,
         languages
     )
     .fetch_one(db)
