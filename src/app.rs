@@ -23,7 +23,7 @@ use crate::blog::{BlogConfig, BlogState};
 use crate::config::{self, ConfigError, CoreConfig, Entry, Reader};
 use crate::jobs::{Handlers, Mailer, RetentionJob, Runner, WorkerSettings};
 use crate::leads::{LeadsConfig, LeadsState};
-use crate::newsletter::NewsletterState;
+use crate::newsletter::{NewsletterConfig, NewsletterState};
 use crate::scheduling::{SchedulingConfig, SchedulingState};
 use crate::signing::Signer;
 use crate::state::Core;
@@ -41,6 +41,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub assistant: AssistantConfig,
     pub webhooks: WebhooksConfig,
+    pub newsletter: NewsletterConfig,
     pub web: WebConfig,
 }
 
@@ -78,6 +79,7 @@ impl Config {
             auth: AuthConfig::read(r)?,
             assistant: AssistantConfig::read(r)?,
             webhooks: WebhooksConfig::read(r)?,
+            newsletter: NewsletterConfig::read(r)?,
             web: WebConfig::read(r)?,
         })
     }
@@ -199,6 +201,7 @@ impl AppState {
             blog: BlogState::new(config.blog.clone()),
             newsletter: NewsletterState {
                 form_limit: config.leads.form_limit,
+                config: Arc::new(config.newsletter.clone()),
             },
             assistant: AssistantState::new(
                 config.assistant.clone(),
@@ -224,14 +227,20 @@ impl AppState {
     pub fn start_background(&self) -> anyhow::Result<()> {
         let core = &self.core;
         let outbox = &core.config.outbox;
+        let mailer = Mailer::from_config(&core.config.mail, outbox.workers)?;
         let handlers = Handlers::default()
-            .with(
-                "email",
-                Mailer::from_config(&core.config.mail, outbox.workers)?,
-            )
+            .with("email", mailer.clone())
             .with(
                 crate::webhooks::JOB_KIND,
                 crate::webhooks::Deliverer::new(core.db.clone(), &self.config.webhooks)?,
+            )
+            .with(
+                crate::newsletter::START_JOB,
+                crate::newsletter::Starter::new(core.clone(), self.newsletter.config.clone()),
+            )
+            .with(
+                crate::newsletter::DELIVERY_JOB,
+                crate::newsletter::Sender::new(core.clone(), mailer),
             );
         let runner = Runner::new(
             core.db.clone(),

@@ -22,7 +22,7 @@ use crate::state::Core;
 pub enum Role {
     /// Everything, including admin users, API tokens, the site profile and the audit log.
     Owner,
-    /// Content: the services catalogue and the blog.
+    /// Content: the services catalogue, the blog, and sending posts to the newsletter list.
     Editor,
     /// Leads, the newsletter list, and calls.
     Sales,
@@ -50,7 +50,7 @@ impl Role {
         use Permission::*;
         match self {
             Self::Owner => Permission::ALL,
-            Self::Editor => &[CatalogueWrite, ContentWrite],
+            Self::Editor => &[CatalogueWrite, ContentWrite, NewsletterSend],
             Self::Sales => &[LeadsRead, LeadsWrite, NewsletterRead, SchedulingManage],
         }
     }
@@ -76,6 +76,9 @@ pub enum Permission {
     LeadsWrite,
     #[serde(rename = "newsletter:read")]
     NewsletterRead,
+    /// Sending posts to the list (issues, test sends) and seeing how they went.
+    #[serde(rename = "newsletter:send")]
+    NewsletterSend,
     /// Hosts, call types and bookings.
     #[serde(rename = "scheduling:manage")]
     SchedulingManage,
@@ -102,6 +105,7 @@ impl Permission {
         Self::LeadsRead,
         Self::LeadsWrite,
         Self::NewsletterRead,
+        Self::NewsletterSend,
         Self::SchedulingManage,
         Self::WebhooksManage,
         Self::OutboxManage,
@@ -119,6 +123,7 @@ impl Permission {
             Self::LeadsRead => "leads:read",
             Self::LeadsWrite => "leads:write",
             Self::NewsletterRead => "newsletter:read",
+            Self::NewsletterSend => "newsletter:send",
             Self::SchedulingManage => "scheduling:manage",
             Self::WebhooksManage => "webhooks:manage",
             Self::OutboxManage => "outbox:manage",
@@ -276,6 +281,7 @@ pub mod perm {
         LeadsRead,
         LeadsWrite,
         NewsletterRead,
+        NewsletterSend,
         SchedulingManage,
         WebhooksManage,
         OutboxManage,

@@ -4,6 +4,7 @@
 
 mod config;
 mod feeds;
+mod mailing;
 mod model;
 mod posts;
 mod public;
@@ -21,6 +22,7 @@ use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 pub use config::BlogConfig;
+pub use mailing::{MailedPost, mailed_post, mailed_post_by_id, publish_now, topics};
 pub use model::{PostPage, ShareCounts, SharesView};
 pub use posts::{PostInput, copy_published, create as create_post, publish_due};
 pub use scheduler::run as run_scheduler;

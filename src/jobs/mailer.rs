@@ -80,7 +80,7 @@ pub fn build_message(job_id: Uuid, from: &Mailbox, email: &Email) -> anyhow::Res
         .to(to)
         .subject(email.subject.clone())
         .message_id(Some(format!("<{job_id}@frontdesk>")));
-    if email.attachment.is_none() {
+    if email.attachment.is_none() && email.html.is_none() {
         builder = builder.header(ContentType::TEXT_PLAIN);
     }
     if let Some(url) = &email.unsubscribe_url {
@@ -94,23 +94,43 @@ pub fn build_message(job_id: Uuid, from: &Mailbox, email: &Email) -> anyhow::Res
                 "List-Unsubscribe=One-Click".to_owned(),
             ));
     }
+    if let Some(html) = &email.html {
+        let alternative = MultiPart::alternative_plain_html(email.text.clone(), html.clone());
+        let body = match &email.attachment {
+            None => alternative,
+            Some(attachment) => MultiPart::mixed()
+                .multipart(alternative)
+                .singlepart(attachment_part(attachment)?),
+        };
+        return builder.multipart(body).context("building the message");
+    }
     let Some(attachment) = &email.attachment else {
         return builder
             .body(email.text.clone())
             .context("building the message");
     };
-    let content_type =
-        ContentType::parse(&attachment.content_type).context("the attachment's content type")?;
     builder
         .multipart(
             MultiPart::mixed()
                 .singlepart(SinglePart::plain(email.text.clone()))
-                .singlepart(
-                    LettreAttachment::new(attachment.filename.clone())
-                        .body(attachment.content.clone(), content_type),
-                ),
+                .singlepart(attachment_part(attachment)?),
         )
         .context("building the message")
+}
+
+fn attachment_part(attachment: &super::queue::Attachment) -> anyhow::Result<SinglePart> {
+    let content_type =
+        ContentType::parse(&attachment.content_type).context("the attachment's content type")?;
+    Ok(LettreAttachment::new(attachment.filename.clone())
+        .body(attachment.content.clone(), content_type))
+}
+
+/// Whether a failed delivery was refused for good (an SMTP 5xx: no such mailbox, policy),
+/// so retrying cannot help.
+pub fn is_permanent(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<lettre::transport::smtp::Error>()
+        .is_some_and(lettre::transport::smtp::Error::is_permanent)
 }
 
 #[cfg(test)]
@@ -125,6 +145,7 @@ mod tests {
             text: "See you then".into(),
             purpose: "booking.created.visitor".into(),
             unsubscribe_url: None,
+            html: None,
             attachment: Some(crate::jobs::Attachment {
                 filename: "invite.ics".into(),
                 content_type: "text/calendar; charset=utf-8; method=REQUEST".into(),
@@ -154,6 +175,7 @@ mod tests {
             text: "Hello".into(),
             purpose: "newsletter_confirmation".into(),
             unsubscribe_url: Some("https://api.example.com/v1/newsletter/unsubscribe?x=1".into()),
+            html: None,
             attachment: None,
         };
         let from: Mailbox = "frontdesk <frontdesk@localhost>".parse().expect("mailbox");

@@ -32,6 +32,9 @@ pub struct Email {
     /// For newsletter mail: the one-click unsubscribe URL (RFC 8058).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsubscribe_url: Option<String>,
+    /// An HTML alternative to `text` (mail clients show one of the two).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
     /// A text attachment, such as a calendar invite.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachment: Option<Attachment>,
@@ -53,6 +56,8 @@ pub struct NewJobs {
     ids: Vec<Uuid>,
     kinds: Vec<String>,
     payloads: Vec<serde_json::Value>,
+    /// Seconds from the commit until each is due.
+    delays: Vec<f64>,
 }
 
 impl NewJobs {
@@ -65,6 +70,20 @@ impl NewJobs {
         self.push(kind, serde_json::to_value(payload))
     }
 
+    /// A job of `kind` due `delay` from now (how scheduled and paced work is queued).
+    pub fn job_after(
+        &mut self,
+        kind: &str,
+        payload: &impl Serialize,
+        delay: Duration,
+    ) -> Result<()> {
+        self.push(kind, serde_json::to_value(payload))?;
+        if let Some(last) = self.delays.last_mut() {
+            *last = delay.as_secs_f64();
+        }
+        Ok(())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
@@ -73,18 +92,20 @@ impl NewJobs {
         self.payloads.push(payload.map_err(anyhow::Error::from)?);
         self.ids.push(Uuid::now_v7());
         self.kinds.push(kind.to_owned());
+        self.delays.push(0.0);
         Ok(())
     }
 
     /// The jobs as columns (ids, kinds, payloads) of equal length, for a caller that
     /// writes them in its own statement (`insert into outbox_jobs (id, kind, payload,
     /// max_attempts) select … from unnest(…)`), with the work they belong to: the workers
-    /// are woken when it commits.
+    /// are woken when it commits. Only for jobs due at once (not [`NewJobs::job_after`]).
     pub fn columns_for(
         &self,
         work: &mut Work,
         queue: &JobQueue,
     ) -> (&[Uuid], &[String], &[serde_json::Value]) {
+        debug_assert!(self.delays.iter().all(|d| *d == 0.0));
         if !self.is_empty() {
             queue.wake_after(work);
         }
@@ -97,14 +118,15 @@ impl NewJobs {
         }
         sqlx::query!(
             r#"
-            insert into outbox_jobs (id, kind, payload, max_attempts)
-            select id, kind, payload, $4
-            from unnest($1::uuid[], $2::text[], $3::jsonb[]) as t(id, kind, payload)
+            insert into outbox_jobs (id, kind, payload, max_attempts, run_at)
+            select id, kind, payload, $4, now() + make_interval(secs => delay)
+            from unnest($1::uuid[], $2::text[], $3::jsonb[], $5::float8[]) as t(id, kind, payload, delay)
             "#,
             &self.ids,
             &self.kinds,
             &self.payloads,
-            max_attempts
+            max_attempts,
+            &self.delays
         )
         .execute(conn)
         .await?;

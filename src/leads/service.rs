@@ -337,6 +337,7 @@ pub fn confirmation(firm: &str, lead: &Lead) -> Email {
         ),
         purpose: "lead_confirmation".into(),
         unsubscribe_url: None,
+        html: None,
         attachment: None,
     }
 }
@@ -374,6 +375,7 @@ pub fn team_notification(team: &str, lead: &Lead) -> Email {
         text: format!("{}\n\n{}\n", lines.join("\n"), lead.message),
         purpose: "lead_notification".into(),
         unsubscribe_url: None,
+        html: None,
         attachment: None,
     }
 }

@@ -6,8 +6,10 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::NewsletterState;
-use super::model::{SubscribeRequest, SubscriberQuery, TokenQuery, UnsubscribeQuery};
-use super::service::{self, Counts, Subscriber};
+use super::model::{
+    PreferencesInput, SubscribeRequest, SubscriberQuery, TokenQuery, UnsubscribeQuery,
+};
+use super::service::{self, Counts, Preferences, Subscriber};
 use crate::auth::{Authorized, perm};
 use crate::error::{Problem, Result};
 use crate::http::extract::{Json, Query};
@@ -25,6 +27,7 @@ where
         .routes(routes!(subscribe))
         .routes(routes!(confirm_get, confirm_post))
         .routes(routes!(unsubscribe_page, unsubscribe))
+        .routes(routes!(preferences, set_preferences))
         .routes(routes!(list_subscribers))
         .routes(routes!(export_subscribers))
         .routes(routes!(subscriber_counts))
@@ -53,8 +56,8 @@ async fn subscribe(
     ClientIp(ip): ClientIp,
     Json(request): Json<SubscribeRequest>,
 ) -> Result<(StatusCode, Json<Accepted>)> {
-    let (email, version) = request.validate()?;
-    service::subscribe(&state, &newsletter, ip, &email, &version).await?;
+    let (email, version, topics) = request.validate()?;
+    service::subscribe(&state, &newsletter, ip, &email, &version, &topics).await?;
     Ok((StatusCode::ACCEPTED, Json(ACCEPTED)))
 }
 
@@ -123,6 +126,36 @@ async fn unsubscribe(
     Ok(Json(Status {
         status: "unsubscribed",
     }))
+}
+
+/// A reader's preferences: the link in every issue's footer.
+#[utoipa::path(get, path = "/v1/newsletter/preferences", tag = "newsletter", params(UnsubscribeQuery),
+    responses((status = 200, body = Preferences), (status = 404, description = "Not a valid link, or not on the list", body = Problem)))]
+async fn preferences(
+    State(state): State<Core>,
+    Query(query): Query<UnsubscribeQuery>,
+) -> Result<Json<Preferences>> {
+    let (email, sig) = query.parts()?;
+    Ok(Json(
+        service::preferences(&state.db, &state.signer, &email, sig).await?,
+    ))
+}
+
+/// Changes a reader's topics (from their preferences link).
+#[utoipa::path(put, path = "/v1/newsletter/preferences", tag = "newsletter", params(UnsubscribeQuery),
+    request_body = PreferencesInput,
+    responses((status = 200, body = Preferences), (status = 404, description = "Not a valid link, or not on the list", body = Problem),
+              (status = 422, body = Problem)))]
+async fn set_preferences(
+    State(state): State<Core>,
+    Query(query): Query<UnsubscribeQuery>,
+    Json(input): Json<PreferencesInput>,
+) -> Result<Json<Preferences>> {
+    let (email, sig) = query.parts()?;
+    let topics = input.validate()?;
+    Ok(Json(
+        service::set_topics(&state, &email, sig, &topics).await?,
+    ))
 }
 
 /// Newsletter subscribers, newest first.

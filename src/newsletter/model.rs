@@ -14,11 +14,33 @@ pub struct SubscribeRequest {
     /// Must be true.
     consent: bool,
     consent_text_version: Option<String>,
+    /// Topics (tag slugs, see GET /v1/tags) to also receive issues about; issues sent to
+    /// everyone come regardless. Changeable later from the preferences link in every issue.
+    #[schema(example = json!(["rust"]))]
+    topics: Vec<String>,
+}
+
+/// The most topics one reader may choose.
+pub const MAX_TOPICS: usize = 50;
+
+/// Topics as sent: slugs, each once, at most [`MAX_TOPICS`].
+fn valid_topics(v: &mut Validator, topics: &[String]) -> Vec<String> {
+    if topics.len() > MAX_TOPICS {
+        v.error(
+            "topics",
+            "too_many",
+            format!("at most {MAX_TOPICS} topics can be chosen"),
+        );
+    }
+    let mut valid: Vec<String> = topics.iter().map(|t| v.slug("topics", t)).collect();
+    valid.sort();
+    valid.dedup();
+    valid
 }
 
 impl SubscribeRequest {
-    /// The address and the consent text version.
-    pub fn validate(&self) -> Result<(String, String)> {
+    /// The address, the consent text version and the topics.
+    pub fn validate(&self) -> Result<(String, String, Vec<String>)> {
         let mut v = Validator::new();
         let email = v.email("email", &self.email);
         let version = v.consent(
@@ -26,8 +48,27 @@ impl SubscribeRequest {
             self.consent_text_version.as_deref(),
             "you agree to receive the newsletter",
         );
+        let topics = valid_topics(&mut v, &self.topics);
         v.finish()?;
-        Ok((email, version))
+        Ok((email, version, topics))
+    }
+}
+
+/// A reader's new topics.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct PreferencesInput {
+    /// Tag slugs; empty: only issues sent to everyone.
+    #[schema(example = json!(["rust", "design"]))]
+    topics: Vec<String>,
+}
+
+impl PreferencesInput {
+    pub fn validate(&self) -> Result<Vec<String>> {
+        let mut v = Validator::new();
+        let topics = valid_topics(&mut v, &self.topics);
+        v.finish()?;
+        Ok(topics)
     }
 }
 

@@ -20,20 +20,41 @@ use crate::state::Core;
 use crate::tokens::{new_token, token_hash};
 
 const UNSUBSCRIBE: &str = "unsubscribe";
+const PREFERENCES: &str = "newsletter-preferences";
 
 /// A confirmation link works for a week.
 pub const CONFIRM_TTL_DAYS: i64 = 7;
 /// At most one confirmation email per address this often, however often the form is sent.
 pub const RESEND_AFTER_MINUTES: i64 = 5;
 
+/// The reader's own unsubscribe link (also the RFC 8058 one-click target).
 pub fn unsubscribe_url(public_api_url: &str, signer: &Signer, email: &str) -> String {
-    let mut url = url::Url::parse(&format!("{public_api_url}/v1/newsletter/unsubscribe"))
-        .unwrap_or_else(|_| {
-            url::Url::parse("http://localhost/v1/newsletter/unsubscribe").expect("a valid URL")
-        });
+    signed_link(
+        public_api_url,
+        "unsubscribe",
+        signer.sign(UNSUBSCRIBE, email),
+        email,
+    )
+}
+
+/// The reader's own link to their preferences (topics).
+pub fn preferences_url(public_api_url: &str, signer: &Signer, email: &str) -> String {
+    signed_link(
+        public_api_url,
+        "preferences",
+        signer.sign(PREFERENCES, email),
+        email,
+    )
+}
+
+fn signed_link(public_api_url: &str, page: &str, sig: String, email: &str) -> String {
+    let path = format!("/v1/newsletter/{page}");
+    let mut url = url::Url::parse(&format!("{public_api_url}{path}")).unwrap_or_else(|_| {
+        url::Url::parse(&format!("http://localhost{path}")).expect("a valid URL")
+    });
     url.query_pairs_mut()
         .append_pair("email", email)
-        .append_pair("sig", &signer.sign(UNSUBSCRIBE, email));
+        .append_pair("sig", &sig);
     url.to_string()
 }
 
@@ -45,11 +66,13 @@ pub async fn subscribe(
     ip: Option<IpAddr>,
     email: &str,
     consent_version: &str,
+    topics: &[String],
 ) -> Result<()> {
     let mut tx = core.begin().await?;
     Guard::new("newsletter", ip, newsletter.form_limit)
         .hit(&mut *tx)
         .await?;
+    known_topics(&mut tx, topics).await?;
     let current = sqlx::query!(
         r#"select status, confirmation_sent_at from newsletter_subscribers where email = $1 for update"#,
         email
@@ -71,18 +94,20 @@ pub async fn subscribe(
         sqlx::query!(
             r#"
             insert into newsletter_subscribers (id, email, status, confirm_token_hash, confirm_expires_at,
-                                                confirmation_sent_at, consent_text_version)
-            values ($1, $2, 'pending', $3, $4, now(), $5)
+                                                confirmation_sent_at, consent_text_version, topics)
+            values ($1, $2, 'pending', $3, $4, now(), $5, $6)
             on conflict (email) do update set
                 status = 'pending', confirm_token_hash = excluded.confirm_token_hash,
                 confirm_expires_at = excluded.confirm_expires_at, confirmation_sent_at = now(),
-                consent_text_version = excluded.consent_text_version, updated_at = now()
+                consent_text_version = excluded.consent_text_version, topics = excluded.topics,
+                updated_at = now()
             "#,
             Uuid::now_v7(),
             email,
             token_hash(&token),
             expires,
-            consent_version
+            consent_version,
+            topics
         )
         .execute(&mut *tx)
         .await?;
@@ -109,6 +134,7 @@ fn confirmation_email(core: &Core, firm: &str, email: &str, token: &str) -> Emai
         ),
         purpose: "newsletter_confirmation".into(),
         unsubscribe_url: Some(unsubscribe_url(base, &core.signer, email)),
+        html: None,
         attachment: None,
     }
 }
@@ -126,7 +152,8 @@ pub async fn confirm(core: &Core, token: &str) -> Result<()> {
         r#"
         update newsletter_subscribers
         set status = 'confirmed', confirmed_at = now(), confirm_token_hash = null,
-            confirm_expires_at = null, unsubscribed_at = null, updated_at = now()
+            confirm_expires_at = null, unsubscribed_at = null, suppressed = null,
+            suppressed_at = null, updated_at = now()
         where confirm_token_hash = $1 and status = 'pending' and confirm_expires_at > now()
         returning email
         "#,
@@ -161,6 +188,116 @@ pub async fn unsubscribe(db: &Db, signer: &Signer, email: &str, signature: &str)
     .await?
     .rows_affected();
     Ok(changed > 0)
+}
+
+/// Refuses topics that are not tag slugs.
+async fn known_topics(conn: &mut sqlx::PgConnection, topics: &[String]) -> Result<()> {
+    if topics.is_empty() {
+        return Ok(());
+    }
+    let known = crate::blog::topics(conn).await?;
+    let unknown: Vec<&str> = topics
+        .iter()
+        .filter(|t| !known.iter().any(|(slug, _)| slug == *t))
+        .map(String::as_str)
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::field(
+            "topics",
+            "unknown",
+            format!(
+                "No tag has the slug {}; topics are tag slugs (GET /v1/tags).",
+                unknown.join(", ")
+            ),
+        ))
+    }
+}
+
+/// A reader's preferences, as their preferences link shows them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Preferences {
+    pub email: String,
+    /// pending, confirmed or unsubscribed.
+    pub status: String,
+    /// The topics (tag slugs) chosen; none: only issues sent to everyone.
+    pub topics: Vec<String>,
+    /// Every topic there is to choose.
+    pub available_topics: Vec<Topic>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Topic {
+    pub slug: String,
+    pub name: String,
+}
+
+fn check_preferences_link(signer: &Signer, email: &str, signature: &str) -> Result<()> {
+    if signer.verify(PREFERENCES, email, signature) {
+        Ok(())
+    } else {
+        Err(AppError::not_found("This preferences link is not valid."))
+    }
+}
+
+/// The preferences of a signed link's address.
+pub async fn preferences(
+    db: &Db,
+    signer: &Signer,
+    email: &str,
+    signature: &str,
+) -> Result<Preferences> {
+    check_preferences_link(signer, email, signature)?;
+    let mut conn = db.read_session().await?;
+    read_preferences(&mut conn, email).await
+}
+
+async fn read_preferences(conn: &mut sqlx::PgConnection, email: &str) -> Result<Preferences> {
+    let row = sqlx::query!(
+        "select status, topics from newsletter_subscribers where email = $1",
+        email
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| AppError::not_found("This address is not on the list."))?;
+    let available_topics = crate::blog::topics(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|(slug, name)| Topic { slug, name })
+        .collect();
+    Ok(Preferences {
+        email: email.to_owned(),
+        status: row.status,
+        topics: row.topics,
+        available_topics,
+    })
+}
+
+/// Replaces the topics of a signed link's address.
+pub async fn set_topics(
+    core: &Core,
+    email: &str,
+    signature: &str,
+    topics: &[String],
+) -> Result<Preferences> {
+    check_preferences_link(&core.signer, email, signature)?;
+    let mut tx = core.begin().await?;
+    known_topics(&mut tx, topics).await?;
+    let changed = sqlx::query!(
+        "update newsletter_subscribers set topics = $2, updated_at = now() where email = $1",
+        email,
+        topics
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(AppError::not_found("This address is not on the list."));
+    }
+    let preferences = read_preferences(&mut tx, email).await?;
+    tx.commit().await?;
+    Ok(preferences)
 }
 
 /// Whether a signed link's address is on the list (for the unsubscribe page).

@@ -23,6 +23,11 @@ pub const TABLES: &[(&str, Coverage)] = &[
     ("leads", Coverage::By("leads")),
     ("lead_events", Coverage::By("leads (with their lead)")),
     ("newsletter_subscribers", Coverage::By("newsletter")),
+    (
+        "newsletter_deliveries",
+        Coverage::By("newsletter (who was sent which issue)"),
+    ),
+    ("newsletter_issues", Coverage::None),
     ("bookings", Coverage::By("scheduling")),
     (
         "rate_limit_counters",

@@ -79,6 +79,7 @@ pub(super) async fn tell(work: &mut Work, core: &Core, id: Uuid, change: Change)
             text: body.clone(),
             purpose: format!("{event}.visitor"),
             unsubscribe_url: None,
+            html: None,
             attachment: Some(attachment.clone()),
         },
         Email {
@@ -90,6 +91,7 @@ pub(super) async fn tell(work: &mut Work, core: &Core, id: Uuid, change: Change)
             ),
             purpose: format!("{event}.host"),
             unsubscribe_url: None,
+            html: None,
             attachment: Some(attachment),
         },
     ];

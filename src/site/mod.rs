@@ -6,5 +6,7 @@ mod model;
 mod service;
 
 pub use handlers::router;
-pub use model::{PostalAddressInput, SiteProfile, SiteProfileInput, SocialLinkInput};
+pub use model::{
+    PostalAddress, PostalAddressInput, SiteProfile, SiteProfileInput, SocialLinkInput,
+};
 pub use service::{get, identity, put};

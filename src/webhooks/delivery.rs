@@ -10,9 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::db::Db;
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
 use serde::Serialize;
-use sha2::Sha256;
 use uuid::Uuid;
 
 use super::config::WebhooksConfig;
@@ -20,22 +18,11 @@ use super::service::WebhookJob;
 use crate::jobs::worker::Delivery;
 use crate::jobs::{Claimed, JobHandler};
 
-pub const SIGNATURE_HEADER: &str = "x-frontdesk-signature";
+pub const SIGNATURE_HEADER: &str = crate::signing::BODY_SIGNATURE_HEADER;
 pub const DELIVERY_HEADER: &str = "x-frontdesk-delivery";
 pub const EVENT_HEADER: &str = "x-frontdesk-event";
 
-/// `t=<timestamp>,v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`.
-pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    format!(
-        "t={timestamp},v1={}",
-        hex::encode(mac.finalize().into_bytes())
-    )
-}
+pub use crate::signing::sign_body as sign;
 
 /// Delivers webhook jobs.
 pub struct Deliverer {

@@ -314,6 +314,8 @@ const TABLES: &[(&str, &str)] = &[
     ("lead_events", "leads"),
     ("leads", "leads"),
     ("newsletter_subscribers", "newsletter"),
+    ("newsletter_issues", "newsletter"),
+    ("newsletter_deliveries", "newsletter"),
     ("outbox_jobs", "jobs"),
     ("privacy_erasures", "privacy"),
     ("rate_limit_counters", "rate_limit"),

@@ -25,7 +25,7 @@ async fn an_admin_logs_in_sees_themselves_and_logs_out() {
     assert_eq!(me["email"], email);
     assert_eq!(
         me["permissions"],
-        json!(["catalogue:write", "content:write"])
+        json!(["catalogue:write", "content:write", "newsletter:send"])
     );
 
     let logout = app

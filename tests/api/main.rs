@@ -19,6 +19,7 @@ mod helpers;
 mod inbox;
 mod leads;
 mod newsletter;
+mod newsletter_sending;
 mod ops;
 mod scheduling;
 mod security;

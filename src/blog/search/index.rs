@@ -384,7 +384,7 @@ impl SearchIndex {
             .collect()
     }
 
-    /// BM25 over the weighted occurrences: an occurrence in the title counts ten times one
+    /// BM25 over the weighted occurrences: an occurrence in the title counts five times one
     /// in the body, as Postgres's default weights have it.
     fn score(&self, language: &Language, doc: u32, wanted: &[(&Postings, f32)]) -> f32 {
         const K1: f32 = 1.2;

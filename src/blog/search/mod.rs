@@ -98,16 +98,16 @@ async fn index(state: &Core, max_bytes: usize) -> Result<Option<Arc<Option<Searc
     if max_bytes == 0 || !state.cache.is_listening() {
         return Ok(None);
     }
-    let db = state.reads();
     let index = state
         .cache
         .get_or_build_large(INDEX, || async move {
-            let index = SearchIndex::build(db, max_bytes).await?;
+            // Chosen once the build is this request's: a replica is used only if it has
+            // replayed the change that made the index stale.
+            let index = SearchIndex::build(state.reads(), max_bytes).await?;
+            let bytes = index.as_ref().map_or(0, SearchIndex::bytes);
+            metrics::gauge!("search_index_bytes").set(bytes as f64);
             match &index {
-                Some(index) => {
-                    metrics::gauge!("search_index_bytes").set(index.bytes() as f64);
-                    tracing::debug!(bytes = index.bytes(), "search index built");
-                }
+                Some(index) => tracing::debug!(bytes = index.bytes(), "search index built"),
                 None => tracing::info!(
                     max_bytes,
                     "the published content outgrows SEARCH_INDEX_MB: searches go to Postgres"
