@@ -264,6 +264,7 @@ async fn a_replica_stopping_mid_send_leaves_the_rest_to_another_and_nobody_gets_
     .await;
     let editor = newsroom(&app).await;
     readers(&app, "reader", 200, "confirmed", &[]).await;
+    let asked = std::time::Instant::now();
     let made = send(&app, &editor, &json!({ "post": "why-rust" })).await;
     let id = made["id"].as_str().expect("id").to_owned();
 
@@ -271,6 +272,16 @@ async fn a_replica_stopping_mid_send_leaves_the_rest_to_another_and_nobody_gets_
         smtp.mails.lock().await.len() >= 30
     })
     .await;
+    // Paced: the deliveries are due 1/40 s apart, so 30 cannot have gone in under 29/40 s.
+    assert!(asked.elapsed() >= Duration::from_millis(29 * 1000 / 40));
+    let spread: f64 = sqlx::query_scalar(
+        "select extract(epoch from max(run_at) - min(run_at))::float8 from outbox_jobs
+         where kind = 'newsletter.delivery'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("spread");
+    assert!((spread - 199.0 / 40.0).abs() < 0.01, "due over {spread} s");
     // The first replica stops; its unstarted jobs are handed back.
     app.state.shutdown.cancel();
     wait_until("the first replica's workers to stop", || async {
