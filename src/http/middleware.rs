@@ -58,11 +58,13 @@ pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -
 
 /// Renders error responses as RFC 9457 problem+json with the request id: those our handlers
 /// made (a [`Problem`] in the extensions) and bare ones from the router or from layers
-/// (404 no route, 405, timeouts, panics). Error bodies are small and left uncompressed.
+/// (404 no route, 405, timeouts, panics). A handler's own JSON or HTML error (a page for
+/// people, such as the newsletter's) is left as it is. Error bodies are small and left
+/// uncompressed.
 pub(super) fn render_problem(request_id: Option<HeaderValue>, response: Response) -> Response {
     let problem = match response.extensions().get::<Problem>() {
         Some(problem) => problem.clone(),
-        None if response.status().as_u16() >= 400 && !is_json(response.headers()) => {
+        None if response.status().as_u16() >= 400 && !is_json_or_html(response.headers()) => {
             Problem::for_status(response.status())
         }
         None => return response,
@@ -82,11 +84,11 @@ pub(super) fn render_problem(request_id: Option<HeaderValue>, response: Response
     Response::from_parts(parts, Body::from(body))
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
+fn is_json_or_html(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.contains("json"))
+        .is_some_and(|ct| ct.contains("json") || ct.starts_with("text/html"))
 }
 
 /// What a panicking handler answers; the payload is logged, never sent.

@@ -1,3 +1,4 @@
+use axum::Form;
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -9,6 +10,7 @@ use super::NewsletterState;
 use super::model::{
     PreferencesInput, SubscribeRequest, SubscriberQuery, TokenQuery, UnsubscribeQuery,
 };
+use super::pages;
 use super::service::{self, Counts, Preferences, Subscriber};
 use crate::auth::{Authorized, perm};
 use crate::error::{Problem, Result};
@@ -28,6 +30,8 @@ where
         .routes(routes!(confirm_get, confirm_post))
         .routes(routes!(unsubscribe_page, unsubscribe))
         .routes(routes!(preferences, set_preferences))
+        .routes(routes!(unsubscribe_html, unsubscribe_html_confirm))
+        .routes(routes!(preferences_html, preferences_html_save))
         .routes(routes!(list_subscribers))
         .routes(routes!(export_subscribers))
         .routes(routes!(subscriber_counts))
@@ -156,6 +160,75 @@ async fn set_preferences(
     Ok(Json(
         service::set_topics(&state, &email, sig, &topics).await?,
     ))
+}
+
+/// The reader's unsubscribe page (HTML, linked from every issue): a button, since opening a
+/// link must change nothing.
+#[utoipa::path(get, path = "/newsletter/unsubscribe", tag = "newsletter", params(UnsubscribeQuery),
+    responses((status = 200, description = "The page", content_type = "text/html"),
+              (status = 404, description = "Not a valid link", content_type = "text/html")))]
+async fn unsubscribe_html(
+    State(state): State<Core>,
+    Query(query): Query<UnsubscribeQuery>,
+) -> Response {
+    let page = match query.parts() {
+        Ok((email, sig)) => service::unsubscribe_page(&state, &email, sig, false).await,
+        Err(err) => Err(err),
+    };
+    pages::unsubscribe(page)
+}
+
+/// The unsubscribe page's button: unsubscribes the link's address.
+#[utoipa::path(post, path = "/newsletter/unsubscribe", tag = "newsletter", params(UnsubscribeQuery),
+    responses((status = 200, description = "The page", content_type = "text/html"),
+              (status = 404, description = "Not a valid link", content_type = "text/html")))]
+async fn unsubscribe_html_confirm(
+    State(state): State<Core>,
+    Query(query): Query<UnsubscribeQuery>,
+) -> Response {
+    let page = match query.parts() {
+        Ok((email, sig)) => service::unsubscribe_page(&state, &email, sig, true).await,
+        Err(err) => Err(err),
+    };
+    pages::unsubscribe(page)
+}
+
+/// The reader's preferences page (HTML, linked from every issue): topics as checkboxes.
+#[utoipa::path(get, path = "/newsletter/preferences", tag = "newsletter", params(UnsubscribeQuery),
+    responses((status = 200, description = "The page", content_type = "text/html"),
+              (status = 404, description = "Not a valid link, or not on the list", content_type = "text/html")))]
+async fn preferences_html(
+    State(state): State<Core>,
+    Query(query): Query<UnsubscribeQuery>,
+) -> Response {
+    let page = match query.parts() {
+        Ok((email, sig)) => service::preferences_page(&state, &email, sig, None).await,
+        Err(err) => Err(err),
+    };
+    pages::preferences(page)
+}
+
+/// The preferences page's form (`topics=a&topics=b`, form-encoded): saves the topics.
+#[utoipa::path(post, path = "/newsletter/preferences", tag = "newsletter", params(UnsubscribeQuery),
+    request_body(content_type = "application/x-www-form-urlencoded", description = "`topics`, repeated"),
+    responses((status = 200, description = "The page", content_type = "text/html"),
+              (status = 404, description = "Not a valid link, or not on the list", content_type = "text/html"),
+              (status = 422, description = "A topic that is not a tag", content_type = "text/html")))]
+async fn preferences_html_save(
+    State(state): State<Core>,
+    Query(query): Query<UnsubscribeQuery>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let page = match (
+        query.parts(),
+        PreferencesInput::from_form(fields).validate(),
+    ) {
+        (Ok((email, sig)), Ok(topics)) => {
+            service::preferences_page(&state, &email, sig, Some(&topics)).await
+        }
+        (Err(err), _) | (_, Err(err)) => Err(err),
+    };
+    pages::preferences(page)
 }
 
 /// Newsletter subscribers, newest first.

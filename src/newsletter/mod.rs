@@ -5,6 +5,7 @@
 mod config;
 mod handlers;
 mod model;
+mod pages;
 pub(crate) mod personal_data;
 mod sending;
 mod service;

@@ -64,6 +64,17 @@ pub struct PreferencesInput {
 }
 
 impl PreferencesInput {
+    /// The topics ticked in the preferences page's form (`topics=a&topics=b`).
+    pub fn from_form(fields: Vec<(String, String)>) -> Self {
+        Self {
+            topics: fields
+                .into_iter()
+                .filter(|(name, _)| name == "topics")
+                .map(|(_, value)| value)
+                .collect(),
+        }
+    }
+
     pub fn validate(&self) -> Result<Vec<String>> {
         let mut v = Validator::new();
         let topics = valid_topics(&mut v, &self.topics);

@@ -29,32 +29,29 @@ pub const RESEND_AFTER_MINUTES: i64 = 5;
 
 /// The reader's own unsubscribe link (also the RFC 8058 one-click target).
 pub fn unsubscribe_url(public_api_url: &str, signer: &Signer, email: &str) -> String {
-    signed_link(
-        public_api_url,
-        "unsubscribe",
-        signer.sign(UNSUBSCRIBE, email),
-        email,
-    )
+    let sig = signer.sign(UNSUBSCRIBE, email);
+    signed_link(public_api_url, "/v1/newsletter/unsubscribe", &sig, email)
 }
 
-/// The reader's own link to their preferences (topics).
-pub fn preferences_url(public_api_url: &str, signer: &Signer, email: &str) -> String {
-    signed_link(
-        public_api_url,
-        "preferences",
-        signer.sign(PREFERENCES, email),
-        email,
-    )
+/// The reader's own unsubscribe page (a button), for the footer of what they receive.
+pub fn unsubscribe_page_url(public_api_url: &str, signer: &Signer, email: &str) -> String {
+    let sig = signer.sign(UNSUBSCRIBE, email);
+    signed_link(public_api_url, "/newsletter/unsubscribe", &sig, email)
 }
 
-fn signed_link(public_api_url: &str, page: &str, sig: String, email: &str) -> String {
-    let path = format!("/v1/newsletter/{page}");
+/// The reader's own preferences page (topics), for the footer of what they receive.
+pub fn preferences_page_url(public_api_url: &str, signer: &Signer, email: &str) -> String {
+    let sig = signer.sign(PREFERENCES, email);
+    signed_link(public_api_url, "/newsletter/preferences", &sig, email)
+}
+
+fn signed_link(public_api_url: &str, path: &str, sig: &str, email: &str) -> String {
     let mut url = url::Url::parse(&format!("{public_api_url}{path}")).unwrap_or_else(|_| {
         url::Url::parse(&format!("http://localhost{path}")).expect("a valid URL")
     });
     url.query_pairs_mut()
         .append_pair("email", email)
-        .append_pair("sig", &sig);
+        .append_pair("sig", sig);
     url.to_string()
 }
 
@@ -298,6 +295,82 @@ pub async fn set_topics(
     let preferences = read_preferences(&mut tx, email).await?;
     tx.commit().await?;
     Ok(preferences)
+}
+
+async fn firm_name(db: &Db) -> Result<String> {
+    Ok(crate::site::identity(db)
+        .await?
+        .map_or_else(|| "our".to_owned(), |(firm, _)| firm))
+}
+
+/// What the reader's unsubscribe page shows.
+#[derive(Debug)]
+pub struct UnsubscribePage {
+    pub firm: String,
+    pub email: String,
+    pub subscribed: bool,
+    /// Just unsubscribed by this request.
+    pub done: bool,
+    pub preferences_url: String,
+}
+
+/// The unsubscribe page of a signed link; with `confirm` (its button), unsubscribes.
+pub async fn unsubscribe_page(
+    core: &Core,
+    email: &str,
+    signature: &str,
+    confirm: bool,
+) -> Result<UnsubscribePage> {
+    let subscribed = if confirm {
+        unsubscribe(&core.db, &core.signer, email, signature).await?;
+        false
+    } else {
+        is_subscribed(&core.db, &core.signer, email, signature).await?
+    };
+    Ok(UnsubscribePage {
+        firm: firm_name(&core.db).await?,
+        email: email.to_owned(),
+        subscribed,
+        done: confirm,
+        preferences_url: preferences_page_url(
+            &core.config.http.public_api_url,
+            &core.signer,
+            email,
+        ),
+    })
+}
+
+/// What the reader's preferences page shows.
+#[derive(Debug)]
+pub struct PreferencesPage {
+    pub firm: String,
+    pub preferences: Preferences,
+    /// Just saved by this request.
+    pub saved: bool,
+    pub unsubscribe_url: String,
+}
+
+/// The preferences page of a signed link; with `topics` (its form), saves them first.
+pub async fn preferences_page(
+    core: &Core,
+    email: &str,
+    signature: &str,
+    topics: Option<&[String]>,
+) -> Result<PreferencesPage> {
+    let preferences = match topics {
+        Some(topics) => set_topics(core, email, signature, topics).await?,
+        None => preferences(&core.db, &core.signer, email, signature).await?,
+    };
+    Ok(PreferencesPage {
+        firm: firm_name(&core.db).await?,
+        preferences,
+        saved: topics.is_some(),
+        unsubscribe_url: unsubscribe_page_url(
+            &core.config.http.public_api_url,
+            &core.signer,
+            email,
+        ),
+    })
 }
 
 /// Whether a signed link's address is on the list (for the unsubscribe page).

@@ -200,7 +200,8 @@ async fn a_post_goes_to_every_confirmed_reader_once_with_their_own_one_click_uns
             assert!(part.contains("12 Harbour Street"), "{part}");
             assert!(part.contains("BS1 4RN Bristol"), "{part}");
             assert!(part.contains("Northwind Software"), "{part}");
-            assert!(part.contains("/v1/newsletter/preferences?email="), "{part}");
+            assert!(part.contains("/newsletter/preferences?email="), "{part}");
+            assert!(part.contains("/newsletter/unsubscribe?email="), "{part}");
         }
         assert!(
             mail.html
@@ -215,6 +216,41 @@ async fn a_post_goes_to_every_confirmed_reader_once_with_their_own_one_click_uns
         links.insert(mail.unsubscribe.clone());
     }
     assert_eq!(links.len(), 200, "every reader has their own link");
+
+    // The footer's unsubscribe link opens a page; opening it changes nothing, its button
+    // unsubscribes.
+    let other = &mails[3];
+    let footer = other
+        .text
+        .lines()
+        .find_map(|l| l.strip_prefix("Unsubscribe: "))
+        .expect("unsubscribe link")
+        .trim()
+        .trim_start_matches(API)
+        .to_owned();
+    assert!(
+        footer.starts_with("/newsletter/unsubscribe?email="),
+        "{footer}"
+    );
+    let page = app.get(&footer).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text().contains("<form method=\"post\">"),
+        "{}",
+        page.text()
+    );
+    assert_eq!(
+        app.count("newsletter_subscribers where status = 'confirmed'")
+            .await,
+        200
+    );
+    let pressed = app
+        .req(Method::POST, &footer)
+        .raw_body("application/x-www-form-urlencoded", "")
+        .send()
+        .await;
+    assert_eq!(pressed.status, StatusCode::OK);
+    assert!(pressed.text().contains("You are unsubscribed"));
 
     // A reader's mail client posts the one-click unsubscribe: that reader only is off.
     let one = &mails[17];
@@ -238,10 +274,10 @@ async fn a_post_goes_to_every_confirmed_reader_once_with_their_own_one_click_uns
     assert_eq!(
         app.count("newsletter_subscribers where status = 'confirmed'")
             .await,
-        199
+        198
     );
     let after = issue(&app, &editor, &id).await;
-    assert_eq!(after["stats"]["unsubscribed_after"], 1, "{after}");
+    assert_eq!(after["stats"]["unsubscribed_after"], 2, "{after}");
 
     // A post goes out once.
     let again = app
@@ -393,7 +429,8 @@ async fn a_topic_goes_only_to_its_readers_who_choose_it_at_signup_and_from_their
         ]
     );
 
-    // The preferences link in the footer shows and changes the reader's topics.
+    // The preferences link in the footer opens a page that shows and changes the reader's
+    // topics; the API answers the same link's query as JSON.
     let mail = parse(&smtp.mails.lock().await[0]);
     let link = mail
         .text
@@ -402,10 +439,40 @@ async fn a_topic_goes_only_to_its_readers_who_choose_it_at_signup_and_from_their
         .expect("preferences link")
         .trim()
         .to_owned();
-    let path = link.trim_start_matches(API);
-    let shown = app.get(path).await;
+    assert!(
+        link.starts_with(&format!("{API}/newsletter/preferences?email=")),
+        "{link}"
+    );
+    let page_path = link.trim_start_matches(API).to_owned();
+    let page = app.get(&page_path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert!(
+        page.header("content-type")
+            .is_some_and(|t| t.starts_with("text/html"))
+    );
+    assert!(page.header("content-security-policy").is_some());
+    let html = page.text();
+    assert!(
+        html.contains("name=\"topics\" value=\"rust\" checked"),
+        "{html}"
+    );
+    assert!(html.contains("name=\"topics\" value=\"design\">"), "{html}");
+    assert!(html.contains(&mail.to), "{html}");
+    let saved = app
+        .req(Method::POST, &page_path)
+        .raw_body(
+            "application/x-www-form-urlencoded",
+            "topics=design&topics=postgres",
+        )
+        .send()
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text());
+    assert!(saved.text().contains("Saved."));
+    assert!(saved.text().contains("value=\"postgres\" checked"));
+    let path = page_path.replace("/newsletter/preferences", "/v1/newsletter/preferences");
+    let shown = app.get(&path).await;
     assert_eq!(shown.status, StatusCode::OK, "{}", shown.text());
-    assert_eq!(shown.json()["topics"], json!(["rust"]));
+    assert_eq!(shown.json()["topics"], json!(["design", "postgres"]));
     assert_eq!(shown.json()["email"], mail.to);
     let slugs: Vec<String> = shown.json()["available_topics"]
         .as_array()
@@ -415,22 +482,34 @@ async fn a_topic_goes_only_to_its_readers_who_choose_it_at_signup_and_from_their
         .collect();
     assert_eq!(slugs, ["design", "postgres", "rust"]);
     let changed = app
-        .req(Method::PUT, path)
+        .req(Method::PUT, &path)
         .json(&json!({ "topics": ["design"] }))
         .send()
         .await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
     assert_eq!(changed.json()["topics"], json!(["design"]));
     let bad = app
-        .req(Method::PUT, path)
+        .req(Method::PUT, &path)
         .json(&json!({ "topics": ["nope"] }))
         .send()
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let bad_page = app
+        .req(Method::POST, &page_path)
+        .raw_body("application/x-www-form-urlencoded", "topics=nope")
+        .send()
+        .await;
+    assert_eq!(bad_page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad_page.text().contains("No tag has the slug nope"),
+        "{}",
+        bad_page.text()
+    );
     let forged = app
-        .get(&path.replace(&mail.to.replace('@', "%40"), "eve%40example.com"))
+        .get(&page_path.replace(&mail.to.replace('@', "%40"), "eve%40example.com"))
         .await;
     assert_eq!(forged.status, StatusCode::NOT_FOUND);
+    assert!(forged.text().contains("not valid"), "{}", forged.text());
     // The unsubscribe link's signature is not a preferences link's.
     let crossed = mail
         .unsubscribe

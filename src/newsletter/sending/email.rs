@@ -7,6 +7,7 @@
 use ammonia::{Builder, UrlRelative};
 
 use crate::blog::MailedPost;
+use crate::newsletter::pages::escape;
 use crate::site::SiteProfile;
 
 /// Filled with the reader's one-click unsubscribe link.
@@ -211,14 +212,6 @@ fn absolute(base: &str, link: &str) -> Option<String> {
         .and_then(|base| base.join(link))
         .ok()
         .map(String::from)
-}
-
-/// Text (or a URL) as HTML text or a quoted attribute value.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    // Writing to a String cannot fail.
-    let _ = pulldown_cmark_escape::escape_html(&mut out, text);
-    out
 }
 
 #[cfg(test)]

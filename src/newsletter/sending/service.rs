@@ -29,7 +29,7 @@ use crate::db::Db;
 use crate::error::{AppError, Result};
 use crate::jobs::{Claimed, Email, Mailer, NewJobs};
 use crate::newsletter::NewsletterConfig;
-use crate::newsletter::service::{preferences_url, unsubscribe_url};
+use crate::newsletter::service::{preferences_page_url, unsubscribe_page_url, unsubscribe_url};
 use crate::pagination::{Page, PageParams};
 use crate::site::SiteProfile;
 use crate::state::Core;
@@ -346,9 +346,12 @@ pub async fn test_send(core: &Core, input: ValidTestSend) -> Result<TestSent> {
 /// The letter addressed to `to`, with their own links.
 fn addressed(core: &Core, letter: &Letter, to: &str, subject: String, purpose: &str) -> Email {
     let base = &core.config.http.public_api_url;
+    // The header is the one-click (RFC 8058) API target; the footer links open pages.
     let unsubscribe = unsubscribe_url(base, &core.signer, to);
-    let manage = preferences_url(base, &core.signer, to);
-    let (html, text) = letter.personalize(&unsubscribe, &manage);
+    let (html, text) = letter.personalize(
+        &unsubscribe_page_url(base, &core.signer, to),
+        &preferences_page_url(base, &core.signer, to),
+    );
     Email {
         to: to.to_owned(),
         subject,
