@@ -54,6 +54,8 @@ impl Weigh for Cacheable {
 
 /// A value kept outside the budget, with the generation it was built in.
 type Built = (u64, Arc<dyn Any + Send + Sync>);
+/// One large value's place: locked while it is built, so one caller builds and the rest wait.
+type LargeSlot = Arc<tokio::sync::Mutex<Option<Built>>>;
 
 /// Where an entry is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,8 +93,9 @@ pub struct ContentCache {
     /// queries evicts other queries, never the pages, lists and feeds.
     queries: Cache<String, Entry>,
     /// Values that may outgrow the budget (see [`ContentCache::get_or_build_large`]), with
-    /// the generation each was built in.
-    large: tokio::sync::Mutex<std::collections::HashMap<&'static str, Built>>,
+    /// the generation each was built in: a slot per key, so building one (the search index)
+    /// never holds up readers of another (the sitemaps).
+    large: Mutex<std::collections::HashMap<&'static str, LargeSlot>>,
     /// The primary, to learn WAL positions, when a read replica is in use.
     positions: Option<Db>,
     barrier: Mutex<Barrier>,
@@ -114,7 +117,7 @@ impl ContentCache {
             barrier: Mutex::new(Barrier::default()),
             generation: AtomicU64::new(0),
             listening: AtomicBool::new(false),
-            large: tokio::sync::Mutex::default(),
+            large: Mutex::default(),
             entries: weighed(max_bytes - max_bytes / 8),
             queries: weighed(max_bytes / 8),
         }
@@ -186,11 +189,12 @@ impl ContentCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let mut large = self.large.lock().await;
+        let slot = self.large_slot(key);
+        let mut large = slot.lock().await;
         let generation = self.generation.load(Ordering::Acquire);
         let listening = self.listening.load(Ordering::Acquire);
         if listening {
-            if let Some((built, value)) = large.get(key) {
+            if let Some((built, value)) = large.as_ref() {
                 if *built == generation {
                     if let Ok(value) = value.clone().downcast::<T>() {
                         return Ok(value);
@@ -198,21 +202,30 @@ impl ContentCache {
                 }
             }
         }
-        large.remove(key);
+        *large = None;
         let value = Arc::new(build().await?);
         if listening {
-            large.insert(key, (generation, value.clone()));
+            *large = Some((generation, value.clone()));
         }
         Ok(value)
     }
 
     /// The current value kept under `key` by [`ContentCache::get_or_build_large`], if there
-    /// is one; nothing is built.
-    pub async fn large<T: Any + Send + Sync>(&self, key: &'static str) -> Option<Arc<T>> {
-        let large = self.large.lock().await;
+    /// is one; nothing is built, nor waited for (`None` while one is being built).
+    pub fn large<T: Any + Send + Sync>(&self, key: &'static str) -> Option<Arc<T>> {
+        let slot = self.large_slot(key);
+        let large = slot.try_lock().ok()?;
         let generation = self.generation.load(Ordering::Acquire);
-        let (built, value) = large.get(key)?;
+        let (built, value) = large.as_ref()?;
         (*built == generation).then(|| value.clone().downcast::<T>().ok())?
+    }
+
+    fn large_slot(&self, key: &'static str) -> LargeSlot {
+        let mut slots = self
+            .large
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        slots.entry(key).or_default().clone()
     }
 
     /// What the content tier holds under `key`, if it holds it and it is current (the inner

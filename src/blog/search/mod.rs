@@ -123,9 +123,9 @@ async fn index(state: &Core, max_bytes: usize) -> Result<Option<Arc<Option<Searc
 pub const SEARCHES: &str = "search_queries_total";
 
 /// How many bytes the in-process search index of the current content holds: `None` when
-/// there is none (not built since content changed, off, or outgrown).
+/// there is none (not built since content changed, being built, off, or outgrown).
 pub async fn index_bytes(state: &Core) -> Option<usize> {
-    let index = state.cache.large::<Option<SearchIndex>>(INDEX).await?;
+    let index = state.cache.large::<Option<SearchIndex>>(INDEX)?;
     index.as_ref().as_ref().map(SearchIndex::bytes)
 }
 
