@@ -30,13 +30,16 @@ create table newsletter_issues (
     text_body        text,
     recipients       integer not null default 0,
     started_at       timestamptz,
+    -- When its last delivery is due: the next issue's pace starts after it.
+    paced_until      timestamptz,
     created_at       timestamptz not null default now(),
     updated_at       timestamptz not null default now(),
     constraint newsletter_issues_started check (status <> 'sending' or started_at is not null)
 );
--- A post goes out once: a second issue of it would mail everyone twice.
+-- A post goes out once: a second issue of it would mail everyone twice. Only an issue
+-- cancelled before it started sending frees the post.
 create unique index newsletter_issues_post_key on newsletter_issues (post_id)
-    where status <> 'cancelled';
+    where status <> 'cancelled' or started_at is not null;
 create index newsletter_issues_order_idx on newsletter_issues (created_at desc, id desc);
 
 -- One row per recipient of an issue, made when sending starts: the unique key is the

@@ -121,7 +121,7 @@ pub fn verify_body(secret: &str, header: &str, body: &[u8], now: i64, tolerance_
     let Some(timestamp) = timestamp else {
         return false;
     };
-    if (now - timestamp).abs() > tolerance_secs {
+    if now.abs_diff(timestamp) > tolerance_secs.unsigned_abs() {
         return false;
     }
     signatures.iter().any(|signature| {

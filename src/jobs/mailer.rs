@@ -125,12 +125,45 @@ fn attachment_part(attachment: &super::queue::Attachment) -> anyhow::Result<Sing
         .body(attachment.content.clone(), content_type))
 }
 
-/// Whether a failed delivery was refused for good (an SMTP 5xx: no such mailbox, policy),
-/// so retrying cannot help.
-pub fn is_permanent(error: &anyhow::Error) -> bool {
-    error
-        .downcast_ref::<lettre::transport::smtp::Error>()
-        .is_some_and(lettre::transport::smtp::Error::is_permanent)
+/// What a failed delivery tells about the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Refused for good (an SMTP 5xx: no such mailbox, policy): retrying cannot help.
+    Refused,
+    /// Not accepted, certainly (a 4xx answer, a connection refused): it may be tried again.
+    NotSent,
+    /// Cut off mid-exchange (a timeout, a reset, a garbled reply): the server may have
+    /// accepted it.
+    Unknown,
+}
+
+impl Failure {
+    pub fn of(error: &anyhow::Error) -> Self {
+        if let Some(smtp) = error.downcast_ref::<lettre::transport::smtp::Error>() {
+            if smtp.is_permanent() {
+                return Self::Refused;
+            }
+            if smtp.is_transient() {
+                return Self::NotSent;
+            }
+        }
+        let refused = error.chain().any(|cause| {
+            cause
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        });
+        if refused {
+            return Self::NotSent;
+        }
+        // Building the message failed before anything was sent.
+        if error
+            .downcast_ref::<lettre::transport::smtp::Error>()
+            .is_none()
+        {
+            return Self::NotSent;
+        }
+        Self::Unknown
+    }
 }
 
 #[cfg(test)]

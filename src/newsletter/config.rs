@@ -40,9 +40,9 @@ impl NewsletterConfig {
 }
 
 fn non_negative(rate: &f64) -> Result<(), String> {
-    if rate.is_finite() && *rate >= 0.0 {
+    if rate.is_finite() && (*rate == 0.0 || (0.01..=100_000.0).contains(rate)) {
         Ok(())
     } else {
-        Err("expected a number of messages per second, 0 or more".to_owned())
+        Err("expected messages per second: 0 (unpaced), or from 0.01 to 100000".to_owned())
     }
 }

@@ -71,7 +71,8 @@ pub async fn subscribe(
         .await?;
     known_topics(&mut tx, topics).await?;
     let current = sqlx::query!(
-        r#"select status, confirmation_sent_at from newsletter_subscribers where email = $1 for update"#,
+        r#"select status, confirmation_sent_at, suppressed from newsletter_subscribers
+           where email = $1 for update"#,
         email
     )
     .fetch_optional(&mut *tx)
@@ -81,7 +82,10 @@ pub async fn subscribe(
     };
     let send = match &current {
         None => true,
-        Some(row) if row.status == "confirmed" => false,
+        // An address that reported our mail as spam is sent nothing, confirmations included.
+        Some(row) if row.suppressed.as_deref() == Some("complained") => false,
+        // A bounced address confirms again (opening the link proves the mailbox works).
+        Some(row) if row.status == "confirmed" && row.suppressed.is_none() => false,
         Some(row) if row.status == "pending" => !recently_sent(row.confirmation_sent_at),
         Some(_) => true,
     };

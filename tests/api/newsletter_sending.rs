@@ -630,6 +630,27 @@ async fn issues_wait_for_their_time_and_publish_and_send_publishes_first() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(smtp.mails.lock().await.is_empty());
     assert_eq!(issue(&app, &editor, &id).await["status"], "cancelled");
+    // Cancelled before it started, the post may be sent anew; once sent, never again.
+    let anew = send(&app, &editor, &json!({ "post": "later" })).await;
+    wait_sent(&app, &editor, anew["id"].as_str().expect("id")).await;
+    let again = app
+        .post_json(
+            &format!(
+                "/v1/admin/newsletter/issues/{}/cancel",
+                anew["id"].as_str().expect("id")
+            ),
+            Some(&editor),
+            &json!({}),
+        )
+        .await;
+    again.assert_problem(StatusCode::CONFLICT, "not-cancellable");
+    app.post_json(
+        "/v1/admin/newsletter/issues",
+        Some(&editor),
+        &json!({ "post": "later" }),
+    )
+    .await
+    .assert_problem(StatusCode::CONFLICT, "already-sent");
 }
 
 #[tokio::test]
@@ -777,6 +798,43 @@ async fn bounces_and_complaints_stop_mail_to_an_address() {
     let stats = issue(&app, &editor, &id).await["stats"].clone();
     assert_eq!(stats["bounced"], 1, "{stats}");
     assert_eq!(stats["complained"], 1, "{stats}");
+
+    // An event about another message (a confirmation's Message-ID) counts on no issue.
+    let other = json!({ "type": "bounce", "email": "reader3@example.com",
+                        "message_id": format!("<{}@frontdesk>", uuid::Uuid::now_v7()) })
+    .to_string();
+    let applied = post_events(Some(signed(SECRET, &other)), other.clone()).await;
+    assert_eq!(applied.json()["applied"], 1);
+    let stats = issue(&app, &editor, &id).await["stats"].clone();
+    assert_eq!(stats["bounced"], 1, "{stats}");
+    sqlx::query(
+        "update newsletter_subscribers set suppressed = null where email = 'reader3@example.com'",
+    )
+    .execute(&app.db)
+    .await
+    .expect("reader3 back");
+
+    // The address that complained is sent nothing, not even a confirmation; the bounced
+    // one may confirm again.
+    smtp.mails.lock().await.clear();
+    for email in ["reader2@example.com", "reader1@example.com"] {
+        let again = app
+            .post_json(
+                "/v1/newsletter/subscriptions",
+                None,
+                &json!({ "email": email, "consent": true }),
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::ACCEPTED);
+    }
+    let confirmations = smtp.wait_for(1).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(smtp.mails.lock().await.len(), 1);
+    assert_eq!(confirmations[0].to, ["reader1@example.com"]);
+    sqlx::query("update newsletter_subscribers set status = 'confirmed' where email = 'reader1@example.com'")
+        .execute(&app.db)
+        .await
+        .expect("reader1 still bounced, as confirmed");
 
     // The next issue goes to the one address still good.
     smtp.mails.lock().await.clear();

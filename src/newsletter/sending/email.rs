@@ -207,10 +207,12 @@ fn inline_styles(html: &str, post_url: &str) -> String {
     builder.clean(html).to_string()
 }
 
+/// `link` made absolute against `base`, if it is then an http(s) URL.
 fn absolute(base: &str, link: &str) -> Option<String> {
     url::Url::parse(base)
         .and_then(|base| base.join(link))
         .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https"))
         .map(String::from)
 }
 

@@ -27,6 +27,7 @@ use crate::audit::{self, AuditActor, AuditEvent};
 use crate::blog::{self, MailedPost};
 use crate::db::Db;
 use crate::error::{AppError, Result};
+use crate::jobs::mailer::Failure;
 use crate::jobs::{Claimed, Email, Mailer, NewJobs};
 use crate::newsletter::NewsletterConfig;
 use crate::newsletter::service::{preferences_page_url, unsubscribe_page_url, unsubscribe_url};
@@ -125,7 +126,7 @@ pub async fn create(
         r#"insert into newsletter_issues (id, post_id, post_slug, subject, preview_text, topic,
                                           status, send_at, created_by)
            values ($1, $2, $3, $4, $5, $6, 'scheduled', $7, $8)
-           on conflict (post_id) where status <> 'cancelled' do nothing
+           on conflict (post_id) where status <> 'cancelled' or started_at is not null do nothing
            returning id"#,
         id,
         post.id,
@@ -141,7 +142,7 @@ pub async fn create(
     if made.is_none() {
         return Err(AppError::conflict(
             "already-sent",
-            "This post already has an issue (cancel it first to send it again): a second one would mail every reader twice.",
+            "This post already has an issue (one not yet sending can be cancelled, and the post sent anew): a post is sent once.",
         ));
     }
     let mut jobs = NewJobs::default();
@@ -247,7 +248,8 @@ async fn fetch(db: &Db, id: Option<Uuid>, after: Option<Uuid>, limit: i64) -> Re
                    count(*) filter (where d.status = 'cancelled') as cancelled,
                    count(*) filter (where d.bounced = 'bounced') as bounced,
                    count(*) filter (where d.bounced = 'complained') as complained,
-                   count(*) filter (where s.unsubscribed_at >= i.started_at) as unsubscribed_after,
+                   count(*) filter (where s.unsubscribed_at >= i.started_at
+                                    and d.status in ('sent', 'uncertain')) as unsubscribed_after,
                    max(d.sent_at) as last_sent
             from newsletter_deliveries d
             left join newsletter_subscribers s on s.email = d.email
@@ -453,33 +455,61 @@ async fn start(
     )
     .execute(&mut *tx)
     .await?;
-    let mut jobs = NewJobs::default();
+    // The pace is the list's, not each issue's: an issue starting while another is still
+    // going out is queued after it (the lock makes concurrent starts take turns).
+    sqlx::query!("select pg_advisory_xact_lock(hashtext('newsletter.pace'))")
+        .execute(&mut *tx)
+        .await?;
     let gap = if config.send_rate > 0.0 {
         1.0 / config.send_rate
     } else {
         0.0
     };
+    let busy_for = sqlx::query_scalar!(
+        r#"select greatest(extract(epoch from max(paced_until) - now()), 0)::float8 as "secs!"
+           from newsletter_issues where status = 'sending' and id <> $1"#,
+        issue_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let start_in = if gap > 0.0 { busy_for + gap } else { 0.0 };
+    let mut jobs = NewJobs::default();
     for (i, id) in ids.iter().enumerate() {
-        let delay = Duration::from_secs_f64(gap * i as f64);
+        let delay = Duration::try_from_secs_f64(start_in + gap * i as f64).unwrap_or_default();
         jobs.job_after(DELIVERY_JOB, &DeliveryJob { delivery: *id }, delay)?;
     }
     core.jobs.push(&mut tx, &jobs).await?;
+    let paced_for = start_in + gap * ids.len() as f64;
     sqlx::query!(
         r#"update newsletter_issues set status = 'sending', started_at = now(), updated_at = now(),
-                  subject = $2, preview_text = $3, html = $4, text_body = $5, recipients = $6
+                  subject = $2, preview_text = $3, html = $4, text_body = $5, recipients = $6,
+                  paced_until = now() + make_interval(secs => $7)
            where id = $1"#,
         issue_id,
         letter.subject,
         issue.preview_text.unwrap_or_else(|| post.excerpt.clone()),
         letter.html,
         letter.text,
-        i32::try_from(recipients.len()).unwrap_or(i32::MAX)
+        i32::try_from(recipients.len()).unwrap_or(i32::MAX),
+        paced_for
     )
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
     tracing::info!(issue = %issue_id, recipients = recipients.len(), "newsletter issue sending");
     Ok("started")
+}
+
+async fn give_up(db: &Db, issue: Uuid, reason: &str) -> anyhow::Result<()> {
+    sqlx::query!(
+        r#"update newsletter_issues set status = 'cancelled', cancelled_reason = $2, updated_at = now()
+           where id = $1 and status = 'scheduled'"#,
+        issue,
+        reason
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// Starts issues (the job runner's handler for [`START_JOB`]).
@@ -497,8 +527,16 @@ impl Starter {
 impl crate::jobs::JobHandler for Starter {
     fn deliver<'a>(&'a self, job: &'a Claimed) -> crate::jobs::worker::Delivery<'a> {
         Box::pin(async move {
-            let job: StartJob = serde_json::from_value(job.payload.clone())?;
-            start(&self.core, &self.config, job.issue).await
+            let last = job.attempts >= job.max_attempts;
+            let StartJob { issue } = serde_json::from_value(job.payload.clone())?;
+            match start(&self.core, &self.config, issue).await {
+                Err(err) if last => {
+                    // Not left `scheduled` for ever: cancelled, with why.
+                    give_up(&self.core.db, issue, &format!("could not start: {err:#}")).await?;
+                    Err(err)
+                }
+                other => other,
+            }
         })
     }
 }
@@ -549,18 +587,23 @@ impl Sender {
     async fn deliver(&self, job: &Claimed) -> anyhow::Result<&'static str> {
         let DeliveryJob { delivery } = serde_json::from_value(job.payload.clone())?;
         let db = &self.core.db;
-        // Claims the row: sent only if still queued (or its previous try failed cleanly),
-        // and only to a reader still subscribed and not suppressed.
+        // Claims the row: sent only if still queued (or its previous try certainly failed),
+        // the issue not cancelled, and the reader still subscribed (to its topic) and not
+        // suppressed.
         let Some(claimed) = sqlx::query!(
             r#"
             with d as (
-                select id, status, email from newsletter_deliveries where id = $1 for update
+                select id, status, email, issue_id from newsletter_deliveries
+                where id = $1 for update
             ), next as (
                 select d.id, case
                     when d.status = 'sending' then 'uncertain'
-                    when s.status = 'confirmed' and s.suppressed is null then 'sending'
+                    when i.status = 'cancelled' then 'cancelled'
+                    when s.status = 'confirmed' and s.suppressed is null
+                         and (i.topic is null or i.topic = any(s.topics)) then 'sending'
                     else 'skipped' end as status
-                from d left join newsletter_subscribers s on s.email = d.email
+                from d join newsletter_issues i on i.id = d.issue_id
+                left join newsletter_subscribers s on s.email = d.email
                 where d.status in ('queued', 'sending')
             )
             update newsletter_deliveries n set status = next.status, updated_at = now()
@@ -582,10 +625,12 @@ impl Sender {
             }
             _ => return Ok("skipped"),
         }
+        let last = job.attempts >= job.max_attempts;
+        let again = if last { "failed" } else { "queued" };
         let letter = match self.letter(claimed.issue_id).await {
             Ok(letter) => letter,
             Err(err) => {
-                record(db, delivery, "queued", None, Some(&format!("{err:#}"))).await?;
+                record(db, delivery, again, None, Some(&format!("{err:#}"))).await?;
                 return Err(err);
             }
         };
@@ -606,15 +651,24 @@ impl Sender {
                 Ok(via)
             }
             Err(err) => {
-                let error = format!("{err:#}");
-                if crate::jobs::mailer::is_permanent(&err) {
-                    record(db, delivery, "failed", None, Some(&error)).await?;
-                    return Ok("refused");
+                // SMTP errors often quote the address: kept and logged without it.
+                let error = format!("{err:#}").replace(&claimed.email, "<recipient>");
+                match Failure::of(&err) {
+                    Failure::Refused => {
+                        record(db, delivery, "failed", None, Some(&error)).await?;
+                        Ok("refused")
+                    }
+                    Failure::Unknown => {
+                        // It may have arrived: not sent again.
+                        record(db, delivery, "uncertain", None, Some(&error)).await?;
+                        tracing::warn!(delivery = %delivery, error, "a newsletter message was cut off mid-send; not sending it again");
+                        Ok("uncertain")
+                    }
+                    Failure::NotSent => {
+                        record(db, delivery, again, None, Some(&error)).await?;
+                        Err(anyhow::anyhow!(error))
+                    }
                 }
-                let last = job.attempts >= job.max_attempts;
-                let status = if last { "failed" } else { "queued" };
-                record(db, delivery, status, None, Some(&error)).await?;
-                Err(err)
             }
         }
     }
@@ -693,8 +747,12 @@ async fn apply_events(core: &Core, events: Vec<ProviderEvent>) -> Result<EventsA
         let Ok(email) = crate::validation::parse_email(&event.email) else {
             continue;
         };
-        let kind = match (event.kind.as_str(), event.bounce_type.as_deref()) {
-            ("bounce", None | Some("hard")) => "bounced",
+        let bounce_type = event.bounce_type.as_deref().map(str::to_ascii_lowercase);
+        let kind = match (
+            event.kind.to_ascii_lowercase().as_str(),
+            bounce_type.as_deref(),
+        ) {
+            ("bounce", None | Some("hard" | "permanent")) => "bounced",
             ("complaint", _) => "complained",
             _ => continue,
         };
@@ -718,21 +776,29 @@ async fn apply_events(core: &Core, events: Vec<ProviderEvent>) -> Result<EventsA
             continue;
         }
         applied += 1;
-        let message = event
-            .message_id
-            .as_deref()
-            .map(|m| m.trim().trim_start_matches('<'))
-            .and_then(|m| m.split('@').next())
-            .and_then(|id| Uuid::parse_str(id).ok());
+        // The message it is about; without one, the address's latest issue. A Message-ID
+        // that is no issue's (a confirmation, a test send) counts on none.
+        let about = event.message_id.as_deref().map(|m| {
+            m.trim()
+                .trim_start_matches('<')
+                .split('@')
+                .next()
+                .and_then(|id| Uuid::parse_str(id).ok())
+        });
+        let (given, message) = match about {
+            None => (false, None),
+            Some(id) => (true, id),
+        };
         sqlx::query!(
             r#"update newsletter_deliveries set bounced = $3, updated_at = now()
-               where id = coalesce(
-                   (select id from newsletter_deliveries where id = $1 and email = $2),
+               where id = case when $4 then $1 else
                    (select id from newsletter_deliveries where email = $2 and status = 'sent'
-                    order by sent_at desc limit 1))"#,
+                    order by sent_at desc limit 1) end
+                 and email = $2"#,
             message,
             email,
-            kind
+            kind,
+            given
         )
         .execute(&mut *tx)
         .await?;
