@@ -4,7 +4,8 @@
 Usage: check_ics.py BASE_URL   (a server seeded with `frontdesk seed-demo`)
 
 Python's `icalendar` must parse every invite; a reschedule keeps the UID and raises the
-SEQUENCE; a cancellation says METHOD:CANCEL and STATUS:CANCELLED.
+SEQUENCE; a cancellation says METHOD:CANCEL and STATUS:CANCELLED; the invite says where
+(LOCATION, URL) and carries the manage link in its DESCRIPTION.
 """
 
 import json
@@ -45,6 +46,13 @@ uid = str(event["UID"])
 assert int(event["SEQUENCE"]) == 0
 assert event.decoded("DTSTART").isoformat().startswith(slots[0]["start_utc"][:16]), (event.decoded("DTSTART"), slots[0])
 print(f"ok invite: UID {uid}, SEQUENCE 0, starts {event.decoded('DTSTART')}")
+# The demo's discovery call is a video call on the host's link: where, and how to manage it.
+location = str(event["LOCATION"])
+assert location.startswith("https://meet.example.com/"), location
+assert str(event["URL"]) == location, (event["URL"], location)
+assert f"/v1/bookings/{token}" in str(event["DESCRIPTION"]), event["DESCRIPTION"]
+assert booking["booking"]["location"]["url"] == location, booking["booking"]["location"]
+print(f"ok location: LOCATION and URL {location}, DESCRIPTION with the manage link")
 
 call("POST", f"/v1/bookings/{token}/reschedule", {"start": slots[1]["start"]})
 _, event = invite(token)

@@ -184,10 +184,10 @@ impl AppState {
     /// The state of a serving process over its pools; reads (or makes) the link-signing key.
     pub async fn with_databases(dbs: Databases, config: Config) -> anyhow::Result<Self> {
         let signer = Signer::load(&dbs.primary, config.signing_secret.as_ref()).await?;
-        Ok(Self::with_signer(dbs, config, signer))
+        Self::with_signer(dbs, config, signer)
     }
 
-    pub fn with_signer(dbs: Databases, config: Config, signer: Signer) -> Self {
+    pub fn with_signer(dbs: Databases, config: Config, signer: Signer) -> anyhow::Result<Self> {
         let core = Core::with_signer(dbs, config.core.clone(), signer);
         let leads = LeadsState {
             config: Arc::new(config.leads.clone()),
@@ -195,8 +195,12 @@ impl AppState {
         let scheduling = SchedulingState {
             config: Arc::new(config.scheduling.clone()),
             leads: leads.config.clone(),
+            calendars: crate::scheduling::Calendars::new(
+                &core,
+                config.scheduling.calendars.clone(),
+            )?,
         };
-        Self(Arc::new(AppParts {
+        Ok(Self(Arc::new(AppParts {
             core,
             blog: BlogState::new(config.blog.clone()),
             newsletter: NewsletterState {
@@ -218,7 +222,7 @@ impl AppState {
             leads,
             scheduling,
             config: Arc::new(config),
-        }))
+        })))
     }
 
     /// Starts the background work of a serving process: the cache's change listener, the
@@ -241,6 +245,17 @@ impl AppState {
             .with(
                 crate::newsletter::DELIVERY_JOB,
                 crate::newsletter::Sender::new(core.clone(), mailer),
+            )
+            .with(
+                crate::scheduling::REMINDER_JOB,
+                crate::scheduling::Reminders::new(core.clone()),
+            )
+            .with(
+                crate::scheduling::CALENDAR_JOB,
+                crate::scheduling::CalendarWriter::new(
+                    core.clone(),
+                    self.scheduling.calendars.clone(),
+                ),
             );
         let runner = Runner::new(
             core.db.clone(),
@@ -271,6 +286,7 @@ impl AppState {
                     .watch(core.db.clone(), core.shutdown.clone()),
             );
         }
+        tokio::spawn(self.scheduling.calendars.clone().run(core.clone()));
         tokio::spawn(crate::blog::run_scheduler(
             core.clone(),
             self.config.blog.scheduler_interval,

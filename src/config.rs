@@ -635,7 +635,7 @@ impl CoreConfig {
         r.section("Secrets");
         let signing_secret = Some(r.raw(secret!(
             "SIGNING_SECRET",
-            "signs links in emails (unsubscribe); when empty, a random secret is made on first start and kept in the database, shared by every replica"
+            "signs links in emails (unsubscribe, manage a booking) and seals the calendar passwords kept in the database (changing it means entering them again); when empty, a random secret is made on first start and kept in the database, shared by every replica"
         )))
         .filter(|s| !s.is_empty())
         .map(SecretString::from);

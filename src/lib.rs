@@ -37,6 +37,7 @@ pub mod outbound;
 pub mod pagination;
 pub mod personal_data;
 pub mod rate_limit;
+pub mod sealed;
 pub mod signing;
 pub mod spreadsheet;
 pub mod state;

@@ -77,6 +77,15 @@ impl Signer {
         URL_SAFE_NO_PAD.encode(self.mac(purpose, value).finalize().into_bytes())
     }
 
+    /// A 32-byte key for `purpose`, derived from the signing key (HMAC as the PRF), so a
+    /// second secret needs no second configuration variable.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        self.mac("derived-key", purpose)
+            .finalize()
+            .into_bytes()
+            .into()
+    }
+
     /// Constant-time check of a signature made by [`Signer::sign`].
     pub fn verify(&self, purpose: &str, value: &str, signature: &str) -> bool {
         URL_SAFE_NO_PAD

@@ -877,6 +877,7 @@ async fn book(
         notes: "Booked through the site assistant.".into(),
         consent: true,
         consent_text_version: Some("assistant".into()),
+        ..BookingRequest::default()
     };
     match tools::book_call(ctx, request).await {
         Ok(created) => Ok(Reply::builtin(

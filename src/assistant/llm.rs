@@ -877,6 +877,7 @@ async fn book_call(ctx: &Ctx, args: &Value, zone: Tz, parts: &mut Vec<Part>) -> 
         notes: "Booked through the site assistant.".into(),
         consent: true,
         consent_text_version: Some("assistant".into()),
+        ..BookingRequest::default()
     };
     let created = tools::book_call(ctx, request).await?;
     let booked = json!({ "booked": true, "start": created.booking.start, "host": created.booking.host_name });

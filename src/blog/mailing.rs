@@ -100,6 +100,7 @@ pub async fn publish_now(
             .with_details(serde_json::json!({ "slug": slug })),
     )
     .await?;
+    super::posts::announce(work, core, id, false).await?;
     core.cache.changed(work).await?;
     Ok(())
 }

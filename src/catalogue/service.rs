@@ -140,6 +140,7 @@ pub async fn create(core: &Core, by: AuditActor<'_>, new: ValidOffering) -> Resu
         ),
     )
     .await?;
+    crate::webhooks::site_changed(&mut tx, &core.jobs, "service.create", None).await?;
     core.cache.changed(&mut tx).await?;
     tx.commit().await?;
     Ok(offering)
@@ -185,6 +186,7 @@ pub async fn replace(
         ),
     )
     .await?;
+    crate::webhooks::site_changed(&mut tx, &core.jobs, "service.update", None).await?;
     core.cache.changed(&mut tx).await?;
     tx.commit().await?;
     Ok(offering)
@@ -206,6 +208,7 @@ pub async fn delete(core: &Core, by: AuditActor<'_>, id: Uuid) -> Result<()> {
             .with_details(serde_json::json!({ "slug": slug })),
     )
     .await?;
+    crate::webhooks::site_changed(&mut tx, &core.jobs, "service.delete", None).await?;
     core.cache.changed(&mut tx).await?;
     tx.commit().await?;
     Ok(())

@@ -302,7 +302,7 @@ async fn seed_series(core: &Core) -> anyhow::Result<usize> {
 async fn seed_scheduling(core: &Core) -> anyhow::Result<(usize, (Vec<String>, String))> {
     let db = &core.db;
     use crate::scheduling as setup;
-    use crate::scheduling::{CallTypeInput, HostInput, HoursInput};
+    use crate::scheduling::{CallTypeInput, HostInput, HoursInput, LocationSpec, Question};
 
     let hosts = [
         (
@@ -342,6 +342,11 @@ async fn seed_scheduling(core: &Core) -> anyhow::Result<(usize, (Vec<String>, St
             time_zone: zone.into(),
             working_hours,
             active: None,
+            video_url: Some(format!(
+                "https://meet.example.com/northwind-{}",
+                host_ids.len() + 1
+            )),
+            phone: None,
         }
         .validate()
         .map_err(err)?;
@@ -388,6 +393,19 @@ async fn seed_scheduling(core: &Core) -> anyhow::Result<(usize, (Vec<String>, St
             daily_cap: cap,
             host_ids: host_ids.clone(),
             active: None,
+            location: Some(LocationSpec::Video { url: None }),
+            questions: if slug == "technical-deep-dive" {
+                vec![Question {
+                    id: "topic".into(),
+                    label: "What would you like to look at?".into(),
+                    kind: "long_text".into(),
+                    required: false,
+                    options: Vec::new(),
+                }]
+            } else {
+                Vec::new()
+            },
+            reminder_minutes: vec![24 * 60, 60],
         }
         .validate()
         .map_err(err)?;

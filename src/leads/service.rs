@@ -611,6 +611,8 @@ pub struct CallLead<'a> {
     pub booking_id: Uuid,
     pub starts_at: DateTime<Utc>,
     pub ip: Option<IpAddr>,
+    /// The answers to the call type's questions (kept in the lead's timeline).
+    pub answers: serde_json::Value,
 }
 
 /// A booking makes the visitor a lead of kind `call` — through the same path as every
@@ -629,7 +631,11 @@ pub async fn record_call(
     )
     .fetch_optional(&mut **work)
     .await?;
-    let details = serde_json::json!({ "booking_id": call.booking_id, "starts_at": call.starts_at });
+    let details = serde_json::json!({
+        "booking_id": call.booking_id,
+        "starts_at": call.starts_at,
+        "answers": call.answers,
+    });
     if let Some(lead) = open {
         add_event(work, lead, "visitor", "booking_created", details).await?;
         sqlx::query!("update leads set updated_at = now() where id = $1", lead)

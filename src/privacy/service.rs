@@ -83,6 +83,16 @@ pub const TABLES: &[(&str, Coverage)] = &[
     ("hosts", Coverage::NotVisitors("staff as hosts")),
     ("host_working_hours", Coverage::None),
     ("host_date_overrides", Coverage::None),
+    (
+        "host_calendars",
+        Coverage::NotVisitors("hosts' calendar connections, secrets sealed"),
+    ),
+    (
+        "host_busy",
+        Coverage::NotVisitors("when hosts are busy, without titles"),
+    ),
+    ("booking_calendar_events", Coverage::None),
+    ("booking_reminders", Coverage::None),
     ("call_types", Coverage::None),
     ("call_type_hosts", Coverage::None),
 ];

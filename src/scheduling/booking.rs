@@ -17,18 +17,19 @@ use crate::db::Db;
 use uuid::Uuid;
 
 use super::SchedulingState;
-use super::agenda::{id_for_token, in_zone, load};
+use super::agenda::{derived_token, id_for_token, in_zone, load, manage_url};
+use super::meeting::{self, Answer, LocationSpec};
 use super::model::{BookingCreated, BookingView, CallType, SlotView, Slots, ValidBooking};
 use super::notify::{Change, tell};
 use super::setup::{self, calendars};
 use super::slots::{self, Slot};
 use crate::audit::{self, AuditActor, AuditEvent};
 use crate::db::Work;
-use crate::error::{AppError, ConstraintExt, Result};
+use crate::error::{AppError, ConstraintExt, FieldError, Result};
 use crate::idempotency::{self, Claim};
 use crate::rate_limit::{self, Guard, Limit};
 use crate::state::Core;
-use crate::tokens::{email_hash, new_token, token_hash};
+use crate::tokens::{email_hash, token_hash};
 
 /// The problem kind of a time someone else booked first.
 pub const SLOT_TAKEN: &str = "slot-taken";
@@ -57,9 +58,10 @@ pub async fn free_slots(
 ) -> Result<Slots> {
     let mut conn = db.read_session().await?;
     let call_type = active_call_type(&mut conn, slug).await?;
-    let hosts = calendars(&mut conn, &call_type, from, to, None).await?;
+    let (hosts, stale) = calendars(&mut conn, &call_type, from, to, None).await?;
     let found = slots::slots(&hosts, &call_type.rules(), from, to, Utc::now());
     Ok(Slots {
+        stale,
         call_type: call_type.slug,
         time_zone: zone.name().to_owned(),
         from,
@@ -82,7 +84,8 @@ async fn free_hosts(
     start: DateTime<Utc>,
     except: Option<Uuid>,
 ) -> Result<Vec<(Uuid, Tz)>> {
-    let hosts = calendars(conn, call_type, start, start + Duration::minutes(1), except).await?;
+    let (hosts, _) =
+        calendars(conn, call_type, start, start + Duration::minutes(1), except).await?;
     let slot: Option<Slot> = slots::slots(
         &hosts,
         &call_type.rules(),
@@ -199,11 +202,19 @@ pub async fn book(
     submission: BookingSubmission<'_>,
 ) -> Result<BookingCreated> {
     let request = &submission.request;
-    let (call_type, candidates) = {
+    let call_type = {
         let mut conn = core.db.read_session().await?;
-        let call_type = active_call_type(&mut conn, &request.call_type).await?;
-        let candidates = free_hosts(&mut conn, &call_type, request.start, None).await?;
-        (call_type, candidates)
+        active_call_type(&mut conn, &request.call_type).await?
+    };
+    let answers = check_call_details(&call_type, request)?;
+    // The hosts' calendars as they are now, not as last read.
+    scheduling
+        .calendars
+        .refresh_hosts(core, &call_type.host_ids)
+        .await?;
+    let candidates = {
+        let mut conn = core.db.read_session().await?;
+        free_hosts(&mut conn, &call_type, request.start, None).await?
     };
     let mut candidates = candidates.into_iter();
     while let Some(Turn { mut work, host }) =
@@ -219,12 +230,13 @@ pub async fn book(
             .hit(&mut *work)
             .await?;
         per_email_cap(&mut work, scheduling, &request.email).await?;
-        let (id, token) = match insert_booking(&mut work, &call_type, host, request).await {
-            Ok(inserted) => inserted,
-            // Taken meanwhile: dropping the work rolls it back; the next host's turn.
-            Err(AppError::Conflict { .. }) => continue,
-            Err(err) => return Err(err),
-        };
+        let (id, token) =
+            match insert_booking(&mut work, core, &call_type, host, request, &answers).await {
+                Ok(inserted) => inserted,
+                // Taken meanwhile: dropping the work rolls it back; the next host's turn.
+                Err(AppError::Conflict { .. }) => continue,
+                Err(err) => return Err(err),
+            };
         let lead_id = crate::leads::record_call(
             &mut work,
             core,
@@ -238,6 +250,7 @@ pub async fn book(
                 booking_id: id,
                 starts_at: request.start,
                 ip: submission.ip,
+                answers: serde_json::to_value(&answers).map_err(anyhow::Error::from)?,
             },
         )
         .await?;
@@ -342,20 +355,51 @@ async fn earlier_answer(
     Ok(answer)
 }
 
+/// The answers to the call type's questions, checked; and the phone number it needs.
+fn check_call_details(call_type: &CallType, request: &ValidBooking) -> Result<Vec<Answer>> {
+    let answers = meeting::check_answers(&call_type.questions, &request.answers);
+    let phone_missing = request.phone.is_empty()
+        && call_type
+            .location
+            .as_ref()
+            .is_some_and(LocationSpec::needs_visitor_phone);
+    match (answers, phone_missing) {
+        (Ok(answers), false) => Ok(answers),
+        (Ok(_), true) => Err(AppError::field(
+            "phone",
+            "required",
+            "phone is required: the host calls you for this call",
+        )),
+        (Err(AppError::Validation(mut errors)), true) => {
+            errors.push(FieldError::new(
+                "phone",
+                "required",
+                "phone is required: the host calls you for this call",
+            ));
+            Err(AppError::Validation(errors))
+        }
+        (Err(err), _) => Err(err),
+    }
+}
+
 async fn insert_booking(
     conn: &mut PgConnection,
+    core: &Core,
     call_type: &CallType,
     host: Uuid,
     request: &ValidBooking,
+    answers: &[Answer],
 ) -> Result<(Uuid, String)> {
     let id = Uuid::now_v7();
-    let token = new_token("bk_");
+    // Derived from the id, so every later email can carry the manage link (see
+    // `agenda::manage_token`); only its hash is stored.
+    let token = derived_token(core, id);
     let (end, range) = blocked(call_type, request.start);
     sqlx::query!(
         r#"insert into bookings (id, call_type_id, host_id, starts_at, ends_at, blocked, first_name,
                                  last_name, email, notes, time_zone, consent_text_version,
-                                 manage_token_hash, ical_uid)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"#,
+                                 manage_token_hash, ical_uid, answers, phone)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"#,
         id,
         call_type.id,
         host,
@@ -370,15 +414,13 @@ async fn insert_booking(
         request.consent_text_version,
         token_hash(&token),
         format!("{id}@frontdesk"),
+        serde_json::to_value(answers).map_err(anyhow::Error::from)?,
+        request.phone,
     )
     .execute(&mut *conn)
     .await
     .on_constraint("bookings_no_overlap", slot_taken)?;
     Ok((id, token))
-}
-
-fn manage_url(core: &Core, token: &str) -> String {
-    format!("{}/v1/bookings/{token}", core.config.http.public_api_url)
 }
 
 async fn created(
@@ -492,6 +534,12 @@ pub async fn reschedule(
             ));
         }
         let call_type = active_call_type(&mut conn, &current.slug).await?;
+        drop(conn);
+        scheduling
+            .calendars
+            .refresh_hosts(core, &call_type.host_ids)
+            .await?;
+        let mut conn = core.db.read_session().await?;
         let mut candidates = free_hosts(&mut conn, &call_type, start, Some(id)).await?;
         candidates.sort_by_key(|(host, _)| *host != current.host_id);
         (call_type, candidates)

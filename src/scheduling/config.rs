@@ -1,5 +1,7 @@
 //! Scheduling's configuration variables.
 
+use std::time::Duration;
+
 use crate::config::{ConfigError, Reader, any};
 use crate::rate_limit::Limit;
 use crate::var;
@@ -10,6 +12,20 @@ pub struct SchedulingConfig {
     pub booking_limit: Limit,
     pub change_limit: Limit,
     pub bookings_per_email_per_day: u32,
+    pub calendars: CalendarsConfig,
+}
+
+/// The hosts' connected calendars.
+#[derive(Debug, Clone)]
+pub struct CalendarsConfig {
+    /// How often each connected calendar is read again.
+    pub refresh: Duration,
+    /// How long a calendar server has to answer.
+    pub timeout: Duration,
+    /// How long a booking waits for its host's calendars to be read again first.
+    pub confirm_wait: Duration,
+    /// Calendar servers may be on loopback, link-local or private addresses.
+    pub allow_private: bool,
 }
 
 impl SchedulingConfig {
@@ -48,6 +64,35 @@ impl SchedulingConfig {
                 ),
                 any,
             )?,
+            calendars: CalendarsConfig::read(r)?,
+        })
+    }
+}
+
+impl CalendarsConfig {
+    pub fn read(r: &mut Reader) -> Result<Self, ConfigError> {
+        r.section("Hosts' calendars");
+        Ok(Self {
+            refresh: r.seconds(var!(
+                "CALENDAR_REFRESH_SECS",
+                "300",
+                "how often each connected calendar (CalDAV or iCalendar feed) is read again for busy times"
+            ))?,
+            timeout: r.seconds(var!(
+                "CALENDAR_TIMEOUT_SECS",
+                "10",
+                "how long a calendar server has to answer"
+            ))?,
+            confirm_wait: r.millis(var!(
+                "CALENDAR_CONFIRM_WAIT_MS",
+                "3000",
+                "how long a booking waits for its host's calendars to be read again before it is confirmed; past it, what was read last counts"
+            ))?,
+            allow_private: r.flag(var!(
+                "CALENDAR_ALLOW_PRIVATE",
+                "false",
+                "allow calendar servers on loopback, link-local and private addresses (tests, on-premises servers); otherwise only public addresses, checked after DNS resolution"
+            ))?,
         })
     }
 }

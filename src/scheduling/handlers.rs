@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::SchedulingState;
 use super::agenda::{self, CalendarToken};
 use super::booking::{self, BookingSubmission, Canceller};
+use super::calendars::{self, CalendarInput, CalendarView};
 use super::model::{
     AdminBooking, BookingCreated, BookingQuery, BookingRequest, BookingView, CallType,
     CallTypeInput, CancelRequest, Host, HostInput, OverrideInput, PublicCallType,
@@ -43,6 +44,9 @@ where
         .routes(routes!(admin_add_override))
         .routes(routes!(admin_remove_override))
         .routes(routes!(admin_calendar_token))
+        .routes(routes!(admin_host_calendars, admin_add_host_calendar))
+        .routes(routes!(admin_get_host_calendar, admin_remove_host_calendar))
+        .routes(routes!(admin_refresh_host_calendar))
         .routes(routes!(admin_call_types, admin_create_call_type))
         .routes(routes!(
             admin_get_call_type,
@@ -186,7 +190,7 @@ fn calendar_response(body: String) -> Response {
     responses((status = 200, description = "iCalendar", content_type = "text/calendar"), (status = 404, body = Problem)))]
 async fn booking_invite(State(state): State<Core>, Path(token): Path<String>) -> Result<Response> {
     Ok(calendar_response(
-        agenda::invite_by_token(&state.db, &token).await?,
+        agenda::invite_by_token(&state, &token).await?,
     ))
 }
 
@@ -197,6 +201,89 @@ async fn booking_invite(State(state): State<Core>, Path(token): Path<String>) ->
 async fn host_calendar(State(state): State<Core>, Path(token): Path<String>) -> Result<Response> {
     Ok(calendar_response(
         agenda::host_feed(&state.db, &token).await?,
+    ))
+}
+
+// Admin: hosts' connected calendars.
+
+/// A host's connected calendars (CalDAV accounts, iCalendar feeds): whether each was read,
+/// and its last error. Passwords are never shown, addresses only as a hint.
+#[utoipa::path(get, path = "/v1/admin/hosts/{id}/calendars", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The host's admin id")),
+    responses((status = 200, body = Page<CalendarView>), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem)))]
+async fn admin_host_calendars(
+    _auth: Authorized<perm::SchedulingManage>,
+    State(state): State<Core>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Page<CalendarView>>> {
+    Ok(Json(Page::all(calendars::list(&state.db, id).await?)))
+}
+
+/// Connects a calendar to a host; it is read at once, and the answer says how that went.
+#[utoipa::path(post, path = "/v1/admin/hosts/{id}/calendars", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = CalendarInput,
+    responses((status = 201, body = CalendarView), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn admin_add_host_calendar(
+    Authorized(principal, _): Authorized<perm::SchedulingManage>,
+    State(state): State<Core>,
+    State(scheduling): State<SchedulingState>,
+    Path(id): Path<Uuid>,
+    Json(input): Json<CalendarInput>,
+) -> Result<(StatusCode, Json<CalendarView>)> {
+    let valid = input.validate(scheduling.calendars.config().allow_private)?;
+    let view = calendars::add(
+        &state,
+        &scheduling.calendars,
+        (&principal).into(),
+        id,
+        valid,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// One connected calendar.
+#[utoipa::path(get, path = "/v1/admin/hosts/{id}/calendars/{calendar_id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("calendar_id" = Uuid, Path)),
+    responses((status = 200, body = CalendarView), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem)))]
+async fn admin_get_host_calendar(
+    _auth: Authorized<perm::SchedulingManage>,
+    State(state): State<Core>,
+    Path((id, calendar_id)): Path<(Uuid, Uuid)>,
+) -> Result<Json<CalendarView>> {
+    Ok(Json(calendars::get(&state.db, id, calendar_id).await?))
+}
+
+/// Disconnects a calendar: its busy times stop counting at once.
+#[utoipa::path(delete, path = "/v1/admin/hosts/{id}/calendars/{calendar_id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("calendar_id" = Uuid, Path)),
+    responses((status = 204, description = "Disconnected"), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem)))]
+async fn admin_remove_host_calendar(
+    Authorized(principal, _): Authorized<perm::SchedulingManage>,
+    State(state): State<Core>,
+    Path((id, calendar_id)): Path<(Uuid, Uuid)>,
+) -> Result<StatusCode> {
+    calendars::remove(&state.db, (&principal).into(), id, calendar_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Reads a connected calendar again now.
+#[utoipa::path(post, path = "/v1/admin/hosts/{id}/calendars/{calendar_id}/refresh", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("calendar_id" = Uuid, Path)),
+    responses((status = 200, body = CalendarView), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem)))]
+async fn admin_refresh_host_calendar(
+    _auth: Authorized<perm::SchedulingManage>,
+    State(state): State<Core>,
+    State(scheduling): State<SchedulingState>,
+    Path((id, calendar_id)): Path<(Uuid, Uuid)>,
+) -> Result<Json<CalendarView>> {
+    Ok(Json(
+        calendars::refresh(&state, &scheduling.calendars, id, calendar_id).await?,
     ))
 }
 

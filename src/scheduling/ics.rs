@@ -16,6 +16,9 @@ pub struct Invite<'a> {
     pub cancelled: bool,
     pub organizer: (&'a str, &'a str),
     pub attendee: (&'a str, &'a str),
+    /// Where the call happens (LOCATION), and its link (URL) for a video call.
+    pub location: Option<String>,
+    pub url: Option<String>,
 }
 
 // The icalendar crate escapes `\\ , ; \n` in TEXT values but not a carriage return, and it
@@ -60,7 +63,7 @@ fn person(property: &str, (name, email): (&str, &str)) -> Option<Property> {
     )
 }
 
-fn event(invite: &Invite<'_>) -> Event {
+fn event(invite: &Invite<'_>, people: bool) -> Event {
     let mut event = Event::new();
     event
         .uid(&text(invite.uid))
@@ -69,6 +72,20 @@ fn event(invite: &Invite<'_>) -> Event {
         .starts(invite.start)
         .ends(invite.end)
         .add_property("SEQUENCE", invite.sequence.to_string());
+    if let Some(location) = invite.location.as_deref().filter(|l| !l.is_empty()) {
+        event.location(&text(location));
+    }
+    if let Some(url) = invite
+        .url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+    {
+        event.add_property("URL", url.as_str());
+    }
+    if !people {
+        return event.done();
+    }
     if let Some(organizer) = person("ORGANIZER", invite.organizer) {
         event.append_property(organizer);
     }
@@ -98,7 +115,16 @@ pub fn invite(invite: &Invite<'_>) -> String {
             "REQUEST"
         },
     ));
-    calendar.push(event(invite));
+    calendar.push(event(invite, true));
+    calendar.done().to_string()
+}
+
+/// The booking as a calendar object stored in the host's CalDAV calendar (RFC 4791 4.1:
+/// no METHOD), without ORGANIZER and ATTENDEE so that the server does not send invites of
+/// its own (frontdesk sends them).
+pub fn resource(invite: &Invite<'_>) -> String {
+    let mut calendar = Calendar::new();
+    calendar.push(event(invite, false));
     calendar.done().to_string()
 }
 
@@ -107,7 +133,7 @@ pub fn feed(name: &str, invites: &[Invite<'_>]) -> String {
     let mut calendar = Calendar::new();
     calendar.name(&text(name));
     for i in invites {
-        calendar.push(event(i));
+        calendar.push(event(i, true));
     }
     calendar.done().to_string()
 }
@@ -127,6 +153,8 @@ mod tests {
             cancelled,
             organizer: ("Maya", "maya@northwind.example"),
             attendee: ("Ada Lovelace", "ada@example.com"),
+            location: Some("https://meet.example.com/maya".into()),
+            url: Some("https://meet.example.com/maya".into()),
         })
     }
 
@@ -142,6 +170,8 @@ mod tests {
             "DTEND:20261207T103000Z",
             "STATUS:CONFIRMED",
             "ORGANIZER;CN=Maya:mailto:maya@northwind.example",
+            "LOCATION:https://meet.example.com/maya",
+            "URL:https://meet.example.com/maya",
         ] {
             assert!(ics.contains(line), "{line} missing from\n{ics}");
         }
@@ -163,6 +193,8 @@ mod tests {
                 "Ada\r\nEND:VEVENT\r\nBEGIN:VEVENT",
                 "Eve <victim@example.org>",
             ),
+            location: Some("Room 1\r\nEND:VEVENT".into()),
+            url: Some("javascript:alert(1)\r\nX: y".into()),
         });
         let lines: Vec<&str> = ics.split("\r\n").collect();
         assert_eq!(
@@ -177,6 +209,7 @@ mod tests {
         );
         assert!(!lines.iter().any(|l| l.starts_with("X:")), "{ics}");
         assert!(!ics.contains('\u{7}'));
+        assert!(!ics.contains("URL:"), "only an http(s) link: {ics}");
         assert!(!ics.contains("ATTENDEE"), "not a plain address: {ics}");
         assert!(
             ics.contains("ORGANIZER;CN=Maya HostX: y:mailto:maya@northwind.example")

@@ -11,6 +11,9 @@ use crate::error::Result;
 use chrono::Duration;
 use utoipa::IntoParams;
 
+use super::meeting::{
+    Answer, Location, LocationSpec, Question, validate_questions, validate_reminders,
+};
 use crate::validation::{Bound, Validator, slugify};
 
 fn parse_time(v: &mut Validator, field: &str, value: &str) -> Option<NaiveTime> {
@@ -49,6 +52,10 @@ pub struct HostInput {
     pub working_hours: Vec<HoursInput>,
     /// Defaults to true.
     pub active: Option<bool>,
+    /// The host's own video-call link (for call types with a video location and no link).
+    pub video_url: Option<String>,
+    /// The number visitors call (for call types where the visitor calls).
+    pub phone: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +63,8 @@ pub struct ValidHost {
     pub time_zone: Tz,
     pub hours: Vec<(i16, NaiveTime, NaiveTime)>,
     pub active: bool,
+    pub video_url: Option<String>,
+    pub phone: Option<String>,
 }
 
 impl HostInput {
@@ -92,8 +101,17 @@ impl HostInput {
                 }
             }
         }
+        let video_url = self
+            .video_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+            .and_then(|u| v.http_url("video_url", u))
+            .map(|u| u.to_string());
+        let phone = v.optional_phone("phone", self.phone.as_deref());
         v.finish()?;
         Ok(ValidHost {
+            video_url,
+            phone,
             time_zone: zone.unwrap_or(Tz::UTC),
             hours,
             active: self.active.unwrap_or(true),
@@ -187,6 +205,8 @@ pub struct Host {
     pub email: String,
     pub time_zone: String,
     pub active: bool,
+    pub video_url: Option<String>,
+    pub phone: Option<String>,
     pub working_hours: Vec<Hours>,
     pub overrides: Vec<DateOverride>,
 }
@@ -215,10 +235,19 @@ pub struct CallTypeInput {
     pub host_ids: Vec<Uuid>,
     /// Defaults to true.
     pub active: Option<bool>,
+    /// Where the calls happen; none: not said.
+    pub location: Option<LocationSpec>,
+    /// What visitors answer when booking.
+    pub questions: Vec<Question>,
+    /// Reminders to the visitor and the host, in minutes before the start (e.g. `[1440, 60]`).
+    pub reminder_minutes: Vec<i32>,
 }
 
 #[derive(Debug, Clone)]
 pub struct ValidCallType {
+    pub location: Option<LocationSpec>,
+    pub questions: Vec<Question>,
+    pub reminder_minutes: Vec<i32>,
     pub name: String,
     pub slug: String,
     pub description: String,
@@ -271,6 +300,9 @@ impl CallTypeInput {
                 "host_ids must name at least one host",
             );
         }
+        let location = self.location.as_ref().map(|l| l.validate(&mut v));
+        let questions = validate_questions(&mut v, &self.questions);
+        let reminder_minutes = validate_reminders(&mut v, &self.reminder_minutes);
         v.finish()?;
         let mut host_ids: Vec<Uuid> = Vec::with_capacity(self.host_ids.len());
         for id in &self.host_ids {
@@ -279,6 +311,9 @@ impl CallTypeInput {
             }
         }
         Ok(ValidCallType {
+            location,
+            questions,
+            reminder_minutes,
             name,
             slug,
             description,
@@ -310,6 +345,9 @@ pub struct CallType {
     pub daily_cap: Option<i32>,
     pub host_ids: Vec<Uuid>,
     pub active: bool,
+    pub location: Option<LocationSpec>,
+    pub questions: Vec<Question>,
+    pub reminder_minutes: Vec<i32>,
 }
 
 /// Who a visitor may meet.
@@ -331,6 +369,12 @@ pub struct PublicCallType {
     /// How long before the start one may book, at least.
     pub min_notice_minutes: i32,
     pub hosts: Vec<PublicHost>,
+    /// Where the call happens (a video call's link comes with the booking).
+    pub location: Option<LocationSpec>,
+    /// What to ask when booking (answers go in the booking's `answers`).
+    pub questions: Vec<Question>,
+    /// A phone number is required when booking (the host calls the visitor).
+    pub phone_required: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -349,6 +393,9 @@ pub struct Slots {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     pub slots: Vec<SlotView>,
+    /// A host's calendar could not be read lately: some of these times may be busy after
+    /// all (booking one checks again).
+    pub stale: bool,
 }
 
 /// "Schedule a call".
@@ -371,6 +418,11 @@ pub struct BookingRequest {
     /// Must be true.
     pub consent: bool,
     pub consent_text_version: Option<String>,
+    /// Answers to the call type's questions, by question id.
+    #[schema(value_type = Object, example = json!({"company": "Acme"}))]
+    pub answers: std::collections::BTreeMap<String, serde_json::Value>,
+    /// The visitor's number, when the host calls them.
+    pub phone: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -383,6 +435,8 @@ pub struct ValidBooking {
     pub email: String,
     pub notes: String,
     pub consent_text_version: String,
+    pub answers: std::collections::BTreeMap<String, serde_json::Value>,
+    pub phone: String,
 }
 
 impl BookingRequest {
@@ -400,6 +454,10 @@ impl BookingRequest {
             self.consent_text_version.as_deref(),
             "we store your details to hold the call",
         );
+        let phone = v.optional_phone("phone", self.phone.as_deref());
+        if self.answers.len() > 20 {
+            v.error("answers", "too_many", "at most 20 answers");
+        }
         v.finish()?;
         Ok(ValidBooking {
             call_type,
@@ -410,6 +468,8 @@ impl BookingRequest {
             email,
             notes,
             consent_text_version: version,
+            answers: self.answers.clone(),
+            phone: phone.unwrap_or_default(),
         })
     }
 }
@@ -445,6 +505,12 @@ pub struct BookingView {
     pub last_name: String,
     pub email: String,
     pub notes: String,
+    /// Where the call happens; null when the call type does not say.
+    pub location: Option<Location>,
+    /// The call type's questions with the visitor's answers.
+    pub answers: Vec<Answer>,
+    /// The visitor's number, when given.
+    pub phone: String,
     /// Raised on every change of the invite.
     pub sequence: i32,
     pub created_at: DateTime<Utc>,
@@ -606,6 +672,8 @@ mod tests {
                 },
             ],
             active: None,
+            video_url: Some("ftp://meet.example.com".into()),
+            phone: Some("call me".into()),
         };
         let Err(AppError::Validation(errors)) = input.validate() else {
             panic!("expected errors");
@@ -617,7 +685,9 @@ mod tests {
                 "time_zone",
                 "working_hours[1].start",
                 "working_hours[2].weekday",
-                "working_hours[2].start"
+                "working_hours[2].start",
+                "video_url",
+                "phone"
             ]
         );
     }

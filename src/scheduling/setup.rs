@@ -10,6 +10,7 @@ use sqlx::PgConnection;
 use crate::db::Db;
 use uuid::Uuid;
 
+use super::meeting::LocationSpec;
 use super::model::{
     CallType, DateOverride, Host, Hours, PublicCallType, PublicHost, ValidCallType, ValidHost,
     ValidOverride,
@@ -44,7 +45,8 @@ pub async fn get_host(db: &Db, id: Uuid) -> Result<Host> {
 /// number; ordered by name.
 async fn load_hosts(db: &Db, only: Option<Uuid>) -> Result<Vec<Host>> {
     let rows = sqlx::query!(
-        r#"select h.admin_id, a.display_name as "display_name!", a.email as "email!", h.time_zone, h.active
+        r#"select h.admin_id, a.display_name as "display_name!", a.email as "email!", h.time_zone, h.active,
+                  h.video_url, h.phone
            from hosts h join staff_directory a on a.id = h.admin_id
            where ($1::uuid is null or h.admin_id = $1)
            order by a.display_name, h.admin_id"#,
@@ -93,6 +95,8 @@ async fn load_hosts(db: &Db, only: Option<Uuid>) -> Result<Vec<Host>> {
             email: row.email,
             time_zone: row.time_zone,
             active: row.active,
+            video_url: row.video_url,
+            phone: row.phone,
         })
         .collect())
 }
@@ -112,12 +116,15 @@ pub async fn put_host(db: &Db, actor: AuditActor<'_>, id: Uuid, host: ValidHost)
         )));
     }
     sqlx::query!(
-        r#"insert into hosts (admin_id, time_zone, active) values ($1, $2, $3)
+        r#"insert into hosts (admin_id, time_zone, active, video_url, phone) values ($1, $2, $3, $4, $5)
            on conflict (admin_id) do update set time_zone = excluded.time_zone,
-               active = excluded.active, updated_at = now()"#,
+               active = excluded.active, video_url = excluded.video_url, phone = excluded.phone,
+               updated_at = now()"#,
         id,
         host.time_zone.name(),
-        host.active
+        host.active,
+        host.video_url,
+        host.phone
     )
     .execute(&mut *tx)
     .await?;
@@ -269,6 +276,9 @@ struct CallTypeRow {
     daily_cap: Option<i32>,
     active: bool,
     host_ids: Vec<Uuid>,
+    location: Option<serde_json::Value>,
+    questions: serde_json::Value,
+    reminder_minutes: Vec<i32>,
 }
 
 impl From<CallTypeRow> for CallType {
@@ -287,6 +297,10 @@ impl From<CallTypeRow> for CallType {
             daily_cap: r.daily_cap,
             host_ids: r.host_ids,
             active: r.active,
+            // Written validated by `save_call_type`; what cannot be read is left out.
+            location: r.location.and_then(|l| serde_json::from_value(l).ok()),
+            questions: serde_json::from_value(r.questions).unwrap_or_default(),
+            reminder_minutes: r.reminder_minutes,
         }
     }
 }
@@ -315,7 +329,7 @@ pub async fn list_call_types(db: &Db, only_active: bool) -> Result<Vec<CallType>
         CallTypeRow,
         r#"select c.id, c.slug, c.name, c.description, c.duration_minutes, c.buffer_before_minutes,
                   c.buffer_after_minutes, c.min_notice_minutes, c.horizon_days, c.slot_step_minutes,
-                  c.daily_cap, c.active,
+                  c.daily_cap, c.active, c.location, c.questions, c.reminder_minutes,
                   array(select host_id from call_type_hosts where call_type_id = c.id order by host_id) as "host_ids!"
            from call_types c where (not $1 or c.active) order by c.name"#,
         only_active
@@ -333,7 +347,7 @@ pub async fn call_type_by_slug(
         CallTypeRow,
         r#"select c.id, c.slug, c.name, c.description, c.duration_minutes, c.buffer_before_minutes,
                   c.buffer_after_minutes, c.min_notice_minutes, c.horizon_days, c.slot_step_minutes,
-                  c.daily_cap, c.active,
+                  c.daily_cap, c.active, c.location, c.questions, c.reminder_minutes,
                   array(select host_id from call_type_hosts where call_type_id = c.id order by host_id) as "host_ids!"
            from call_types c where c.slug = $1"#,
         slug
@@ -348,7 +362,7 @@ pub async fn call_type_by_id(db: &Db, id: Uuid) -> Result<CallType> {
         CallTypeRow,
         r#"select c.id, c.slug, c.name, c.description, c.duration_minutes, c.buffer_before_minutes,
                   c.buffer_after_minutes, c.min_notice_minutes, c.horizon_days, c.slot_step_minutes,
-                  c.daily_cap, c.active,
+                  c.daily_cap, c.active, c.location, c.questions, c.reminder_minutes,
                   array(select host_id from call_type_hosts where call_type_id = c.id order by host_id) as "host_ids!"
            from call_types c where c.id = $1"#,
         id
@@ -390,6 +404,12 @@ pub async fn public_call_types(db: &Db, slug: Option<&str>) -> Result<Vec<Public
     Ok(types
         .into_iter()
         .map(|call_type| PublicCallType {
+            phone_required: call_type
+                .location
+                .as_ref()
+                .is_some_and(LocationSpec::needs_visitor_phone),
+            location: call_type.location.as_ref().map(LocationSpec::public),
+            questions: call_type.questions,
             hosts: hosts.remove(&call_type.id).unwrap_or_default(),
             slug: call_type.slug,
             name: call_type.name,
@@ -438,8 +458,9 @@ pub async fn save_call_type(
         r#"
         insert into call_types (id, slug, name, description, duration_minutes, buffer_before_minutes,
                                 buffer_after_minutes, min_notice_minutes, horizon_days,
-                                slot_step_minutes, daily_cap, active)
-        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                slot_step_minutes, daily_cap, active, location, questions,
+                                reminder_minutes)
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
         on conflict (id) do update set
             slug = excluded.slug, name = excluded.name, description = excluded.description,
             duration_minutes = excluded.duration_minutes,
@@ -447,7 +468,9 @@ pub async fn save_call_type(
             buffer_after_minutes = excluded.buffer_after_minutes,
             min_notice_minutes = excluded.min_notice_minutes, horizon_days = excluded.horizon_days,
             slot_step_minutes = excluded.slot_step_minutes, daily_cap = excluded.daily_cap,
-            active = excluded.active, updated_at = now()
+            active = excluded.active, location = excluded.location,
+            questions = excluded.questions, reminder_minutes = excluded.reminder_minutes,
+            updated_at = now()
         "#,
         id,
         call_type.slug,
@@ -460,7 +483,15 @@ pub async fn save_call_type(
         call_type.horizon_days,
         call_type.slot_step_minutes,
         call_type.daily_cap,
-        call_type.active
+        call_type.active,
+        call_type
+            .location
+            .as_ref()
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(anyhow::Error::from)?,
+        serde_json::to_value(&call_type.questions).map_err(anyhow::Error::from)?,
+        &call_type.reminder_minutes
     )
     .execute(&mut *tx)
     .await
@@ -515,14 +546,15 @@ pub async fn delete_call_type(db: &Db, actor: AuditActor<'_>, id: Uuid) -> Resul
 }
 
 /// The calendars of a call type's active hosts between `from` and `to`: hours, overrides,
-/// confirmed bookings (other than `except`), and bookings per day.
+/// confirmed bookings (other than `except`), bookings per day, and the busy times of their
+/// connected calendars; and whether any of those may be stale.
 pub async fn calendars(
     conn: &mut PgConnection,
     call_type: &CallType,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     except: Option<Uuid>,
-) -> Result<Vec<HostCalendar>> {
+) -> Result<(Vec<HostCalendar>, bool)> {
     let hosts = sqlx::query!(
         r#"select h.admin_id, h.time_zone from hosts h join staff_directory a on a.id = h.admin_id
            where h.admin_id = any($1) and h.active and a.active order by h.admin_id"#,
@@ -582,6 +614,8 @@ pub async fn calendars(
     )
     .fetch_all(&mut *conn)
     .await?;
+    let (elsewhere, stale) =
+        super::calendars::busy(&mut *conn, &ids, from - margin, to + margin).await?;
     let mut calendars = Vec::with_capacity(hosts.len());
     for host in hosts {
         let zone: Tz = host.time_zone.parse().unwrap_or(Tz::UTC);
@@ -602,8 +636,13 @@ pub async fn calendars(
             weekly: weekly.remove(&host.admin_id).unwrap_or_default(),
             overrides: overrides.remove(&host.admin_id).unwrap_or_default(),
             busy: mine.iter().map(|b| (b.from, b.to)).collect(),
+            elsewhere: elsewhere
+                .iter()
+                .filter(|(id, _, _)| *id == host.admin_id)
+                .map(|(_, from, to)| (*from, *to))
+                .collect(),
             booked_per_day,
         });
     }
-    Ok(calendars)
+    Ok((calendars, stale))
 }

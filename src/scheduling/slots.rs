@@ -40,6 +40,8 @@ pub struct HostCalendar {
     pub overrides: HashMap<NaiveDate, Vec<Override>>,
     /// Confirmed bookings: the time each blocks, buffers included.
     pub busy: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Busy in the host's connected calendars (CalDAV, iCalendar feeds).
+    pub elsewhere: Vec<(DateTime<Utc>, DateTime<Utc>)>,
     /// Confirmed bookings per date in the host's zone, for the daily cap.
     pub booked_per_day: HashMap<NaiveDate, u32>,
 }
@@ -151,7 +153,14 @@ pub fn host_starts(
                     start + rules.duration + rules.buffer_after,
                 );
                 let wanted = start >= from && start < to && start >= earliest && start <= latest;
-                if wanted && !host.busy.iter().any(|busy| overlaps(blocked, *busy)) {
+                let free = || {
+                    !host
+                        .busy
+                        .iter()
+                        .chain(&host.elsewhere)
+                        .any(|busy| overlaps(blocked, *busy))
+                };
+                if wanted && free() {
                     starts.push(start);
                 }
                 start += rules.step;
@@ -217,6 +226,7 @@ mod tests {
                 .collect(),
             overrides: HashMap::new(),
             busy: Vec::new(),
+            elsewhere: Vec::new(),
             booked_per_day: HashMap::new(),
         }
     }

@@ -80,6 +80,7 @@ pub async fn put(
         })),
     )
     .await?;
+    crate::webhooks::site_changed(&mut tx, &core.jobs, "site.update", None).await?;
     core.cache.changed(&mut tx).await?;
     tx.commit().await?;
     Ok(SiteProfile {

@@ -1,4 +1,5 @@
-//! Webhooks: endpoints that owners subscribe to events (leads, the newsletter), each
+//! Webhooks: endpoints that owners subscribe to events (leads, the newsletter, bookings,
+//! posts and the site's content), each
 //! delivery a signed POST through the job runner, retried and logged.
 
 mod config;
@@ -11,7 +12,7 @@ use std::sync::Arc;
 pub use config::WebhooksConfig;
 pub use delivery::Deliverer;
 pub use handlers::router;
-pub use service::{EVENTS, JOB_KIND, add_deliveries, publish, purge_deliveries};
+pub use service::{EVENTS, JOB_KIND, add_deliveries, publish, purge_deliveries, site_changed};
 
 /// What webhooks' handlers need besides the plumbing: their configuration.
 #[derive(Clone)]

@@ -19,6 +19,13 @@ pub const EVENTS: &[&str] = &[
     "lead.created",
     "lead.status_changed",
     "newsletter.confirmed",
+    "booking.created",
+    "booking.rescheduled",
+    "booking.cancelled",
+    "post.published",
+    "post.unpublished",
+    "post.updated",
+    "site.changed",
 ];
 
 /// The job kind of a delivery.
@@ -81,6 +88,23 @@ pub async fn publish(
     Ok(endpoints.len())
 }
 
+/// Publishes `site.changed`: the public site's content changed (`what`: `post.published`,
+/// `service.update`, `site.update`...), so a statically built frontend can rebuild.
+pub async fn site_changed(
+    work: &mut Work,
+    queue: &JobQueue,
+    what: &str,
+    slug: Option<&str>,
+) -> Result<usize> {
+    publish(
+        work,
+        queue,
+        "site.changed",
+        &serde_json::json!({ "change": what, "slug": slug }),
+    )
+    .await
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Endpoint {
     pub id: Uuid,
@@ -99,7 +123,9 @@ pub struct Endpoint {
 pub struct EndpointInput {
     #[schema(example = "https://crm.example.com/hooks/frontdesk")]
     pub url: String,
-    /// Events to receive: lead.created, lead.status_changed, newsletter.confirmed.
+    /// Events to receive: lead.created, lead.status_changed, newsletter.confirmed,
+    /// booking.created, booking.rescheduled, booking.cancelled, post.published,
+    /// post.unpublished, post.updated, site.changed.
     #[schema(example = json!(["lead.created"]))]
     pub events: Vec<String>,
     pub description: String,

@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod blog_reading;
 mod blog_writing;
+mod calendars;
 mod catalogue;
 mod cli;
 mod conventions;

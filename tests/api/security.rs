@@ -694,7 +694,8 @@ async fn an_unreachable_database_answers_503_with_retry_after() {
         frontdesk::db::Databases::single(pool),
         (*app.state.config).clone(),
         frontdesk::signing::Signer::from_key(b"test"),
-    );
+    )
+    .expect("state");
     let router = frontdesk::build_router(state);
     for (method, path, body) in [
         ("POST", "/v1/consultations", Some(consultation())),

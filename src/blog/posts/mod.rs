@@ -6,4 +6,5 @@ mod service;
 
 pub use handlers::router;
 pub use input::PostInput;
+pub(crate) use service::announce;
 pub use service::{copy_published, create, publish_due};

@@ -13,6 +13,7 @@ use super::input::{GENERATED_EXCERPT_CHARS, PostInput, ValidPost};
 use crate::audit::{self, AuditActor, AuditEvent};
 use crate::blog::model::{AuthorRef, PostStatus, TagRef};
 use crate::blog::render::{self, Rendered, TocEntry};
+use crate::db::Work;
 use crate::error::{AppError, ConstraintExt, FieldError, Result};
 use crate::pagination::{Page, PageParams};
 use crate::state::Core;
@@ -169,12 +170,13 @@ fn ordered_ids(
 struct Current {
     slug: String,
     published_at: Option<DateTime<Utc>>,
+    status: String,
 }
 
 async fn lock_current(conn: &mut PgConnection, id: Uuid) -> Result<Current> {
     sqlx::query_as!(
         Current,
-        "select slug, published_at from posts where id = $1 for update",
+        "select slug, published_at, status from posts where id = $1 for update",
         id
     )
     .fetch_optional(conn)
@@ -195,9 +197,45 @@ pub async fn create(core: &Core, actor: AuditActor<'_>, post: ValidPost) -> Resu
             .with_details(serde_json::json!({ "slug": post.slug, "status": post.status })),
     )
     .await?;
+    announce(&mut tx, core, id, false).await?;
     core.cache.changed(&mut tx).await?;
     tx.commit().await?;
     get(&core.db, id).await
+}
+
+/// Tells webhook subscribers what a write did to a post's public life: `post.published`,
+/// `post.updated` (a published post changed) or `post.unpublished`, each with
+/// `site.changed`. A draft's edits tell nobody.
+pub(crate) async fn announce(
+    work: &mut Work,
+    core: &Core,
+    id: Uuid,
+    was_published: bool,
+) -> Result<()> {
+    let post = sqlx::query!(
+        "select slug, title, status, published_at from posts where id = $1",
+        id
+    )
+    .fetch_optional(&mut **work)
+    .await?;
+    let now_published = post.as_ref().is_some_and(|p| p.status == "published");
+    let event = match (was_published, now_published) {
+        (false, true) => "post.published",
+        (true, true) => "post.updated",
+        (true, false) => "post.unpublished",
+        (false, false) => return Ok(()),
+    };
+    let data = match &post {
+        Some(p) => serde_json::json!({
+            "id": id, "slug": p.slug, "title": p.title, "status": p.status,
+            "published_at": p.published_at,
+        }),
+        None => serde_json::json!({ "id": id }),
+    };
+    crate::webhooks::publish(work, &core.jobs, event, &data).await?;
+    let slug = post.as_ref().map(|p| p.slug.as_str());
+    crate::webhooks::site_changed(work, &core.jobs, event, slug).await?;
+    Ok(())
 }
 
 /// Numbered copies of a published post (`{slug}-{n}`, "{title} (#n)"), outside any series,
@@ -251,6 +289,7 @@ pub async fn copy_published(
     )
     .execute(&mut *tx)
     .await?;
+    crate::webhooks::site_changed(&mut tx, &core.jobs, "post.published", None).await?;
     core.cache.changed(&mut tx).await?;
     tx.commit().await?;
     Ok(made)
@@ -278,6 +317,7 @@ pub async fn replace(
         })),
     )
     .await?;
+    announce(&mut tx, core, id, current.status == "published").await?;
     core.cache.changed(&mut tx).await?;
     tx.commit().await?;
     get(&core.db, id).await
@@ -565,10 +605,16 @@ pub async fn list(
 
 pub async fn delete(core: &Core, actor: AuditActor<'_>, id: Uuid) -> Result<()> {
     let mut tx = core.begin().await?;
-    let slug = sqlx::query_scalar!("delete from posts where id = $1 returning slug", id)
+    let gone = sqlx::query!("delete from posts where id = $1 returning slug, status", id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| not_found(id))?;
+    let slug = gone.slug;
+    if gone.status == "published" {
+        let data = serde_json::json!({ "id": id, "slug": slug, "status": "deleted" });
+        crate::webhooks::publish(&mut tx, &core.jobs, "post.unpublished", &data).await?;
+        crate::webhooks::site_changed(&mut tx, &core.jobs, "post.unpublished", Some(&slug)).await?;
+    }
     audit::record(
         &mut tx,
         actor,
@@ -652,6 +698,7 @@ pub async fn publish_due(core: &Core) -> Result<Vec<String>> {
                 .with_details(serde_json::json!({ "slug": post.slug })),
         )
         .await?;
+        announce(&mut tx, core, post.id, false).await?;
     }
     if !published.is_empty() {
         core.cache.changed(&mut tx).await?;

@@ -37,6 +37,7 @@ async fn finish(
         AuditEvent::new(action, kind, id).with_details(serde_json::json!({ "slug": slug })),
     )
     .await?;
+    crate::webhooks::site_changed(&mut tx, &core.jobs, action, Some(slug)).await?;
     core.cache.changed(&mut tx).await?;
     tx.commit().await?;
     Ok(())
