@@ -64,6 +64,8 @@
     booked: 'Booked: {call} on {time} with {host}.',
     bookedShort: 'Booked for {time} with {host}.',
     manageBooking: 'Move or cancel this call',
+    phoneToCall: 'Phone number to call you on',
+    where: 'Where: {where}',
     addToCalendar: 'Add to calendar (.ics)',
     manageInEmail: 'The link to move or cancel the call is in your confirmation email.',
     leadCreated: 'Request received. Your reference: {reference}',
@@ -471,8 +473,9 @@ fieldset.fd-field{border:0;margin:0;padding:0;min-width:0}
         const loose = [];
         let first = null;
         for (const e2 of r.data.errors) {
-          const name = String(e2.field || '').split(/[.[]/)[0];
-          const f = byName[(spec.alias && spec.alias[name]) || name];
+          const whole = String(e2.field || '');
+          const name = whole.split(/[.[]/)[0];
+          const f = byName[whole] || byName[(spec.alias && spec.alias[name]) || name];
           if (f) { f.error(e2.message); first = first || f; } else loose.push(e2.message);
         }
         alert.append(h('p', { style: null }, T.fixFields));
@@ -557,7 +560,29 @@ fieldset.fd-field{border:0;margin:0;padding:0;min-width:0}
   }
 
   // The booking form for one chosen time; `onTaken` runs when the time went meanwhile.
-  function bookingForm(ctx, { callType, start, startUtc, timeZone, path = '/v1/bookings', known = {}, onTaken, onDone, onCancel, callName }) {
+  // A call type's questions as form fields (named `answers.{id}`, as the API's errors name
+  // them), and the visitor's phone when the host calls them.
+  function questionFields(ctx, details) {
+    const T = ctx.texts;
+    const out = (details.questions || []).map((q) => {
+      const f = { name: `answers.${q.id}`, label: q.label, required: !!q.required };
+      if (q.kind === 'long_text') return { ...f, type: 'textarea', rows: 3, max: 2000 };
+      if (q.kind === 'choice') return { ...f, type: 'select', options: (q.options || []).map((o) => [o, o]) };
+      if (q.kind === 'checkbox') return { ...f, type: 'checkbox' };
+      return { ...f, max: 500 };
+    });
+    if (details.phone_required) out.unshift({ name: 'phone', label: T.phoneToCall, type: 'tel', required: true, autocomplete: 'tel', max: 40 });
+    return out;
+  }
+  function bookingBody(v) {
+    const answers = {};
+    const rest = {};
+    for (const [k, val] of Object.entries(v)) {
+      if (k.startsWith('answers.')) answers[k.slice(8)] = val; else rest[k] = val;
+    }
+    return { ...rest, answers, phone: rest.phone || undefined };
+  }
+  function bookingForm(ctx, { callType, start, startUtc, timeZone, path = '/v1/bookings', known = {}, onTaken, onDone, onCancel, callName, details = {} }) {
     const T = ctx.texts;
     const label = longTime(ctx, startUtc || start, timeZone);
     const [first, last] = splitName(known.name);
@@ -569,11 +594,12 @@ fieldset.fd-field{border:0;margin:0;padding:0;min-width:0}
         { name: 'first_name', label: T.firstName, required: true, autocomplete: 'given-name', value: first, max: 100 },
         { name: 'last_name', label: T.lastName, required: true, autocomplete: 'family-name', value: last, max: 100 },
         { name: 'email', label: T.email, type: 'email', required: true, autocomplete: 'email', value: known.email },
+        ...questionFields(ctx, details),
         { name: 'notes', label: T.notes, type: 'textarea', rows: 2, max: 2000 },
         { name: 'consent', label: T.consentBooking, type: 'checkbox', required: true },
       ],
       rows: [['first_name', 'last_name']],
-      body: (v) => ({ call_type: callType, start, time_zone: timeZone, ...v, ...consentVersion(ctx) }),
+      body: (v) => ({ call_type: callType, start, time_zone: timeZone, ...bookingBody(v), ...consentVersion(ctx) }),
       failed: (r, status) => {
         if (r.status === 409 && r.data && /slot-taken$/.test(r.data.type || '')) {
           status.className = 'fd-status fd-bad'; status.textContent = T.slotTaken;
@@ -585,16 +611,17 @@ fieldset.fd-field{border:0;margin:0;padding:0;min-width:0}
       done: (d) => {
         emit('booking', { booking: d.booking, manage_url: d.manage_url });
         if (onDone) onDone(d);
-        return bookedCard(ctx, { call: callName || d.booking.call_type_name, start: d.booking.start_utc, tz: d.booking.time_zone, host: d.booking.host_name, manage: d.manage_url, invite: d.invite_url });
+        return bookedCard(ctx, { call: callName || d.booking.call_type_name, start: d.booking.start_utc, tz: d.booking.time_zone, host: d.booking.host_name, manage: d.manage_url, invite: d.invite_url, where: d.booking.location && d.booking.location.text });
       },
     });
     return built.form;
   }
-  function bookedCard(ctx, { call: name, start, tz, host, manage, invite }) {
+  function bookedCard(ctx, { call: name, start, tz, host, manage, invite, where }) {
     const T = ctx.texts;
     const time = longTime(ctx, start, tz);
     return h('div', { class: 'fd-booked' },
       h('p', null, name ? fill(T.booked, { call: name, time, host }) : fill(T.bookedShort, { time, host })),
+      where ? h('p', { class: 'fd-where' }, fill(T.where, { where })) : null,
       manage ? h('p', null, link(manage, T.manageBooking, { target: '_blank', rel: 'noopener' })) : h('p', { class: 'fd-muted' }, T.manageInEmail),
       invite ? h('p', null, link(invite, T.addToCalendar)) : null);
   }
@@ -633,12 +660,18 @@ fieldset.fd-field{border:0;margin:0;padding:0;min-width:0}
     const box = h('div', { class: 'fd-card' });
     const heading = h('h3', null, fill(T.slots, { zone: tz }));
     const holder = h('div');
+    let details = null;
     const buttons = (part.items || []).map((s) => {
       const b = h('button', { type: 'button', class: 'fd-slot', 'aria-pressed': 'false', 'data-start': s.start }, longTime(ctx, s.start_utc || s.start, tz));
-      b.addEventListener('click', () => {
+      b.addEventListener('click', async () => {
         buttons.forEach((x) => x.setAttribute('aria-pressed', String(x === b)));
+        // The call type's questions, asked once per offer.
+        if (!details) {
+          const r = await call(ctx, `/v1/call-types/${encodeURIComponent(part.call_type)}`);
+          details = r.ok && r.data ? r.data : {};
+        }
         const form = bookingForm(ctx, {
-          callType: part.call_type, start: s.start, startUtc: s.start_utc, timeZone: tz, path: actionPath(part, '/v1/bookings'), known: chat.known,
+          callType: part.call_type, details, start: s.start, startUtc: s.start_utc, timeZone: tz, path: actionPath(part, '/v1/bookings'), known: chat.known,
           onTaken: () => { b.disabled = true; b.setAttribute('aria-pressed', 'false'); },
           onDone: () => { box.querySelector('.fd-slots').remove(); heading.remove(); },
           onCancel: () => { holder.replaceChildren(); b.setAttribute('aria-pressed', 'false'); b.focus(); },
@@ -1055,7 +1088,7 @@ fieldset.fd-field{border:0;margin:0;padding:0;min-width:0}
           b.addEventListener('click', () => {
             times.forEach((x) => x.setAttribute('aria-pressed', String(x === b)));
             const form = bookingForm(ctx, {
-              callType: current.slug, callName: current.name, start: slot.start, startUtc: slot.start_utc, timeZone: tz,
+              callType: current.slug, callName: current.name, details: current, start: slot.start, startUtc: slot.start_utc, timeZone: tz,
               onTaken: () => { b.disabled = true; },
               onDone: () => { list.replaceChildren(); wrap.querySelectorAll('.fd-nav button, .fd-calls input').forEach((x) => { x.disabled = true; }); formHolder.append(h('button', { type: 'button', class: 'fd-btn fd-btn-ghost', onclick: () => mountBooking(ctx, el, root) }, T.bookAnother)); },
               onCancel: () => { formHolder.replaceChildren(); b.setAttribute('aria-pressed', 'false'); b.focus(); },

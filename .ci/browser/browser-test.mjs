@@ -136,7 +136,12 @@ async function callTypeFixture(token) {
   const hours = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, start: '00:00', end: '23:59' }));
   r = await request(`/v1/admin/hosts/${hostId}`, { method: 'PUT', token, body: { time_zone: 'UTC', working_hours: hours } });
   assert(r.status === 200, `PUT /v1/admin/hosts/${hostId} answered ${r.status}: ${JSON.stringify(r.data)}`);
-  const input = { name: CALL.name, slug: CALL.slug, description: 'Made by the browser test.', duration_minutes: 30, buffer_before_minutes: 0, buffer_after_minutes: 0, min_notice_minutes: 60, horizon_days: 14, slot_step_minutes: 30, host_ids: [hostId] };
+  const input = { name: CALL.name, slug: CALL.slug, description: 'Made by the browser test.', duration_minutes: 30, buffer_before_minutes: 0, buffer_after_minutes: 0, min_notice_minutes: 60, horizon_days: 14, slot_step_minutes: 30, host_ids: [hostId],
+    location: { kind: 'phone', caller: 'host' },
+    questions: [
+      { id: 'company', label: 'Your company', kind: 'text', required: true },
+      { id: 'stage', label: 'Project stage', kind: 'choice', options: ['Idea', 'Running'] },
+    ] };
   const types = listOf(await request('/v1/admin/call-types', { token }), 'GET /v1/admin/call-types');
   const existing = types.find((t) => t.slug === CALL.slug);
   r = existing
@@ -441,6 +446,8 @@ async function main() {
     await part.locator('.fd-slot').first().click();
     assert(await part.getByLabel('First name').inputValue() === 'Ada', 'the name from the chat is not prefilled');
     assert(await part.getByLabel('Email').inputValue() === visitor.email, 'the email from the chat is not prefilled');
+    await part.getByLabel('Your company').fill('Analytical Engines Ltd');
+    await part.getByLabel('Phone number to call you on').fill('+44 20 7946 0000');
     await part.getByLabel(/store these details/).check();
     await part.getByRole('button', { name: 'Book this call' }).click();
     await part.locator('.fd-booked').waitFor();
@@ -557,7 +564,7 @@ async function main() {
     console.log(`    (${consultationPosts} POST /v1/consultations sent for the double click)`);
   });
 
-  await check('the booking picker books a call in the visitor\'s zone', async () => {
+  await check('the booking picker books a call in the visitor\'s zone, asking the call type\'s questions', async () => {
     const picker = page.locator('[data-frontdesk=booking]');
     await picker.getByRole('radio', { name: new RegExp(CALL.name) }).check();
     await picker.getByText('Times shown in Europe/Berlin.').waitFor();
@@ -566,10 +573,23 @@ async function main() {
     await picker.getByLabel('Last name').fill('Hopper');
     await picker.getByLabel('Email').fill(`grace.${RUN}@example.com`);
     await picker.getByLabel(/store these details/).check();
+    // The required question and the phone (the host calls) are asked, and checked by the API.
+    await picker.getByRole('button', { name: 'Book this call' }).click();
+    await picker.locator('.fd-alert').waitFor();
+    for (const n of ['answers.company', 'phone']) {
+      assert(await picker.locator(`[name="${n}"][aria-invalid=true]`).count() === 1, `no error beside ${n}`);
+    }
+    await picker.getByLabel('Your company').fill('Navy Labs');
+    await picker.getByLabel('Project stage').selectOption('Running');
+    await picker.getByLabel('Phone number to call you on').fill('+49 30 1234 5678');
     await picker.getByRole('button', { name: 'Book this call' }).click();
     await picker.locator('.fd-booked').waitFor();
     const booked = (await events('booking')).pop().detail;
     assert(booked.booking.call_type === CALL.slug && booked.booking.time_zone === 'Europe/Berlin', JSON.stringify(booked.booking));
+    const answers = Object.fromEntries(booked.booking.answers.map((a) => [a.id, a.answer]));
+    assert(answers.company === 'Navy Labs' && answers.stage === 'Running', JSON.stringify(booked.booking.answers));
+    assert(booked.booking.location && booked.booking.location.phone === '+49 30 1234 5678', JSON.stringify(booked.booking.location));
+    assert(/calls you on \+49 30 1234 5678/.test(await picker.locator('.fd-where').innerText()), 'the booked card says where');
     assert(await picker.getByRole('link', { name: 'Move or cancel this call' }).count() === 1, 'no manage link');
   });
 

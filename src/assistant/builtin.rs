@@ -857,6 +857,23 @@ fn is_slot_taken(err: &crate::error::AppError) -> bool {
     err.kind() == crate::scheduling::SLOT_TAKEN
 }
 
+/// Free times of `kind` offered (again), after `preface`.
+async fn offer_again(
+    ctx: &Ctx,
+    state: &mut State,
+    kind: &CallKind,
+    time_zone: &str,
+    name: Option<String>,
+    email: Option<String>,
+    preface: &str,
+) -> Result<Reply> {
+    let zone: Tz = time_zone.parse().unwrap_or(Tz::UTC);
+    let when = understand::When::default();
+    let mut reply = offer_slots(ctx, state, kind, zone, name, email, when).await?;
+    reply.text = format!("{preface} {}", reply.text);
+    Ok(reply)
+}
+
 async fn book(
     ctx: &Ctx,
     state: &mut State,
@@ -866,6 +883,18 @@ async fn book(
     name: Option<String>,
     email: Option<String>,
 ) -> Result<Reply> {
+    let types = tools::call_types(ctx).await?;
+    if let Some(kind) = types
+        .iter()
+        .find(|kind| kind.slug == call_type && kind.asks)
+    {
+        // Its questions are the form's to ask: offer the times with the form.
+        let preface = format!(
+            "A {} needs a few answers first: pick a time below and the form asks them.",
+            kind.name
+        );
+        return offer_again(ctx, state, kind, &time_zone, name, email, &preface).await;
+    }
     let (first_name, last_name) = understand::split_name(name.as_deref().unwrap_or_default());
     let request = BookingRequest {
         call_type: call_type.clone(),
@@ -896,26 +925,11 @@ async fn book(
             }],
         )),
         Err(err) if is_slot_taken(&err) => {
-            let zone: Tz = time_zone.parse().unwrap_or(Tz::UTC);
-            let types = tools::call_types(ctx).await?;
             let Some(kind) = types.iter().find(|kind| kind.slug == call_type) else {
                 return human(ctx, Intent::Scheduling).await;
             };
-            let mut reply = offer_slots(
-                ctx,
-                state,
-                kind,
-                zone,
-                name,
-                email,
-                understand::When::default(),
-            )
-            .await?;
-            reply.text = format!(
-                "Someone took that time just before you, sorry. {}",
-                reply.text
-            );
-            Ok(reply)
+            let preface = "Someone took that time just before you, sorry.";
+            offer_again(ctx, state, kind, &time_zone, name, email, preface).await
         }
         Err(err) => match err.for_visitor() {
             Some(problem) => Ok(Reply::builtin(

@@ -152,7 +152,9 @@ impl Tool {
             Tool::BookCall => json!({ "type": "object", "properties": {
                  "call_type": { "type": "string" }, "start": { "type": "string", "description": "RFC 3339, from find_slots" },
                  "first_name": { "type": "string" }, "last_name": { "type": "string" },
-                 "email": { "type": "string" }, "consent": { "type": "boolean" } },
+                 "email": { "type": "string" }, "consent": { "type": "boolean" },
+                 "phone": { "type": "string", "description": "When the call type says the host calls the visitor" },
+                 "answers": { "type": "object", "description": "Answers to the call type's questions, by question id" } },
                "required": ["call_type", "start", "first_name", "last_name", "email", "consent"] }),
         }
     }
@@ -877,7 +879,12 @@ async fn book_call(ctx: &Ctx, args: &Value, zone: Tz, parts: &mut Vec<Part>) -> 
         notes: "Booked through the site assistant.".into(),
         consent: true,
         consent_text_version: Some("assistant".into()),
-        ..BookingRequest::default()
+        phone: optional_arg(args, "phone"),
+        answers: args
+            .get("answers")
+            .and_then(Value::as_object)
+            .map(|answers| answers.clone().into_iter().collect())
+            .unwrap_or_default(),
     };
     let created = tools::book_call(ctx, request).await?;
     let booked = json!({ "booked": true, "start": created.booking.start, "host": created.booking.host_name });

@@ -167,6 +167,9 @@ pub struct CallKind {
     pub slug: String,
     pub name: String,
     pub minutes: i32,
+    /// Booking it needs answers the chat does not collect (required questions, a phone
+    /// number): it is booked through the form.
+    pub asks: bool,
 }
 
 /// Active call types, shortest first.
@@ -175,6 +178,8 @@ pub async fn call_types(ctx: &Ctx) -> Result<Vec<CallKind>> {
         .await?
         .into_iter()
         .map(|c| CallKind {
+            asks: c.questions.iter().any(|q| q.required)
+                || c.location.as_ref().is_some_and(|l| l.needs_visitor_phone()),
             slug: c.slug,
             name: c.name,
             minutes: c.duration_minutes,

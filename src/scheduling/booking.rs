@@ -115,6 +115,30 @@ async fn free_hosts(
     Ok(free.into_iter().map(|(_, id, zone)| (id, zone)).collect())
 }
 
+/// The hosts free at `start` by their calendars as they are now: when the stored busy times
+/// leave any free, their connected calendars are read again (see
+/// `Calendars::refresh_hosts`) and the answer taken from what they say. A time already
+/// taken costs no calendar request.
+async fn free_hosts_now(
+    core: &Core,
+    scheduling: &SchedulingState,
+    call_type: &CallType,
+    start: DateTime<Utc>,
+    except: Option<Uuid>,
+) -> Result<Vec<(Uuid, Tz)>> {
+    let stored = {
+        let mut conn = core.db.read_session().await?;
+        free_hosts(&mut conn, call_type, start, except).await?
+    };
+    if stored.is_empty() {
+        return Ok(stored);
+    }
+    let hosts: Vec<Uuid> = stored.iter().map(|(id, _)| *id).collect();
+    scheduling.calendars.refresh_hosts(core, &hosts).await?;
+    let mut conn = core.db.read_session().await?;
+    free_hosts(&mut conn, call_type, start, except).await
+}
+
 fn blocked(call_type: &CallType, start: DateTime<Utc>) -> (DateTime<Utc>, PgRange<DateTime<Utc>>) {
     let rules = call_type.rules();
     let end = start + rules.duration;
@@ -207,15 +231,7 @@ pub async fn book(
         active_call_type(&mut conn, &request.call_type).await?
     };
     let answers = check_call_details(&call_type, request)?;
-    // The hosts' calendars as they are now, not as last read.
-    scheduling
-        .calendars
-        .refresh_hosts(core, &call_type.host_ids)
-        .await?;
-    let candidates = {
-        let mut conn = core.db.read_session().await?;
-        free_hosts(&mut conn, &call_type, request.start, None).await?
-    };
+    let candidates = free_hosts_now(core, scheduling, &call_type, request.start, None).await?;
     let mut candidates = candidates.into_iter();
     while let Some(Turn { mut work, host }) =
         next_turn(core, &call_type, request.start, &mut candidates).await?
@@ -535,12 +551,7 @@ pub async fn reschedule(
         }
         let call_type = active_call_type(&mut conn, &current.slug).await?;
         drop(conn);
-        scheduling
-            .calendars
-            .refresh_hosts(core, &call_type.host_ids)
-            .await?;
-        let mut conn = core.db.read_session().await?;
-        let mut candidates = free_hosts(&mut conn, &call_type, start, Some(id)).await?;
+        let mut candidates = free_hosts_now(core, scheduling, &call_type, start, Some(id)).await?;
         candidates.sort_by_key(|(host, _)| *host != current.host_id);
         (call_type, candidates)
     };

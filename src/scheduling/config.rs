@@ -24,6 +24,8 @@ pub struct CalendarsConfig {
     pub timeout: Duration,
     /// How long a booking waits for its host's calendars to be read again first.
     pub confirm_wait: Duration,
+    /// A calendar read this recently is not read again for a booking.
+    pub confirm_fresh: Duration,
     /// Calendar servers may be on loopback, link-local or private addresses.
     pub allow_private: bool,
 }
@@ -87,6 +89,11 @@ impl CalendarsConfig {
                 "CALENDAR_CONFIRM_WAIT_MS",
                 "3000",
                 "how long a booking waits for its host's calendars to be read again before it is confirmed; past it, what was read last counts"
+            ))?,
+            confirm_fresh: r.seconds_or_zero(var!(
+                "CALENDAR_CONFIRM_FRESH_SECS",
+                "10",
+                "a calendar read this recently is not read again before a booking (so a burst of booking attempts does not become a burst of calendar requests); 0 reads it for every booking"
             ))?,
             allow_private: r.flag(var!(
                 "CALENDAR_ALLOW_PRIVATE",

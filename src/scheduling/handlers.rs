@@ -45,7 +45,11 @@ where
         .routes(routes!(admin_remove_override))
         .routes(routes!(admin_calendar_token))
         .routes(routes!(admin_host_calendars, admin_add_host_calendar))
-        .routes(routes!(admin_get_host_calendar, admin_remove_host_calendar))
+        .routes(routes!(
+            admin_get_host_calendar,
+            admin_replace_host_calendar,
+            admin_remove_host_calendar
+        ))
         .routes(routes!(admin_refresh_host_calendar))
         .routes(routes!(admin_call_types, admin_create_call_type))
         .routes(routes!(
@@ -255,6 +259,33 @@ async fn admin_get_host_calendar(
     Path((id, calendar_id)): Path<(Uuid, Uuid)>,
 ) -> Result<Json<CalendarView>> {
     Ok(Json(calendars::get(&state.db, id, calendar_id).await?))
+}
+
+/// Replaces a connected calendar's settings (without `password`, the stored one is kept);
+/// it is read again at once.
+#[utoipa::path(put, path = "/v1/admin/hosts/{id}/calendars/{calendar_id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("calendar_id" = Uuid, Path)), request_body = CalendarInput,
+    responses((status = 200, body = CalendarView), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn admin_replace_host_calendar(
+    Authorized(principal, _): Authorized<perm::SchedulingManage>,
+    State(state): State<Core>,
+    State(scheduling): State<SchedulingState>,
+    Path((id, calendar_id)): Path<(Uuid, Uuid)>,
+    Json(input): Json<CalendarInput>,
+) -> Result<Json<CalendarView>> {
+    let valid = input.validate(scheduling.calendars.config().allow_private)?;
+    Ok(Json(
+        calendars::replace(
+            &state,
+            &scheduling.calendars,
+            (&principal).into(),
+            id,
+            calendar_id,
+            valid,
+        )
+        .await?,
+    ))
 }
 
 /// Disconnects a calendar: its busy times stop counting at once.

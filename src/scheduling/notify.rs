@@ -219,13 +219,22 @@ async fn writes_to_calendar(work: &mut Work, loaded: &Loaded) -> Result<bool> {
 /// another replica a no-op.
 pub(super) async fn remind(core: &Core, reminder: &Reminder) -> Result<&'static str> {
     let mut work = core.begin().await?;
+    // A cancel or a move waits for this reminder to commit (or the reminder for it), so a
+    // reminder never goes out for a call cancelled or moved meanwhile.
+    sqlx::query!(
+        "select id from bookings where id = $1 for share",
+        reminder.booking_id
+    )
+    .fetch_optional(&mut *work)
+    .await?;
     let loaded = match load(&mut *work, reminder.booking_id).await {
         Ok(loaded) => loaded,
         Err(crate::error::AppError::NotFound(_)) => return Ok("skipped"),
         Err(err) => return Err(err),
     };
     let v = &loaded.view;
-    if v.status != "confirmed" || v.start_utc != reminder.starts_at {
+    // Late (the outbox was down): a reminder after the call has started helps nobody.
+    if v.status != "confirmed" || v.start_utc != reminder.starts_at || Utc::now() >= v.start_utc {
         return Ok("skipped");
     }
     let first = sqlx::query!(

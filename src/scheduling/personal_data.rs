@@ -23,7 +23,8 @@ pub async fn export(conn: &mut PgConnection, subject: &Subject) -> Result<Vec<Fo
                   'first_name', b.first_name, 'last_name', b.last_name, 'email', b.email,
                   'notes', b.notes, 'consent_text_version', b.consent_text_version,
                   'created_at', b.created_at, 'cancelled_at', b.cancelled_at,
-                  'cancel_reason', b.cancel_reason) as "booking!"
+                  'cancel_reason', b.cancel_reason, 'phone', b.phone,
+                  'answers', b.answers) as "booking!"
            from bookings b join call_types c on c.id = b.call_type_id
            where b.id = any($1) order by b.id"#,
         &subject.booking_ids

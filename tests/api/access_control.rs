@@ -133,6 +133,7 @@ pub const ALL_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/admin/hosts/{id}/calendars"),
     ("POST", "/v1/admin/hosts/{id}/calendars"),
     ("GET", "/v1/admin/hosts/{id}/calendars/{calendar_id}"),
+    ("PUT", "/v1/admin/hosts/{id}/calendars/{calendar_id}"),
     ("DELETE", "/v1/admin/hosts/{id}/calendars/{calendar_id}"),
     (
         "POST",
@@ -261,6 +262,7 @@ const PROTECTED: &[(&str, &str, &[Role])] = &[
     ("GET", "/v1/admin/hosts/{id}/calendars", SALES),
     ("POST", "/v1/admin/hosts/{id}/calendars", SALES),
     ("GET", "/v1/admin/hosts/{id}/calendars/{calendar_id}", SALES),
+    ("PUT", "/v1/admin/hosts/{id}/calendars/{calendar_id}", SALES),
     (
         "DELETE",
         "/v1/admin/hosts/{id}/calendars/{calendar_id}",

@@ -141,6 +141,8 @@ async fn assert_busy_times_respected(app: &TestApp, slug: &str, d: NaiveDate) {
 
 fn calendars_app(config: &mut frontdesk::Config) {
     config.scheduling.calendars.allow_private = true;
+    // Every booking reads the calendars again (the default skips one read in the last 10 s).
+    config.scheduling.calendars.confirm_fresh = Duration::ZERO;
 }
 
 /// A loopback HTTP server answering every GET with `body` (500 once `body` is None).
@@ -332,8 +334,8 @@ async fn calendar_input_is_checked_and_private_servers_refused_by_default() {
 /// killed when dropped.
 struct Radicale {
     addr: SocketAddr,
-    child: std::process::Child,
-    _dir: TempDir,
+    child: Option<std::process::Child>,
+    dir: TempDir,
 }
 
 struct TempDir(std::path::PathBuf);
@@ -346,8 +348,7 @@ impl Drop for TempDir {
 
 impl Drop for Radicale {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 
@@ -374,9 +375,20 @@ impl Radicale {
             std::env::temp_dir().join(format!("frontdesk-radicale-{}", Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("dir");
         std::fs::write(dir.join("users"), format!("{DAV_USER}:{DAV_PASSWORD}\n")).expect("users");
-        let addr = unused_addr();
+        let mut radicale = Self {
+            addr: unused_addr(),
+            child: None,
+            dir: TempDir(dir),
+        };
+        radicale.run().await;
+        Some(radicale)
+    }
+
+    /// Starts the server (again) on its address, over its storage.
+    async fn run(&mut self) {
+        let dir = &self.dir.0;
         let child = std::process::Command::new("python3")
-            .args(["-m", "radicale", "--server-hosts", &addr.to_string()])
+            .args(["-m", "radicale", "--server-hosts", &self.addr.to_string()])
             .arg("--storage-filesystem-folder")
             .arg(dir.join("store"))
             .args([
@@ -392,16 +404,19 @@ impl Radicale {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("start radicale");
-        let radicale = Self {
-            addr,
-            child,
-            _dir: TempDir(dir),
-        };
+        self.child = Some(child);
+        let addr = self.addr;
         wait_until("Radicale to listen", || async {
             tokio::net::TcpStream::connect(addr).await.is_ok()
         })
         .await;
-        Some(radicale)
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -501,20 +516,28 @@ async fn a_caldav_calendar_blocks_its_busy_times_and_holds_the_bookings() {
         !wrong.to_string().contains("wrong\""),
         "the password is never shown"
     );
-    app.delete(
-        &format!(
-            "/v1/admin/hosts/{maya}/calendars/{}",
-            wrong["id"].as_str().expect("id")
-        ),
-        &owner,
-    )
-    .await;
-
-    let connected = connect(&app, &owner, maya, &json!({
+    // Put right with PUT; a later PUT without a password keeps the stored one.
+    let path = format!(
+        "/v1/admin/hosts/{maya}/calendars/{}",
+        wrong["id"].as_str().expect("id")
+    );
+    let settings = json!({
         "kind": "caldav", "name": "Work", "url": radicale.url("/"), "username": DAV_USER,
-        "password": DAV_PASSWORD, "read": ["/maya/work/", "maya/personal"], "write": "/maya/work/"
-    }))
-    .await;
+        "password": DAV_PASSWORD, "read": ["/maya/work/", "maya/personal"],
+        "write": format!("http://someone:their-secret@{}/maya/work/", radicale.addr)
+    });
+    let fixed = app.put_json(&path, &owner, &settings).await;
+    assert_eq!(fixed.status, StatusCode::OK, "{}", fixed.text());
+    assert!(
+        !fixed.text().contains("their-secret"),
+        "no credentials kept in a path"
+    );
+    let mut renamed = settings.clone();
+    renamed["name"] = json!("Work calendar");
+    renamed["password"] = Value::Null;
+    renamed["write"] = json!("/maya/work/");
+    let connected = app.put_json(&path, &owner, &renamed).await.json();
+    assert_eq!(connected["name"], "Work calendar");
     assert_eq!(connected["last_error"], Value::Null, "{connected}");
     assert_eq!(connected["has_password"], true);
     assert!(!connected.to_string().contains(DAV_PASSWORD));
@@ -615,7 +638,8 @@ async fn a_caldav_calendar_blocks_its_busy_times_and_holds_the_bookings() {
     assert_eq!(left, 0);
 
     // The server goes away: slots are still served, marked stale, never a 5xx.
-    drop(radicale);
+    let mut radicale = radicale;
+    radicale.stop();
     let calendar_id = connected["id"].as_str().expect("id");
     let refreshed = app
         .post_json(
@@ -975,4 +999,91 @@ async fn the_scheduled_publisher_tells_webhooks_too() {
             && r.json()["data"]["change"] == "post.published"),
         "site.changed comes with it"
     );
+}
+
+#[tokio::test]
+async fn a_booking_made_while_the_caldav_server_is_down_reaches_it_when_it_is_back() {
+    let Some(mut radicale) = Radicale::start().await else {
+        return;
+    };
+    let app = TestApp::spawn_with(|c| {
+        calendars_app(c);
+        c.outbox.retry_base = Duration::from_millis(200);
+        c.scheduling.calendars.confirm_wait = Duration::from_millis(500);
+        c.scheduling.calendars.refresh = Duration::from_secs(1);
+    })
+    .await;
+    let owner = app.owner_token().await;
+    let maya = host(&app, &owner, "UTC").await;
+    call_type(
+        &app,
+        &owner,
+        "intro",
+        &[maya],
+        json!({ "horizon_days": 30, "min_notice_minutes": 0 }),
+    )
+    .await;
+    assert_eq!(
+        radicale.request("MKCALENDAR", "/maya/work/", None).await.0,
+        201
+    );
+    connect(&app, &owner, maya, &json!({
+        "kind": "caldav", "url": radicale.url("/maya/work/"), "username": DAV_USER, "password": DAV_PASSWORD,
+        "write": ""
+    }))
+    .await;
+    radicale.stop();
+    let d = monday();
+    let booked = crate::scheduling::book(&app, "intro", &at(d, 9, 0), "ada@example.com").await;
+    assert_eq!(
+        booked.status,
+        StatusCode::CREATED,
+        "a booking does not wait for a calendar that is down: {}",
+        booked.text()
+    );
+    let id = booked.json()["booking"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    wait_until("a failed attempt to write the copy", || async {
+        let failed: i64 = sqlx::query_scalar("select count(*) from outbox_jobs where kind = 'calendar.booking' and attempts > 0 and last_error is not null")
+            .fetch_one(&app.db)
+            .await
+            .expect("count");
+        failed > 0
+    })
+    .await;
+    let error: String =
+        sqlx::query_scalar("select last_error from outbox_jobs where kind = 'calendar.booking'")
+            .fetch_one(&app.db)
+            .await
+            .expect("error");
+    assert!(!error.contains(DAV_PASSWORD), "{error}");
+    radicale.run().await;
+    let resource = format!("/maya/work/{id}.ics");
+    wait_until("the copy written on a retry", || async {
+        radicale.request("GET", &resource, None).await.0 == 200
+    })
+    .await;
+
+    // The visitor is erased: their booking's copy leaves the host's calendar at its next
+    // refresh (every second here), and never counted as busy meanwhile.
+    let erased = app
+        .post_json(
+            "/v1/admin/privacy/erase",
+            Some(&owner),
+            &json!({ "email": "ada@example.com" }),
+        )
+        .await;
+    assert_eq!(erased.status, StatusCode::OK, "{}", erased.text());
+    let (slots, _) = day_slots(&app, "intro", d).await;
+    assert!(
+        slots.contains(&at(d, 9, 0)),
+        "the erased booking's copy is not busy"
+    );
+    wait_until(
+        "the erased booking's copy to leave the calendar",
+        || async { radicale.request("GET", &resource, None).await.0 == 404 },
+    )
+    .await;
 }

@@ -23,6 +23,28 @@ pub struct Busy {
 
 /// At most this many occurrences of one recurring event are expanded in a window.
 const MAX_OCCURRENCES: u16 = 5_000;
+/// At most this many busy intervals are kept from one calendar.
+pub const MAX_BUSY: usize = 20_000;
+/// Components nest this deep at most (VCALENDAR > VEVENT > VALARM is 3); deeper data is
+/// refused before parsing, whose recursion would otherwise follow it.
+const MAX_DEPTH: usize = 8;
+/// The longest an event may last (longer ones are unreadable).
+const MAX_LENGTH_DAYS: i64 = 366;
+
+/// How deep BEGIN/END lines nest.
+fn depth(ics: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for line in ics.lines() {
+        let line = line.trim_start();
+        if line.len() >= 6 && line[..6].eq_ignore_ascii_case("BEGIN:") {
+            depth += 1;
+            deepest = deepest.max(depth);
+        } else if line.len() >= 4 && line[..4].eq_ignore_ascii_case("END:") {
+            depth = depth.saturating_sub(1);
+        }
+    }
+    deepest
+}
 
 /// When an event starts: an instant, or a date (all day).
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +62,9 @@ pub fn busy_times(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<(Vec<Busy>, usize), String> {
+    if depth(ics) > MAX_DEPTH {
+        return Err(format!("components nest deeper than {MAX_DEPTH} levels"));
+    }
     let unfolded = unfold(ics);
     let calendar = read_calendar(&unfolded).map_err(|e| {
         let first = e
@@ -74,6 +99,7 @@ pub fn busy_times(
         }
     }
     busy.sort_by_key(|b| (b.start, b.end));
+    busy.truncate(MAX_BUSY);
     Ok((busy, unreadable))
 }
 
@@ -110,11 +136,117 @@ fn param<'a>(p: &'a Property<'a>, key: &str) -> Option<&'a str> {
         .and_then(|q| q.val.as_ref().map(|v| v.as_str().trim_matches('"')))
 }
 
+/// Windows zone names (Outlook and Exchange write them as TZIDs) and the IANA zone each
+/// stands for, after CLDR's windowsZones (territory 001).
+const WINDOWS_ZONES: &[(&str, &str)] = &[
+    ("Dateline Standard Time", "Etc/GMT+12"),
+    ("UTC", "UTC"),
+    ("Hawaiian Standard Time", "Pacific/Honolulu"),
+    ("Alaskan Standard Time", "America/Anchorage"),
+    ("Pacific Standard Time", "America/Los_Angeles"),
+    ("Pacific Standard Time (Mexico)", "America/Tijuana"),
+    ("Mountain Standard Time", "America/Denver"),
+    ("Mountain Standard Time (Mexico)", "America/Mazatlan"),
+    ("US Mountain Standard Time", "America/Phoenix"),
+    ("Central Standard Time", "America/Chicago"),
+    ("Central Standard Time (Mexico)", "America/Mexico_City"),
+    ("Canada Central Standard Time", "America/Regina"),
+    ("Central America Standard Time", "America/Guatemala"),
+    ("Eastern Standard Time", "America/New_York"),
+    ("Eastern Standard Time (Mexico)", "America/Cancun"),
+    ("US Eastern Standard Time", "America/Indiana/Indianapolis"),
+    ("Cuba Standard Time", "America/Havana"),
+    ("SA Pacific Standard Time", "America/Bogota"),
+    ("Venezuela Standard Time", "America/Caracas"),
+    ("Atlantic Standard Time", "America/Halifax"),
+    ("SA Western Standard Time", "America/La_Paz"),
+    ("Pacific SA Standard Time", "America/Santiago"),
+    ("Paraguay Standard Time", "America/Asuncion"),
+    ("Newfoundland Standard Time", "America/St_Johns"),
+    ("E. South America Standard Time", "America/Sao_Paulo"),
+    ("Argentina Standard Time", "America/Argentina/Buenos_Aires"),
+    ("SA Eastern Standard Time", "America/Cayenne"),
+    ("Montevideo Standard Time", "America/Montevideo"),
+    ("Greenland Standard Time", "America/Nuuk"),
+    ("Azores Standard Time", "Atlantic/Azores"),
+    ("Cape Verde Standard Time", "Atlantic/Cape_Verde"),
+    ("GMT Standard Time", "Europe/London"),
+    ("Greenwich Standard Time", "Atlantic/Reykjavik"),
+    ("Morocco Standard Time", "Africa/Casablanca"),
+    ("W. Europe Standard Time", "Europe/Berlin"),
+    ("Central Europe Standard Time", "Europe/Budapest"),
+    ("Romance Standard Time", "Europe/Paris"),
+    ("Central European Standard Time", "Europe/Warsaw"),
+    ("W. Central Africa Standard Time", "Africa/Lagos"),
+    ("Namibia Standard Time", "Africa/Windhoek"),
+    ("GTB Standard Time", "Europe/Bucharest"),
+    ("E. Europe Standard Time", "Europe/Chisinau"),
+    ("FLE Standard Time", "Europe/Kyiv"),
+    ("Kaliningrad Standard Time", "Europe/Kaliningrad"),
+    ("Israel Standard Time", "Asia/Jerusalem"),
+    ("Egypt Standard Time", "Africa/Cairo"),
+    ("South Africa Standard Time", "Africa/Johannesburg"),
+    ("Jordan Standard Time", "Asia/Amman"),
+    ("Middle East Standard Time", "Asia/Beirut"),
+    ("Syria Standard Time", "Asia/Damascus"),
+    ("Turkey Standard Time", "Europe/Istanbul"),
+    ("Belarus Standard Time", "Europe/Minsk"),
+    ("Russian Standard Time", "Europe/Moscow"),
+    ("Arabic Standard Time", "Asia/Baghdad"),
+    ("Arab Standard Time", "Asia/Riyadh"),
+    ("E. Africa Standard Time", "Africa/Nairobi"),
+    ("Iran Standard Time", "Asia/Tehran"),
+    ("Arabian Standard Time", "Asia/Dubai"),
+    ("Azerbaijan Standard Time", "Asia/Baku"),
+    ("Georgian Standard Time", "Asia/Tbilisi"),
+    ("Caucasus Standard Time", "Asia/Yerevan"),
+    ("Mauritius Standard Time", "Indian/Mauritius"),
+    ("Afghanistan Standard Time", "Asia/Kabul"),
+    ("Ekaterinburg Standard Time", "Asia/Yekaterinburg"),
+    ("Pakistan Standard Time", "Asia/Karachi"),
+    ("West Asia Standard Time", "Asia/Tashkent"),
+    ("India Standard Time", "Asia/Kolkata"),
+    ("Sri Lanka Standard Time", "Asia/Colombo"),
+    ("Nepal Standard Time", "Asia/Kathmandu"),
+    ("Central Asia Standard Time", "Asia/Almaty"),
+    ("Bangladesh Standard Time", "Asia/Dhaka"),
+    ("Myanmar Standard Time", "Asia/Yangon"),
+    ("N. Central Asia Standard Time", "Asia/Novosibirsk"),
+    ("SE Asia Standard Time", "Asia/Bangkok"),
+    ("North Asia Standard Time", "Asia/Krasnoyarsk"),
+    ("China Standard Time", "Asia/Shanghai"),
+    ("North Asia East Standard Time", "Asia/Irkutsk"),
+    ("Singapore Standard Time", "Asia/Singapore"),
+    ("W. Australia Standard Time", "Australia/Perth"),
+    ("Taipei Standard Time", "Asia/Taipei"),
+    ("Ulaanbaatar Standard Time", "Asia/Ulaanbaatar"),
+    ("Tokyo Standard Time", "Asia/Tokyo"),
+    ("Korea Standard Time", "Asia/Seoul"),
+    ("Yakutsk Standard Time", "Asia/Yakutsk"),
+    ("Cen. Australia Standard Time", "Australia/Adelaide"),
+    ("AUS Central Standard Time", "Australia/Darwin"),
+    ("E. Australia Standard Time", "Australia/Brisbane"),
+    ("AUS Eastern Standard Time", "Australia/Sydney"),
+    ("Tasmania Standard Time", "Australia/Hobart"),
+    ("West Pacific Standard Time", "Pacific/Port_Moresby"),
+    ("Vladivostok Standard Time", "Asia/Vladivostok"),
+    ("New Zealand Standard Time", "Pacific/Auckland"),
+    ("Fiji Standard Time", "Pacific/Fiji"),
+    ("Tonga Standard Time", "Pacific/Tongatapu"),
+    ("Samoa Standard Time", "Pacific/Apia"),
+];
+
 /// A TZID as a zone: an IANA name, also behind a vendor prefix
-/// (`/mozilla.org/20050126_1/Europe/Berlin`).
+/// (`/mozilla.org/20050126_1/Europe/Berlin`), or a Windows zone name.
 fn zone_named(tzid: &str) -> Option<Tz> {
     if let Ok(zone) = tzid.parse::<Tz>() {
         return Some(zone);
+    }
+    if let Some((_, iana)) = WINDOWS_ZONES
+        .iter()
+        .find(|(w, _)| w.eq_ignore_ascii_case(tzid.trim()))
+    {
+        return iana.parse().ok();
     }
     let parts: Vec<&str> = tzid.split('/').collect();
     (1..parts.len()).find_map(|i| parts[i..].join("/").parse::<Tz>().ok())
@@ -191,7 +323,7 @@ fn start_instant(when: When, zone: Tz) -> DateTime<Utc> {
     }
 }
 
-/// An RFC 5545 duration (`P1D`, `PT1H30M`, `P2W`, `-PT15M`).
+/// An RFC 5545 duration (`P1D`, `PT1H30M`, `P2W`, `-PT15M`), at most [`MAX_LENGTH_DAYS`].
 fn parse_duration(value: &str) -> Option<Duration> {
     let value = value.trim();
     let (negative, rest) = match value.strip_prefix('-') {
@@ -199,7 +331,7 @@ fn parse_duration(value: &str) -> Option<Duration> {
         None => (false, value.strip_prefix('+').unwrap_or(value)),
     };
     let rest = rest.strip_prefix('P')?;
-    let mut total = Duration::zero();
+    let mut seconds: i64 = 0;
     let mut number = String::new();
     let mut in_time = false;
     for c in rest.chars() {
@@ -209,20 +341,22 @@ fn parse_duration(value: &str) -> Option<Duration> {
             unit => {
                 let n: i64 = number.parse().ok()?;
                 number.clear();
-                total += match (unit, in_time) {
-                    ('W', false) => Duration::weeks(n),
-                    ('D', false) => Duration::days(n),
-                    ('H', true) => Duration::hours(n),
-                    ('M', true) => Duration::minutes(n),
-                    ('S', true) => Duration::seconds(n),
+                let per = match (unit, in_time) {
+                    ('W', false) => 7 * 86_400,
+                    ('D', false) => 86_400,
+                    ('H', true) => 3_600,
+                    ('M', true) => 60,
+                    ('S', true) => 1,
                     _ => return None,
                 };
+                seconds = seconds.checked_add(n.checked_mul(per)?)?;
             }
         }
     }
-    if !number.is_empty() {
+    if !number.is_empty() || seconds > MAX_LENGTH_DAYS * 86_400 {
         return None;
     }
+    let total = Duration::try_seconds(seconds)?;
     Some(if negative { -total } else { total })
 }
 
@@ -242,10 +376,15 @@ enum Length {
 
 fn length(event: &Component<'_>, start: When, zone: Tz) -> Option<Length> {
     if let Some(end) = prop(event, "DTEND").and_then(|p| when_of(p, zone)) {
-        return Some(match (start, end) {
+        let length = match (start, end) {
             (When::Day(s), When::Day(e)) => Length::Days((e - s).num_days().max(1)),
             (s, e) => Length::Fixed(start_instant(e, zone) - start_instant(s, zone)),
-        });
+        };
+        let days = match &length {
+            Length::Days(n) => *n,
+            Length::Fixed(d) => d.num_days(),
+        };
+        return (days <= MAX_LENGTH_DAYS).then_some(length);
     }
     if let Some(d) = prop(event, "DURATION") {
         let d = parse_duration(d.val.as_str())?;
@@ -260,18 +399,20 @@ fn length(event: &Component<'_>, start: When, zone: Tz) -> Option<Length> {
     })
 }
 
-fn interval(start: When, length: &Length, zone: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+fn interval(start: When, length: &Length, zone: Tz) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let days = |n: i64| Duration::try_days(n);
     match (start, length) {
         (When::Day(d), Length::Days(n)) => {
-            (midnight(zone, d), midnight(zone, d + Duration::days(*n)))
+            let end = d.checked_add_signed(days(*n)?)?;
+            Some((midnight(zone, d), midnight(zone, end)))
         }
         (s, Length::Days(n)) => {
             let at = start_instant(s, zone);
-            (at, at + Duration::days(*n))
+            Some((at, at.checked_add_signed(days(*n)?)?))
         }
         (s, Length::Fixed(d)) => {
             let at = start_instant(s, zone);
-            (at, at + *d)
+            Some((at, at.checked_add_signed(*d)?))
         }
     }
 }
@@ -309,7 +450,7 @@ fn event_busy(
     }
     Ok(starts
         .into_iter()
-        .map(|s| interval(s, &length, zone))
+        .filter_map(|s| interval(s, &length, zone))
         .filter(|(s, e)| e > s && *s < to && *e > from)
         .map(|(start, end)| Busy {
             start,
@@ -347,7 +488,14 @@ fn occurrences(
         .from_local_datetime(&local_start)
         .earliest()
         .ok_or(())?;
-    let parsed: rrule::RRule<rrule::Unvalidated> = rule.val.as_str().parse().map_err(|_| ())?;
+    let rule = checked_rule(
+        rule.val.as_str(),
+        rrule_zone,
+        zone,
+        dt_start.with_timezone(&Utc),
+        from,
+    )?;
+    let parsed: rrule::RRule<rrule::Unvalidated> = rule.parse().map_err(|_| ())?;
     let margin = Duration::days(1) + longest(event, start, zone);
     let set = rrule::RRuleSet::new(dt_start)
         .rrule(parsed.validate(dt_start).map_err(|_| ())?)
@@ -362,6 +510,69 @@ fn occurrences(
             When::At(_) => When::At(d.with_timezone(&Utc)),
         })
         .collect())
+}
+
+/// The rule made safe to expand: UNTIL as a UTC time (RFC 5545 lets it be a date, or a
+/// floating time, where the `rrule` crate wants UTC for a zoned start), and refused when
+/// expanding it could cost without bound: sub-daily frequencies, sub-daily expansions of
+/// many values, or a daily or weekly rule from more than a century before the window.
+fn checked_rule(
+    rule: &str,
+    rule_zone: rrule::Tz,
+    zone: Tz,
+    start: DateTime<Utc>,
+    from: DateTime<Utc>,
+) -> Result<String, ()> {
+    let mut parts = Vec::new();
+    let mut expansions = 0;
+    for part in rule.trim().split(';').filter(|p| !p.is_empty()) {
+        let (key, value) = part.split_once('=').ok_or(())?;
+        let key = key.trim().to_ascii_uppercase();
+        match key.as_str() {
+            "FREQ" => {
+                let freq = value.trim().to_ascii_uppercase();
+                if matches!(freq.as_str(), "SECONDLY" | "MINUTELY" | "HOURLY") {
+                    return Err(());
+                }
+                if matches!(freq.as_str(), "DAILY" | "WEEKLY")
+                    && start < from - Duration::days(100 * 366)
+                {
+                    return Err(());
+                }
+            }
+            "BYHOUR" | "BYMINUTE" | "BYSECOND" => {
+                expansions += value.split(',').count();
+                if expansions > 4 {
+                    return Err(());
+                }
+            }
+            "UNTIL" => {
+                let value = value.trim();
+                if !value.ends_with('Z') {
+                    let until = match parse_value(value, None, zone).ok_or(())? {
+                        // Inclusive: every occurrence on that date.
+                        When::Day(d) => {
+                            midnight(zone, d.succ_opt().ok_or(())?) - Duration::seconds(1)
+                        }
+                        When::At(_) => {
+                            let naive = NaiveDateTime::parse_from_str(value, "%Y%m%dT%H%M%S")
+                                .map_err(|_| ())?;
+                            rule_zone
+                                .from_local_datetime(&naive)
+                                .earliest()
+                                .ok_or(())?
+                                .with_timezone(&Utc)
+                        }
+                    };
+                    parts.push(format!("UNTIL={}", until.format("%Y%m%dT%H%M%SZ")));
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        parts.push(format!("{key}={}", value.trim()));
+    }
+    Ok(parts.join(";"))
 }
 
 fn longest(event: &Component<'_>, start: When, zone: Tz) -> Duration {
@@ -491,6 +702,79 @@ mod tests {
         .expect("parses");
         assert!(found.is_empty());
         assert_eq!(unreadable, 1);
+    }
+
+    #[test]
+    fn hostile_calendars_are_refused_or_skipped_without_panicking() {
+        let window = (utc("2026-12-01T00:00:00Z"), utc("2027-01-01T00:00:00Z"));
+        let run = |ics: &str| busy_times(ics, Tz::UTC, window.0, window.1);
+        // Nesting that would overflow a recursive parser.
+        assert!(run(&"BEGIN:X\r\n".repeat(100_000)).is_err());
+        for event in [
+            "DTSTART:20261207T100000Z\r\nDURATION:P9999999999999W",
+            "DTSTART;VALUE=DATE:20261207\r\nDURATION:P99999999D",
+            "DTSTART:20261207T100000Z\r\nDTEND:99991231T000000Z",
+            "DTSTART:00010101T000000Z\r\nRRULE:FREQ=SECONDLY",
+            "DTSTART:00010101T000000Z\r\nRRULE:FREQ=DAILY",
+            "DTSTART:20261201T000000Z\r\nRRULE:FREQ=DAILY;BYHOUR=1,2,3,4,5;BYMINUTE=1,2",
+        ] {
+            let ics = cal(&format!(
+                "BEGIN:VEVENT\r\nUID:x\r\n{event}\r\nEND:VEVENT\r\n"
+            ));
+            let (found, unreadable) = run(&ics).expect("parses");
+            assert!(found.is_empty() && unreadable == 1, "{event}: {found:?}");
+        }
+    }
+
+    #[test]
+    fn a_recurring_all_day_event_ends_on_its_until_date() {
+        let ics = cal(concat!(
+            "BEGIN:VEVENT\r\nUID:away\r\nDTSTART;VALUE=DATE:20261207\r\n",
+            "RRULE:FREQ=DAILY;UNTIL=20261208\r\nEND:VEVENT\r\n",
+            "BEGIN:VEVENT\r\nUID:floating\r\nDTSTART:20261214T100000\r\nDTEND:20261214T103000\r\n",
+            "RRULE:FREQ=WEEKLY;UNTIL=20261221T100000\r\nEND:VEVENT\r\n",
+        ));
+        assert_eq!(
+            busy(&ics),
+            vec![
+                (
+                    "2026-12-07T00:00:00+00:00".into(),
+                    "2026-12-08T00:00:00+00:00".into()
+                ),
+                (
+                    "2026-12-08T00:00:00+00:00".into(),
+                    "2026-12-09T00:00:00+00:00".into()
+                ),
+                (
+                    "2026-12-14T10:00:00+00:00".into(),
+                    "2026-12-14T10:30:00+00:00".into()
+                ),
+                (
+                    "2026-12-21T10:00:00+00:00".into(),
+                    "2026-12-21T10:30:00+00:00".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn windows_zone_names_are_read() {
+        for (windows, iana) in WINDOWS_ZONES {
+            assert!(
+                iana.parse::<Tz>().is_ok(),
+                "{windows} → {iana} is not a zone"
+            );
+        }
+        let ics = cal(
+            "BEGIN:VEVENT\r\nUID:o\r\nDTSTART;TZID=W. Europe Standard Time:20261208T100000\r\nDTEND;TZID=W. Europe Standard Time:20261208T110000\r\nEND:VEVENT\r\n",
+        );
+        assert_eq!(
+            busy(&ics),
+            vec![(
+                "2026-12-08T09:00:00+00:00".into(),
+                "2026-12-08T10:00:00+00:00".into()
+            )]
+        );
     }
 
     #[test]

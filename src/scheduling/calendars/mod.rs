@@ -64,6 +64,27 @@ pub struct ValidCalendar {
     active: bool,
 }
 
+/// A calendar's secrets as stored: sealed, each bound to the calendar and its column.
+struct Sealed {
+    url: Vec<u8>,
+    password: Option<Vec<u8>>,
+}
+
+impl ValidCalendar {
+    fn seal(&self, calendars: &Calendars, id: Uuid) -> Sealed {
+        let sealer = calendars.sealer();
+        Sealed {
+            url: sealer.seal(&sync::url_field(id), self.url.as_str()),
+            password: self.password.as_ref().map(|p| {
+                sealer.seal(
+                    &sync::password_field(id),
+                    secrecy::ExposeSecret::expose_secret(p),
+                )
+            }),
+        }
+    }
+}
+
 /// A collection URL on the account's server, ending in `/`.
 fn collection(base: &Url, given: &str) -> std::result::Result<Url, &'static str> {
     let mut url = base.join(given.trim()).map_err(|_| "not a path or URL")?;
@@ -76,6 +97,9 @@ fn collection(base: &Url, given: &str) -> std::result::Result<Url, &'static str>
     }
     url.set_query(None);
     url.set_fragment(None);
+    // Credentials go in username and password, sealed; never in a stored path.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
     Ok(url)
 }
 
@@ -263,7 +287,7 @@ pub async fn add(
     input: ValidCalendar,
 ) -> Result<CalendarView> {
     let id = Uuid::now_v7();
-    let sealer = calendars.sealer();
+    let sealed = input.seal(calendars, id);
     let mut tx = core.db.begin().await?;
     sqlx::query!(
         r#"insert into host_calendars (id, host_id, kind, name, url_sealed, url_hint, username,
@@ -273,13 +297,10 @@ pub async fn add(
         host,
         input.kind,
         input.name,
-        sealer.seal(&sync::url_field(id), input.url.as_str()),
+        sealed.url,
         hint(&input.url),
         input.username,
-        input.password.as_ref().map(|p| sealer.seal(
-            &sync::password_field(id),
-            secrecy::ExposeSecret::expose_secret(p)
-        )),
+        sealed.password,
         &input.read,
         input.write,
         input.active
@@ -295,6 +316,65 @@ pub async fn add(
         &mut tx,
         actor,
         AuditEvent::new("host.calendar_add", "host", host)
+            .with_details(serde_json::json!({ "calendar": id, "kind": input.kind })),
+    )
+    .await?;
+    tx.commit().await?;
+    if input.active {
+        calendars.refresh(core, id).await?;
+    }
+    get(&core.db, host, id).await
+}
+
+/// Replaces a connected calendar's settings (its password is kept when none is given) and
+/// reads it again at once.
+pub async fn replace(
+    core: &crate::state::Core,
+    calendars: &Calendars,
+    actor: AuditActor<'_>,
+    host: Uuid,
+    id: Uuid,
+    input: ValidCalendar,
+) -> Result<CalendarView> {
+    let sealed = input.seal(calendars, id);
+    let mut tx = core.db.begin().await?;
+    let updated = sqlx::query!(
+        r#"update host_calendars set kind = $3, name = $4, url_sealed = $5, url_hint = $6,
+                  username = $7, password_sealed = coalesce($8, password_sealed),
+                  read_paths = $9, write_path = $10, active = $11, last_error = null,
+                  synced_at = null, updated_at = now()
+           where id = $1 and host_id = $2"#,
+        id,
+        host,
+        input.kind,
+        input.name,
+        sealed.url,
+        hint(&input.url),
+        input.username,
+        sealed.password,
+        &input.read,
+        input.write,
+        input.active
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(calendar_not_found(id));
+    }
+    if input.kind == "ical" {
+        // A feed has no password; one kept from a CalDAV set-up would never be used.
+        sqlx::query!(
+            "update host_calendars set password_sealed = null where id = $1",
+            id
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        AuditEvent::new("host.calendar_replace", "host", host)
             .with_details(serde_json::json!({ "calendar": id, "kind": input.kind })),
     )
     .await?;
@@ -344,7 +424,8 @@ pub async fn remove(db: &Db, actor: AuditActor<'_>, host: Uuid, id: Uuid) -> Res
 }
 
 /// Busy times from the connected calendars of `hosts` overlapping `[from, to)`, by host,
-/// leaving out the copies of frontdesk's own bookings; and whether any of those calendars
+/// leaving out the copies of frontdesk's own bookings (also of bookings erased since, whose
+/// copies are being removed); and whether any of those calendars
 /// is stale.
 pub(super) async fn busy(
     conn: &mut PgConnection,
@@ -356,7 +437,9 @@ pub(super) async fn busy(
         r#"select b.host_id, lower(b.during) as "from!", upper(b.during) as "to!"
            from host_busy b join host_calendars c on c.id = b.calendar_id and c.active
            where b.host_id = any($1) and b.during && tstzrange($2, $3)
-             and not exists (select 1 from bookings k where k.ical_uid = b.uid)"#,
+             and not exists (select 1 from bookings k where k.ical_uid = b.uid)
+             and not exists (select 1 from booking_calendar_events e
+                             where b.uid = e.booking_id::text || '@frontdesk')"#,
         hosts,
         from,
         to

@@ -171,32 +171,41 @@ impl Calendars {
             }
             all
         };
-        let mut busy = Vec::new();
-        let mut unreadable = 0;
-        for text in texts {
-            match ical::busy_times(&text, c.zone, from, to) {
-                Ok((found, skipped)) => {
-                    busy.extend(found);
-                    unreadable += skipped;
+        // Parsing and expanding is CPU work: off the async workers.
+        let (zone, id, caldav) = (c.zone, c.id, c.kind == "caldav");
+        tokio::task::spawn_blocking(move || {
+            let mut busy = Vec::new();
+            let mut unreadable = 0;
+            for text in texts {
+                match ical::busy_times(&text, zone, from, to) {
+                    Ok((found, skipped)) => {
+                        busy.extend(found);
+                        unreadable += skipped;
+                    }
+                    // One broken resource on a CalDAV server should not hide the others.
+                    Err(why) if caldav => {
+                        tracing::info!(calendar = %id, error = %why, "a calendar resource is not iCalendar; skipped");
+                        unreadable += 1;
+                    }
+                    Err(why) => return Err(why),
                 }
-                // One broken resource on a CalDAV server should not hide the others.
-                Err(why) if c.kind == "caldav" => {
-                    tracing::info!(calendar = %c.id, error = %why, "a calendar resource is not iCalendar; skipped");
-                    unreadable += 1;
-                }
-                Err(why) => return Err(why),
             }
-        }
-        Ok((busy, unreadable))
+            busy.truncate(ical::MAX_BUSY);
+            Ok((busy, unreadable))
+        })
+        .await
+        .map_err(|_| "reading the calendar's events failed".to_owned())?
     }
 
-    /// Reads again the calendars of `hosts`, waiting at most CALENDAR_CONFIRM_WAIT_MS: what
-    /// a booking does just before it is confirmed. Past the wait, or on an error, the busy
-    /// times read last count.
+    /// Reads again the calendars of `hosts` not read in the last CALENDAR_CONFIRM_FRESH_SECS,
+    /// waiting at most CALENDAR_CONFIRM_WAIT_MS: what a booking does just before it is
+    /// confirmed. Past the wait, or on an error, the busy times read last count.
     pub async fn refresh_hosts(&self, core: &Core, hosts: &[Uuid]) -> Result<()> {
         let ids = sqlx::query_scalar!(
-            "select id from host_calendars where host_id = any($1) and active",
-            hosts
+            r#"select id from host_calendars where host_id = any($1) and active
+               and (synced_at is null or synced_at < now() - make_interval(secs => $2))"#,
+            hosts,
+            self.config().confirm_fresh.as_secs_f64()
         )
         .fetch_all(&core.db)
         .await?;
@@ -226,9 +235,10 @@ impl Calendars {
         loop {
             let due = sqlx::query_scalar!(
                 r#"update host_calendars set attempted_at = now()
-                   where id = (select id from host_calendars
-                               where active and (attempted_at is null or attempted_at < now() - make_interval(secs => $1))
-                               order by attempted_at nulls first limit 1 for update skip locked)
+                   where id = (select c.id from host_calendars c join hosts h on h.admin_id = c.host_id
+                               where c.active and h.active
+                                 and (c.attempted_at is null or c.attempted_at < now() - make_interval(secs => $1))
+                               order by c.attempted_at nulls first limit 1 for update of c skip locked)
                    returning id"#,
                 self.config().refresh.as_secs_f64()
             )
@@ -321,6 +331,8 @@ async fn store(core: &Core, c: &Connection, busy: &[Busy]) -> Result<()> {
 }
 
 async fn failed(core: &Core, id: Uuid, why: &str) -> Result<()> {
+    // The outbound resolver's words are the webhooks'; the setting here is another.
+    let why = why.replace("WEBHOOK_ALLOW_PRIVATE", "CALENDAR_ALLOW_PRIVATE");
     tracing::warn!(calendar = %id, error = %why, "a host's calendar could not be read");
     sqlx::query!(
         "update host_calendars set attempted_at = now(), last_error = $2 where id = $1",

@@ -57,7 +57,34 @@ enum WriteError {
     Remote(String),
 }
 
+/// [`write`] for one booking at a time: two jobs of one booking (or a job and a sweep)
+/// would otherwise interleave, and an older view could undo a newer write. The lock is a
+/// transaction's, so it holds through a transaction-mode pooler too, and goes with a
+/// worker that dies.
 async fn reconcile(
+    core: &Core,
+    calendars: &Calendars,
+    booking: Uuid,
+) -> std::result::Result<&'static str, WriteError> {
+    let mut lock = core
+        .db
+        .begin()
+        .await
+        .map_err(crate::error::AppError::from)?;
+    sqlx::query!(
+        "select pg_advisory_xact_lock(hashtextextended($1, 0))",
+        format!("calendar-copy:{booking}")
+    )
+    .execute(&mut *lock)
+    .await
+    .map_err(crate::error::AppError::from)?;
+    let done = write(core, calendars, booking).await;
+    lock.commit().await.map_err(crate::error::AppError::from)?;
+    done
+}
+
+/// Makes the calendars agree with the booking as it stands now.
+async fn write(
     core: &Core,
     calendars: &Calendars,
     booking: Uuid,
