@@ -661,17 +661,21 @@ fieldset.fd-field{border:0;margin:0;padding:0;min-width:0}
     const heading = h('h3', null, fill(T.slots, { zone: tz }));
     const holder = h('div');
     let details = null;
+    let clicks = 0;
     const buttons = (part.items || []).map((s) => {
       const b = h('button', { type: 'button', class: 'fd-slot', 'aria-pressed': 'false', 'data-start': s.start }, longTime(ctx, s.start_utc || s.start, tz));
       b.addEventListener('click', async () => {
         buttons.forEach((x) => x.setAttribute('aria-pressed', String(x === b)));
-        // The call type's questions, asked once per offer.
+        const mine = ++clicks;
+        // The call type's questions, fetched once per offer (again after a failure).
         if (!details) {
           const r = await call(ctx, `/v1/call-types/${encodeURIComponent(part.call_type)}`);
-          details = r.ok && r.data ? r.data : {};
+          if (r.ok && r.data) details = r.data;
         }
+        // Another time was chosen meanwhile: that one's form is shown.
+        if (mine !== clicks) return;
         const form = bookingForm(ctx, {
-          callType: part.call_type, details, start: s.start, startUtc: s.start_utc, timeZone: tz, path: actionPath(part, '/v1/bookings'), known: chat.known,
+          callType: part.call_type, details: details || {}, start: s.start, startUtc: s.start_utc, timeZone: tz, path: actionPath(part, '/v1/bookings'), known: chat.known,
           onTaken: () => { b.disabled = true; b.setAttribute('aria-pressed', 'false'); },
           onDone: () => { box.querySelector('.fd-slots').remove(); heading.remove(); },
           onCancel: () => { holder.replaceChildren(); b.setAttribute('aria-pressed', 'false'); b.focus(); },

@@ -893,7 +893,10 @@ async fn book(
             "A {} needs a few answers first: pick a time below and the form asks them.",
             kind.name
         );
-        return offer_again(ctx, state, kind, &time_zone, name, email, &preface).await;
+        let reply = offer_again(ctx, state, kind, &time_zone, name, email, &preface).await?;
+        // The form books it, not the chat: no step of the chat waits for a choice.
+        state.flow = Flow::Idle;
+        return Ok(reply);
     }
     let (first_name, last_name) = understand::split_name(name.as_deref().unwrap_or_default());
     let request = BookingRequest {

@@ -809,7 +809,12 @@ async fn find_slots(ctx: &Ctx, args: &Value, zone: Tz, parts: &mut Vec<Part>) ->
         },
     };
     let items = tools::find_slots(ctx, &slug, zone, 5).await?;
-    let listed = json!({ "call_type": slug, "time_zone": zone.name(), "slots": items });
+    let (questions, phone_required) = tools::call_questions(ctx, &slug).await?;
+    // What book_call needs besides name and email: ask the visitor before booking.
+    let listed = json!({
+        "call_type": slug, "time_zone": zone.name(), "slots": items,
+        "questions": questions, "phone_required": phone_required,
+    });
     parts.push(Part::Slots {
         call_type: slug,
         time_zone: zone.name().into(),

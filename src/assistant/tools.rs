@@ -189,6 +189,22 @@ pub async fn call_types(ctx: &Ctx) -> Result<Vec<CallKind>> {
     Ok(types)
 }
 
+/// What booking a call type asks besides the visitor's name and email: its questions, and
+/// whether the host calls the visitor (a phone number is needed).
+pub async fn call_questions(
+    ctx: &Ctx,
+    slug: &str,
+) -> Result<(Vec<crate::scheduling::Question>, bool)> {
+    let found = crate::scheduling::list_call_types(&ctx.app.db, true)
+        .await?
+        .into_iter()
+        .find(|c| c.slug == slug);
+    Ok(found.map_or((Vec::new(), false), |c| {
+        let phone = c.location.as_ref().is_some_and(|l| l.needs_visitor_phone());
+        (c.questions, phone)
+    }))
+}
+
 /// Free start times of a call type in the next two weeks, in the visitor's zone: at most
 /// `limit`, spread out so the visitor gets a real choice rather than five neighbours.
 pub async fn find_slots(

@@ -416,6 +416,17 @@ mod tests {
             "",
         );
         assert_eq!(you_call.phone.as_deref(), Some("+44 117 496 0000"));
+        let office = resolve(
+            &LocationSpec::Address {
+                address: "1 Harbour Street, Bristol".into(),
+            },
+            &host,
+            "",
+        );
+        assert_eq!(
+            (office.kind.as_str(), office.text.as_str()),
+            ("address", "1 Harbour Street, Bristol")
+        );
         assert_eq!(
             LocationSpec::Video {
                 url: Some("https://x.example/secret".into())

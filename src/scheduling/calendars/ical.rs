@@ -33,18 +33,30 @@ const MAX_LENGTH_DAYS: i64 = 366;
 
 /// How deep BEGIN/END lines nest.
 fn depth(ics: &str) -> usize {
+    let starts = |line: &str, word: &[u8]| {
+        line.as_bytes()
+            .get(..word.len())
+            .is_some_and(|b| b.eq_ignore_ascii_case(word))
+    };
     let (mut depth, mut deepest) = (0usize, 0usize);
     for line in ics.lines() {
         let line = line.trim_start();
-        if line.len() >= 6 && line[..6].eq_ignore_ascii_case("BEGIN:") {
+        if starts(line, b"BEGIN:") {
             depth += 1;
             deepest = deepest.max(depth);
-        } else if line.len() >= 4 && line[..4].eq_ignore_ascii_case("END:") {
+        } else if starts(line, b"END:") {
             depth = depth.saturating_sub(1);
         }
     }
     deepest
 }
+
+/// What expanding recurrences may cost, in rule iterations, for one calendar; each
+/// recurring event takes its estimate from it, and one that would overdraw it is
+/// unreadable.
+const ITERATION_BUDGET: u64 = 5_000_000;
+/// The most one recurring event may cost.
+const EVENT_ITERATIONS: u64 = 500_000;
 
 /// When an event starts: an instant, or a date (all day).
 #[derive(Debug, Clone, Copy)]
@@ -62,10 +74,11 @@ pub fn busy_times(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<(Vec<Busy>, usize), String> {
-    if depth(ics) > MAX_DEPTH {
+    // Counted after unfolding: that is what the (recursive) parser reads.
+    let unfolded = unfold(ics);
+    if depth(&unfolded) > MAX_DEPTH {
         return Err(format!("components nest deeper than {MAX_DEPTH} levels"));
     }
-    let unfolded = unfold(ics);
     let calendar = read_calendar(&unfolded).map_err(|e| {
         let first = e
             .lines()
@@ -92,8 +105,14 @@ pub fn busy_times(
     }
     let mut busy = Vec::new();
     let mut unreadable = 0;
+    let mut budget = ITERATION_BUDGET;
     for event in events {
-        match event_busy(event, zone, from, to, &replaced) {
+        // Past four times the cap nothing more is kept (the earliest are, after sorting).
+        if busy.len() >= 4 * MAX_BUSY {
+            unreadable += 1;
+            continue;
+        }
+        match event_busy(event, zone, from, to, &replaced, &mut budget) {
             Ok(found) => busy.extend(found),
             Err(()) => unreadable += 1,
         }
@@ -423,6 +442,7 @@ fn event_busy(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     replaced: &HashMap<String, HashSet<DateTime<Utc>>>,
+    budget: &mut u64,
 ) -> Result<Vec<Busy>, ()> {
     if !blocks(event) {
         return Ok(Vec::new());
@@ -436,7 +456,7 @@ fn event_busy(
     let mut starts: Vec<When> = vec![start];
     if !is_override {
         if let Some(rule) = prop(event, "RRULE") {
-            starts = occurrences(event, rule, start, zone, from, to)?;
+            starts = occurrences(event, rule, start, zone, from, to, budget)?;
         }
         for rdate in props(event, "RDATE") {
             starts.extend(list_values(rdate, zone));
@@ -469,6 +489,7 @@ fn occurrences(
     zone: Tz,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    budget: &mut u64,
 ) -> Result<Vec<When>, ()> {
     // The rule runs in the zone of DTSTART (so 10:00 stays 10:00 across a DST change).
     let (rrule_zone, local_start): (rrule::Tz, NaiveDateTime) = match start {
@@ -488,13 +509,14 @@ fn occurrences(
         .from_local_datetime(&local_start)
         .earliest()
         .ok_or(())?;
-    let rule = checked_rule(
+    let (rule, cost) = checked_rule(
         rule.val.as_str(),
         rrule_zone,
         zone,
         dt_start.with_timezone(&Utc),
-        from,
+        to,
     )?;
+    *budget = budget.checked_sub(cost).ok_or(())?;
     let parsed: rrule::RRule<rrule::Unvalidated> = rule.parse().map_err(|_| ())?;
     let margin = Duration::days(1) + longest(event, start, zone);
     let set = rrule::RRuleSet::new(dt_start)
@@ -512,67 +534,68 @@ fn occurrences(
         .collect())
 }
 
-/// The rule made safe to expand: UNTIL as a UTC time (RFC 5545 lets it be a date, or a
-/// floating time, where the `rrule` crate wants UTC for a zoned start), and refused when
-/// expanding it could cost without bound: sub-daily frequencies, sub-daily expansions of
-/// many values, or a daily or weekly rule from more than a century before the window.
+/// The rule made safe to expand, with what expanding it may cost (rule iterations, from
+/// DTSTART to the window's end). UNTIL becomes a UTC time (RFC 5545 lets it be a date, or a
+/// floating time, where the `rrule` crate wants UTC for a zoned start). Refused: what is
+/// not ASCII, sub-daily frequencies, and rules whose cost passes [`EVENT_ITERATIONS`].
 fn checked_rule(
     rule: &str,
     rule_zone: rrule::Tz,
     zone: Tz,
     start: DateTime<Utc>,
-    from: DateTime<Utc>,
-) -> Result<String, ()> {
+    to: DateTime<Utc>,
+) -> Result<(String, u64), ()> {
+    if !rule.is_ascii() {
+        return Err(());
+    }
     let mut parts = Vec::new();
-    let mut expansions = 0;
+    let mut per_year: u64 = 0;
+    let mut spread: u64 = 1;
     for part in rule.trim().split(';').filter(|p| !p.is_empty()) {
         let (key, value) = part.split_once('=').ok_or(())?;
         let key = key.trim().to_ascii_uppercase();
+        let value = value.trim().to_ascii_uppercase();
         match key.as_str() {
             "FREQ" => {
-                let freq = value.trim().to_ascii_uppercase();
-                if matches!(freq.as_str(), "SECONDLY" | "MINUTELY" | "HOURLY") {
-                    return Err(());
-                }
-                if matches!(freq.as_str(), "DAILY" | "WEEKLY")
-                    && start < from - Duration::days(100 * 366)
-                {
-                    return Err(());
-                }
+                per_year = match value.as_str() {
+                    "YEARLY" => 1,
+                    "MONTHLY" => 12,
+                    "WEEKLY" => 53,
+                    "DAILY" => 366,
+                    _ => return Err(()),
+                };
             }
-            "BYHOUR" | "BYMINUTE" | "BYSECOND" => {
-                expansions += value.split(',').count();
-                if expansions > 4 {
-                    return Err(());
-                }
+            "BYMONTH" | "BYWEEKNO" | "BYYEARDAY" | "BYMONTHDAY" | "BYDAY" | "BYHOUR"
+            | "BYMINUTE" | "BYSECOND" | "BYSETPOS" => {
+                spread = spread.saturating_mul(value.split(',').count() as u64);
             }
-            "UNTIL" => {
-                let value = value.trim();
-                if !value.ends_with('Z') {
-                    let until = match parse_value(value, None, zone).ok_or(())? {
-                        // Inclusive: every occurrence on that date.
-                        When::Day(d) => {
-                            midnight(zone, d.succ_opt().ok_or(())?) - Duration::seconds(1)
-                        }
-                        When::At(_) => {
-                            let naive = NaiveDateTime::parse_from_str(value, "%Y%m%dT%H%M%S")
-                                .map_err(|_| ())?;
-                            rule_zone
-                                .from_local_datetime(&naive)
-                                .earliest()
-                                .ok_or(())?
-                                .with_timezone(&Utc)
-                        }
-                    };
-                    parts.push(format!("UNTIL={}", until.format("%Y%m%dT%H%M%SZ")));
-                    continue;
-                }
+            "UNTIL" if !value.ends_with('Z') => {
+                let until = match parse_value(&value, None, zone).ok_or(())? {
+                    // Inclusive: every occurrence on that date.
+                    When::Day(d) => midnight(zone, d.succ_opt().ok_or(())?) - Duration::seconds(1),
+                    When::At(_) => {
+                        let naive = NaiveDateTime::parse_from_str(&value, "%Y%m%dT%H%M%S")
+                            .map_err(|_| ())?;
+                        rule_zone
+                            .from_local_datetime(&naive)
+                            .earliest()
+                            .ok_or(())?
+                            .with_timezone(&Utc)
+                    }
+                };
+                parts.push(format!("UNTIL={}", until.format("%Y%m%dT%H%M%SZ")));
+                continue;
             }
             _ => {}
         }
-        parts.push(format!("{key}={}", value.trim()));
+        parts.push(format!("{key}={value}"));
     }
-    Ok(parts.join(";"))
+    let years = u64::try_from((to - start).num_days() / 365).unwrap_or(0) + 1;
+    let cost = per_year.saturating_mul(years).saturating_mul(spread);
+    if per_year == 0 || cost > EVENT_ITERATIONS {
+        return Err(());
+    }
+    Ok((parts.join(";"), cost))
 }
 
 fn longest(event: &Component<'_>, start: When, zone: Tz) -> Duration {
@@ -708,15 +731,23 @@ mod tests {
     fn hostile_calendars_are_refused_or_skipped_without_panicking() {
         let window = (utc("2026-12-01T00:00:00Z"), utc("2027-01-01T00:00:00Z"));
         let run = |ics: &str| busy_times(ics, Tz::UTC, window.0, window.1);
-        // Nesting that would overflow a recursive parser.
+        // Nesting that would overflow a recursive parser, also folded to hide it.
         assert!(run(&"BEGIN:X\r\n".repeat(100_000)).is_err());
+        assert!(run(&"BEG\r\n IN:X\r\n".repeat(100_000)).is_err());
+        // Text that is not ASCII where a keyword could start is only text.
+        let ics = cal(
+            "BEGIN:VEVENT\r\nUID:jp\r\nDTSTART:20261207T100000Z\r\nDTEND:20261207T110000Z\r\nDESCRIPTION:議題\r\n 会議の議題\r\nEND:VEVENT\r\n",
+        );
+        assert_eq!(run(&ics).expect("parses").0.len(), 1);
         for event in [
             "DTSTART:20261207T100000Z\r\nDURATION:P9999999999999W",
             "DTSTART;VALUE=DATE:20261207\r\nDURATION:P99999999D",
             "DTSTART:20261207T100000Z\r\nDTEND:99991231T000000Z",
             "DTSTART:00010101T000000Z\r\nRRULE:FREQ=SECONDLY",
             "DTSTART:00010101T000000Z\r\nRRULE:FREQ=DAILY",
-            "DTSTART:20261201T000000Z\r\nRRULE:FREQ=DAILY;BYHOUR=1,2,3,4,5;BYMINUTE=1,2",
+            "DTSTART:00010101T000000Z\r\nRRULE:FREQ=YEARLY;BYMONTH=1,2,3,4,5,6,7,8,9,10,11,12;BYMONTHDAY=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28",
+            "DTSTART:20261201T000000Z\r\nRRULE:FREQ=WEEKLY;BYDAY=会議",
+            "DTSTART:20261201T000000Z\r\nRRULE:FREQ=FORTNIGHTLY",
         ] {
             let ics = cal(&format!(
                 "BEGIN:VEVENT\r\nUID:x\r\n{event}\r\nEND:VEVENT\r\n"

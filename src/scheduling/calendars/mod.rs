@@ -336,6 +336,26 @@ pub async fn replace(
     id: Uuid,
     input: ValidCalendar,
 ) -> Result<CalendarView> {
+    if input.password.is_none() && input.kind == "caldav" {
+        // The stored password is kept only for the server it was given for.
+        let stored = calendars.open(&core.db, id).await?;
+        let needs_password = match &stored {
+            Some(Ok(c)) => {
+                c.account.password.is_some()
+                    && (c.host_id != host || c.url.origin() != input.url.origin())
+            }
+            // Sealed under another key: it must be given again.
+            Some(Err(_)) => true,
+            None => return Err(calendar_not_found(id)),
+        };
+        if needs_password {
+            return Err(AppError::field(
+                "password",
+                "required",
+                "password is required again: the calendar's server changed (or its stored password cannot be opened)",
+            ));
+        }
+    }
     let sealed = input.seal(calendars, id);
     let mut tx = core.db.begin().await?;
     let updated = sqlx::query!(

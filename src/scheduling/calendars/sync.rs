@@ -19,6 +19,9 @@ use crate::scheduling::config::CalendarsConfig;
 use crate::sealed::Sealer;
 use crate::state::Core;
 
+/// The longest reading one calendar's data may take.
+const PARSE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// What sealed columns are bound to.
 pub(super) fn url_field(id: Uuid) -> String {
     format!("host_calendars.url:{id}")
@@ -173,11 +176,16 @@ impl Calendars {
         };
         // Parsing and expanding is CPU work: off the async workers.
         let (zone, id, caldav) = (c.zone, c.id, c.kind == "caldav");
-        tokio::task::spawn_blocking(move || {
+        let parsing = tokio::task::spawn_blocking(move || {
             let mut busy = Vec::new();
             let mut unreadable = 0;
             for text in texts {
-                match ical::busy_times(&text, zone, from, to) {
+                // A panic in a parser is one unreadable resource, not a lost calendar.
+                let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    ical::busy_times(&text, zone, from, to)
+                }))
+                .unwrap_or_else(|_| Err("the calendar data could not be read".to_owned()));
+                match parsed {
                     Ok((found, skipped)) => {
                         busy.extend(found);
                         unreadable += skipped;
@@ -192,18 +200,27 @@ impl Calendars {
             }
             busy.truncate(ical::MAX_BUSY);
             Ok((busy, unreadable))
-        })
-        .await
-        .map_err(|_| "reading the calendar's events failed".to_owned())?
+        });
+        // Bounded by the expansion budget; the timeout is a last guard for the refresher.
+        match tokio::time::timeout(PARSE_TIMEOUT, parsing).await {
+            Ok(Ok(read)) => read,
+            Ok(Err(_)) => Err("reading the calendar's events failed".to_owned()),
+            Err(_) => Err("reading the calendar's events took too long".to_owned()),
+        }
     }
 
-    /// Reads again the calendars of `hosts` not read in the last CALENDAR_CONFIRM_FRESH_SECS,
+    /// Reads again the calendars of `hosts` not tried in the last CALENDAR_CONFIRM_FRESH_SECS,
     /// waiting at most CALENDAR_CONFIRM_WAIT_MS: what a booking does just before it is
     /// confirmed. Past the wait, or on an error, the busy times read last count.
     pub async fn refresh_hosts(&self, core: &Core, hosts: &[Uuid]) -> Result<()> {
+        // Claimed like the refresher claims: a calendar tried in the last
+        // CALENDAR_CONFIRM_FRESH_SECS (by any booking, on any replica, whether it answered
+        // or not) is not tried again.
         let ids = sqlx::query_scalar!(
-            r#"select id from host_calendars where host_id = any($1) and active
-               and (synced_at is null or synced_at < now() - make_interval(secs => $2))"#,
+            r#"update host_calendars set attempted_at = now()
+               where host_id = any($1) and active
+                 and (attempted_at is null or attempted_at < now() - make_interval(secs => $2))
+               returning id"#,
             hosts,
             self.config().confirm_fresh.as_secs_f64()
         )
@@ -248,7 +265,6 @@ impl Calendars {
                 return Ok(done);
             };
             self.refresh(core, id).await?;
-            super::writeback::sweep(core, self, id).await?;
             done += 1;
         }
     }
@@ -266,6 +282,9 @@ impl Calendars {
             }
             if let Err(err) = self.refresh_due(&core).await {
                 tracing::warn!(error = %err, "refreshing the hosts' calendars failed; retrying");
+            }
+            if let Err(err) = super::writeback::sweep(&core, &self).await {
+                tracing::warn!(error = %err, "removing erased bookings' calendar copies failed; retrying");
             }
         }
     }

@@ -7,7 +7,9 @@
 use url::Url;
 use uuid::Uuid;
 
-use super::sync::Calendars;
+use sqlx::PgConnection;
+
+use super::sync::{Calendars, Connection};
 use crate::error::Result;
 use crate::jobs::Claimed;
 use crate::scheduling::agenda::{invite_of, load};
@@ -39,13 +41,13 @@ impl crate::jobs::JobHandler for CalendarWriter {
 }
 
 /// Where a booking should be: the host's first active CalDAV calendar that takes bookings.
-async fn target(core: &Core, host: Uuid) -> Result<Option<Uuid>> {
+async fn target(conn: &mut PgConnection, host: Uuid) -> Result<Option<Uuid>> {
     Ok(sqlx::query_scalar!(
         r#"select id from host_calendars where host_id = $1 and active and kind = 'caldav'
            and write_path is not null order by created_at, id limit 1"#,
         host
     )
-    .fetch_optional(&core.db)
+    .fetch_optional(conn)
     .await?)
 }
 
@@ -78,41 +80,49 @@ async fn reconcile(
     .execute(&mut *lock)
     .await
     .map_err(crate::error::AppError::from)?;
-    let done = write(core, calendars, booking).await;
+    // Every statement of the work goes through the locked connection: one connection per
+    // worker, whatever the pool's size.
+    let done = write(&mut lock, calendars, booking).await;
     lock.commit().await.map_err(crate::error::AppError::from)?;
     done
 }
 
+/// Credentials go only to the calendar's own server: a copy written before its URL changed
+/// to another server is forgotten here instead (it cannot be reached as this account).
+fn same_server(connection: &Connection, href: &Url) -> bool {
+    href.origin() == connection.url.origin()
+}
+
 /// Makes the calendars agree with the booking as it stands now.
 async fn write(
-    core: &Core,
+    conn: &mut PgConnection,
     calendars: &Calendars,
     booking: Uuid,
 ) -> std::result::Result<&'static str, WriteError> {
-    let loaded = match load(&core.db, booking).await {
+    let loaded = match load(&mut *conn, booking).await {
         Ok(loaded) => Some(loaded),
         Err(crate::error::AppError::NotFound(_)) => None,
         Err(err) => return Err(err.into()),
     };
     let wanted = match &loaded {
-        Some(l) if l.view.status == "confirmed" => target(core, l.host_id).await?,
+        Some(l) if l.view.status == "confirmed" => target(conn, l.host_id).await?,
         _ => None,
     };
     let copies = sqlx::query!(
         "select calendar_id, href from booking_calendar_events where booking_id = $1",
         booking
     )
-    .fetch_all(&core.db)
+    .fetch_all(&mut *conn)
     .await
     .map_err(crate::error::AppError::from)?;
     // Copies where the booking no longer belongs.
     for copy in copies.iter().filter(|c| Some(c.calendar_id) != wanted) {
-        remove_copy(core, calendars, booking, copy.calendar_id, &copy.href).await?;
+        remove_copy(conn, calendars, booking, copy.calendar_id, &copy.href).await?;
     }
     let (Some(calendar), Some(loaded)) = (wanted, loaded) else {
         return Ok(if copies.is_empty() { "skipped" } else { "http" });
     };
-    let Some(Ok(connection)) = calendars.open(&core.db, calendar).await? else {
+    let Some(Ok(connection)) = calendars.open(&mut *conn, calendar).await? else {
         return Err(WriteError::Remote(
             "the host's calendar credentials could not be opened".into(),
         ));
@@ -124,6 +134,7 @@ async fn write(
         .iter()
         .find(|c| c.calendar_id == calendar)
         .and_then(|c| Url::parse(&c.href).ok())
+        .filter(|href| same_server(&connection, href))
         .map_or_else(|| collection.join(&format!("{booking}.ics")), Ok)
         .map_err(|_| {
             WriteError::Remote("the calendar's address cannot take a resource name".into())
@@ -142,14 +153,14 @@ async fn write(
         href.as_str(),
         etag
     )
-    .execute(&core.db)
+    .execute(&mut *conn)
     .await
     .map_err(crate::error::AppError::from)?;
     Ok("http")
 }
 
 async fn remove_copy(
-    core: &Core,
+    conn: &mut PgConnection,
     calendars: &Calendars,
     booking: Uuid,
     calendar: Uuid,
@@ -157,39 +168,41 @@ async fn remove_copy(
 ) -> std::result::Result<(), WriteError> {
     // A calendar disconnected meanwhile took its copies' rows with it; one that cannot be
     // opened cannot be written: the copy stays there, and its row here.
-    let Some(opened) = calendars.open(&core.db, calendar).await? else {
+    let Some(opened) = calendars.open(&mut *conn, calendar).await? else {
         return Ok(());
     };
     let connection = opened.map_err(WriteError::Remote)?;
     let url = Url::parse(href)
         .map_err(|_| WriteError::Remote("a stored copy's address is not a URL".into()))?;
-    super::remote::delete(calendars.http(), &connection.account, &url)
-        .await
-        .map_err(|e| WriteError::Remote(e.to_string()))?;
+    if same_server(&connection, &url) {
+        super::remote::delete(calendars.http(), &connection.account, &url)
+            .await
+            .map_err(|e| WriteError::Remote(e.to_string()))?;
+    }
     sqlx::query!(
         "delete from booking_calendar_events where booking_id = $1 and calendar_id = $2",
         booking,
         calendar
     )
-    .execute(&core.db)
+    .execute(&mut *conn)
     .await
     .map_err(crate::error::AppError::from)?;
     Ok(())
 }
 
-/// After a refresh of calendar `id`: removes from it the copies of bookings erased since
-/// (an erasure deletes the booking row, not the copy); failures wait for the next refresh.
-pub(super) async fn sweep(core: &Core, calendars: &Calendars, id: Uuid) -> Result<()> {
+/// Removes the copies of bookings erased since they were written (an erasure deletes the
+/// booking row, not the copy), from every calendar, active or not; what fails is tried at
+/// the refresher's next turn.
+pub(super) async fn sweep(core: &Core, calendars: &Calendars) -> Result<()> {
     let orphans = sqlx::query_scalar!(
-        r#"select e.booking_id from booking_calendar_events e
-           where e.calendar_id = $1 and not exists (select 1 from bookings b where b.id = e.booking_id)"#,
-        id
+        r#"select distinct e.booking_id from booking_calendar_events e
+           where not exists (select 1 from bookings b where b.id = e.booking_id) limit 100"#
     )
     .fetch_all(&core.db)
     .await?;
     for booking in orphans {
         if let Err(err) = reconcile(core, calendars, booking).await {
-            tracing::info!(calendar = %id, error = %err, "removing an erased booking's calendar copy failed; will retry");
+            tracing::info!(error = %err, "removing an erased booking's calendar copy failed; will retry");
         }
     }
     Ok(())
