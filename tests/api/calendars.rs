@@ -183,6 +183,19 @@ impl FeedServer {
     }
 }
 
+/// Reads a connected calendar again now; its view.
+async fn refresh(app: &TestApp, token: &str, host: Uuid, id: &str) -> Value {
+    let refreshed = app
+        .post_json(
+            &format!("/v1/admin/hosts/{host}/calendars/{id}/refresh"),
+            Some(token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text());
+    refreshed.json()
+}
+
 async fn connect(app: &TestApp, token: &str, host: Uuid, body: &Value) -> Value {
     let created = app
         .post_json(
@@ -234,15 +247,7 @@ async fn an_icalendar_feed_removes_exactly_its_busy_times_and_a_lost_feed_is_sta
     // The feed fails: the last busy times still count, and the slots say they may be stale.
     *feed.body.lock().await = None;
     let id = connected["id"].as_str().expect("id");
-    let refreshed = app
-        .post_json(
-            &format!("/v1/admin/hosts/{maya}/calendars/{id}/refresh"),
-            Some(&owner),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text());
-    let view = refreshed.json();
+    let view = refresh(&app, &owner, maya, id).await;
     assert_eq!(view["stale"], true);
     assert!(
         view["last_error"].as_str().expect("error").contains("500"),
@@ -600,14 +605,7 @@ async fn a_caldav_calendar_blocks_its_busy_times_and_holds_the_bookings() {
     // …which, read back from the calendar, does not count against its own booking: moving
     // it by a quarter of an hour, onto the time its copy holds, works.
     let calendar_id = connected["id"].as_str().expect("id").to_owned();
-    let refreshed = app
-        .post_json(
-            &format!("/v1/admin/hosts/{maya}/calendars/{calendar_id}/refresh"),
-            Some(&owner),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text());
+    refresh(&app, &owner, maya, &calendar_id).await;
     let copies_read: i64 = sqlx::query_scalar("select count(*) from host_busy where uid = $1")
         .bind(format!("{id}@frontdesk"))
         .fetch_one(&app.db)
@@ -662,16 +660,9 @@ async fn a_caldav_calendar_blocks_its_busy_times_and_holds_the_bookings() {
     // The server goes away: slots are still served, marked stale, never a 5xx.
     let mut radicale = radicale;
     radicale.stop();
-    let refreshed = app
-        .post_json(
-            &format!("/v1/admin/hosts/{maya}/calendars/{calendar_id}/refresh"),
-            Some(&owner),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(refreshed.status, StatusCode::OK);
+    let refreshed = refresh(&app, &owner, maya, &calendar_id).await;
     assert!(
-        refreshed.json()["last_error"]
+        refreshed["last_error"]
             .as_str()
             .expect("error")
             .contains("could not reach")
