@@ -691,6 +691,20 @@ async fn reminders_queued(app: &TestApp) -> (i64, i64) {
     (emails, sent)
 }
 
+/// Waits until every reminder job has run.
+async fn reminders_run(app: &TestApp) {
+    wait_until("the reminder jobs to run", || async {
+        let pending: i64 = sqlx::query_scalar(
+            "select count(*) from outbox_jobs where kind = 'booking.reminder' and status <> 'done'",
+        )
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+        pending == 0
+    })
+    .await;
+}
+
 /// Makes the reminder jobs of a booking due now (the test does not wait the hours), and
 /// returns when they were due.
 async fn due_now(app: &TestApp, booking: &str) -> Vec<DateTime<Utc>> {
@@ -877,16 +891,7 @@ async fn a_call_has_a_place_questions_reminders_and_webhook_events() {
         .execute(&app.db)
         .await
         .expect("rerun");
-    wait_until("the reminders to run again", || async {
-        let pending: i64 = sqlx::query_scalar(
-            "select count(*) from outbox_jobs where kind = 'booking.reminder' and status <> 'done'",
-        )
-        .fetch_one(&app.db)
-        .await
-        .expect("count");
-        pending == 0
-    })
-    .await;
+    reminders_run(&app).await;
     assert_eq!(
         reminders_queued(&app).await,
         (4, 2),
@@ -911,16 +916,7 @@ async fn a_call_has_a_place_questions_reminders_and_webhook_events() {
         2,
         "the moved booking's reminders"
     );
-    wait_until("the moved booking's reminders to run", || async {
-        let pending: i64 = sqlx::query_scalar(
-            "select count(*) from outbox_jobs where kind = 'booking.reminder' and status <> 'done'",
-        )
-        .fetch_one(&app.db)
-        .await
-        .expect("count");
-        pending == 0
-    })
-    .await;
+    reminders_run(&app).await;
     assert_eq!(
         reminders_queued(&app).await,
         (4, 2),
