@@ -387,6 +387,7 @@ pub fn build_router(state: AppState) -> Router {
     let (routes, openapi) = api_routes().split_for_parts();
     let config = state.config.clone();
     let app = routes
+        .merge(crate::blog::ghost_content_router())
         .with_state(state)
         .merge(crate::ops::docs_router(openapi));
     crate::http::with_middleware(app, &config)

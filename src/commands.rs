@@ -94,6 +94,22 @@ pub async fn seed_demo(config: Config, posts: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `frontdesk import ghost FILE`: imports a Ghost export and prints the report.
+pub async fn import_ghost(config: Config, file: &std::path::Path) -> anyhow::Result<()> {
+    let text =
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let export: serde_json::Value = serde_json::from_slice(&text)
+        .map_err(|e| anyhow::anyhow!("{} is not JSON: {e}", file.display()))?;
+    let dbs = db::connect(&config.database).await?;
+    db::migrate(&dbs.direct, &config.database).await?;
+    let state = AppState::with_databases(dbs, config).await?;
+    let report = frontdesk::blog::import_ghost(&state.core, AuditActor::Cli, &export)
+        .await
+        .map_err(|e| anyhow::anyhow!("the import failed: {e}"))?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
 /// Asks the server on LISTEN_ADDR whether it is ready; the image has no curl.
 pub async fn healthcheck(config: &Config) -> anyhow::Result<()> {
     let mut addr = config.http.listen_addr;

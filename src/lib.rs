@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! frontdesk: the backend of a software consultancy's public website.
 //!
 //! `app` is the composition root. Capabilities live in their own folders (handlers +

@@ -61,6 +61,11 @@ enum Command {
         #[arg(long)]
         category: Option<String>,
     },
+    /// Import content from another system.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Print the effective configuration, secrets redacted.
     Config {
         /// Print .env.example instead: every variable with its default.
@@ -72,6 +77,17 @@ enum Command {
     },
     /// Exit 0 if the local server answers /health/ready with 200 (a container HEALTHCHECK).
     Healthcheck,
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// A Ghost export (Labs → Export, Ghost 4 to 6): posts, pages, tags, authors, their
+    /// order, states, dates, images and SEO fields, slugs unchanged. Running it again
+    /// changes nothing. Prints the report as JSON.
+    Ghost {
+        /// The export's JSON file.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -134,6 +150,9 @@ fn main() -> ExitCode {
                     },
             } => commands::create_admin(config, &email, &role, name.as_deref()).await,
             Command::Config { .. } => Ok(()),
+            Command::Import {
+                command: ImportCommand::Ghost { file },
+            } => commands::import_ghost(config, &file).await,
             Command::Healthcheck => commands::healthcheck(&config).await,
             Command::SeedDemo { posts } => commands::seed_demo(config, posts as usize).await,
             Command::EvalAssistant { engine, category } => {

@@ -40,7 +40,7 @@ pub async fn mailed_post(conn: &mut PgConnection, slug: &str) -> Result<Option<M
                p.status, p.scheduled_at, p.cover_image_url, p.cover_image_alt,
                array(select t.slug from post_tags pt join tags t on t.id = pt.tag_id
                      where pt.post_id = p.id order by t.slug) as "tags!"
-        from posts p where p.slug = $1 or p.id = $2
+        from posts p where (p.slug = $1 or p.id = $2) and p.kind = 'post'
         "#,
         slug,
         id

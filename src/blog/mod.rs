@@ -4,6 +4,7 @@
 
 mod config;
 mod feeds;
+mod ghost;
 mod mailing;
 mod model;
 mod posts;
@@ -22,8 +23,10 @@ use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 pub use config::BlogConfig;
+pub use ghost::content_router as ghost_content_router;
+pub use ghost::{ImportReport, import_export as import_ghost};
 pub use mailing::{MailedPost, mailed_post, mailed_post_by_id, publish_now, topics};
-pub use model::{PostPage, ShareCounts, SharesView};
+pub use model::{Kind, PostPage, ShareCounts, SharesView};
 pub use posts::{PostInput, copy_published, create as create_post, publish_due};
 pub use scheduler::run as run_scheduler;
 pub use search::{
@@ -66,4 +69,5 @@ where
         .merge(taxonomy::router())
         .merge(search::router())
         .merge(feeds::router())
+        .merge(ghost::admin_router())
 }

@@ -47,6 +47,30 @@ impl PostStatus {
     }
 }
 
+/// The two kinds of content: posts (the blog: feed, series, shares) and pages (About, case
+/// studies, legal: the same writing model, outside the feed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum Kind {
+    Post,
+    Page,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Post => "post",
+            Self::Page => "page",
+        }
+    }
+
+    /// "post" or "page", for messages.
+    pub fn noun(self) -> &'static str {
+        self.as_str()
+    }
+}
+
 /// The networks a share can be counted for.
 pub const NETWORKS: [&str; 7] = [
     "x",

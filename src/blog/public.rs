@@ -10,10 +10,11 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::BlogState;
+use super::model::{Kind, PublicPost};
 use super::model::{
     ListQuery, PostPage, PostSummary, PostView, RelatedQuery, ShareCounts, ShareRequest, SharesView,
 };
-use super::reading::{self, CachedPost, no_such_post};
+use super::reading::{self, CachedPost, Lookup, no_such_post};
 use crate::error::{Problem, Result};
 use crate::http::conditional::{PUBLIC_CACHE_CONTROL, Preconditions, not_modified};
 use crate::http::extract::{Json, Path, Query};
@@ -32,6 +33,8 @@ where
         .routes(routes!(get_post))
         .routes(routes!(related_posts))
         .routes(routes!(post_shares, share_post))
+        .routes(routes!(list_pages))
+        .routes(routes!(get_page))
 }
 
 /// Published posts, newest first.
@@ -49,7 +52,7 @@ async fn list_posts(
     state
         .cache
         .public_json(&key, &headers, || async {
-            reading::list_posts(state.reads(), &filter, &page).await
+            reading::list_posts(state.reads(), Kind::Post, &filter, &page).await
         })
         .await
 }
@@ -76,6 +79,78 @@ async fn get_post(
         }
         Some(CachedPost::Redirect(to)) => Ok(moved_permanently(&format!("/v1/posts/{to}"), to)),
         None => Err(no_such_post(&slug)),
+    }
+}
+
+/// Published pages (About, case studies, legal...), newest first.
+#[utoipa::path(get, path = "/v1/pages", tag = "blog",
+    params(PageParams),
+    responses((status = 200, body = Page<PostSummary>), (status = 304, description = "Not modified"),
+              (status = 422, body = Problem)))]
+async fn list_pages(
+    State(state): State<Core>,
+    Query(page): Query<PageParams>,
+    headers: Preconditions,
+) -> Result<Response> {
+    let (filter, key) = ListQuery::default().validate(&page)?;
+    state
+        .cache
+        .public_json(&format!("pages:{key}"), &headers, || async {
+            reading::list_posts(state.reads(), Kind::Page, &filter, &page).await
+        })
+        .await
+}
+
+/// A published page: HTML, table of contents, authors and tags. An old slug answers 301
+/// with the new address in Location.
+#[utoipa::path(get, path = "/v1/pages/{slug}", tag = "blog",
+    params(("slug" = String, Path, example = "about")),
+    responses(
+        (status = 200, body = PublicPost, headers(("etag" = String), ("cache-control" = String))),
+        (status = 301, description = "The page moved to another slug; see Location"),
+        (status = 304, description = "Not modified"),
+        (status = 404, body = Problem)))]
+async fn get_page(
+    State(state): State<Core>,
+    Path(slug): Path<String>,
+    headers: Preconditions,
+) -> Result<Response> {
+    // A page is small and read rarely next to posts: cached as its JSON, a redirect as the
+    // slug it moved to.
+    let target = state
+        .cache
+        .get_or_build(&format!("page-slug:{slug}"), || async {
+            Ok(
+                match reading::find_post(state.reads(), &slug, Kind::Page).await? {
+                    Lookup::Found { post, .. } => Some(PageTarget::Here(
+                        crate::http::conditional::Cacheable::json(&*post)?,
+                    )),
+                    Lookup::Redirect(to) => Some(PageTarget::Moved(to)),
+                    Lookup::Missing => None,
+                },
+            )
+        })
+        .await?;
+    match target.as_deref() {
+        Some(PageTarget::Here(body)) => Ok(body.respond(&headers)),
+        Some(PageTarget::Moved(to)) => Ok(moved_permanently(&format!("/v1/pages/{to}"), to)),
+        None => Err(crate::error::AppError::not_found(format!(
+            "No published page has the slug `{slug}`."
+        ))),
+    }
+}
+
+enum PageTarget {
+    Here(crate::http::conditional::Cacheable),
+    Moved(String),
+}
+
+impl crate::cache::Weigh for PageTarget {
+    fn weight(&self) -> usize {
+        match self {
+            Self::Here(body) => body.weight(),
+            Self::Moved(slug) => slug.len() + 64,
+        }
     }
 }
 

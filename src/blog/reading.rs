@@ -16,7 +16,7 @@ use super::render::TocEntry;
 use std::sync::Arc;
 
 use super::BlogState;
-use super::model::{PostPage, SharesEntry, SharesView};
+use super::model::{Kind, PostPage, SharesEntry, SharesView};
 use crate::cache::Weigh;
 use crate::error::{AppError, Result};
 use crate::pagination::{Page, PageParams};
@@ -46,7 +46,7 @@ pub fn no_such_post(slug: &str) -> AppError {
 pub async fn cached_post(core: &Core, slug: &str) -> Result<Option<Arc<CachedPost>>> {
     core.cache
         .get_or_build(&format!("post:{slug}"), || async {
-            Ok(match find_post(core.reads(), slug).await? {
+            Ok(match find_post(core.reads(), slug, Kind::Post).await? {
                 Lookup::Found { id, post } => Some(CachedPost::Page(
                     PostPage::new(id, &post).map_err(anyhow::Error::from)?,
                 )),
@@ -126,25 +126,27 @@ struct PostRow {
     language: String,
 }
 
-/// The published post with this slug, or the slug it moved to.
-pub async fn find_post(db: &Db, slug: &str) -> Result<Lookup> {
+/// The published post (or page) with this slug, or the slug it moved to.
+pub async fn find_post(db: &Db, slug: &str, kind: Kind) -> Result<Lookup> {
     let row = sqlx::query_as!(
         PostRow,
         r#"
         select id, slug, title, excerpt, body_html, toc, word_count, reading_minutes,
                cover_image_url, cover_image_alt, series_id, series_part, meta_title,
                meta_description, canonical_url, published_at, updated_at, language
-        from posts where slug = $1 and status = 'published'
+        from posts where slug = $1 and status = 'published' and kind = $2
         "#,
-        slug
+        slug,
+        kind.as_str()
     )
     .fetch_optional(db)
     .await?;
     let Some(row) = row else {
         let moved_to = sqlx::query_scalar!(
             r#"select p.slug from post_slug_redirects r join posts p on p.id = r.post_id
-               where r.old_slug = $1 and p.status = 'published'"#,
-            slug
+               where r.old_slug = $1 and p.status = 'published' and p.kind = $2"#,
+            slug,
+            kind.as_str()
         )
         .fetch_optional(db)
         .await?;
@@ -248,7 +250,7 @@ async fn tags_of(db: &Db, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<TagRef>>> {
     let rows = sqlx::query!(
         r#"select pt.post_id, t.slug, t.name
            from post_tags pt join tags t on t.id = pt.tag_id
-           where pt.post_id = any($1) order by pt.post_id, t.name"#,
+           where pt.post_id = any($1) order by pt.post_id, pt.position, t.name"#,
         ids
     )
     .fetch_all(db)
@@ -373,10 +375,11 @@ async fn summaries(
         .collect())
 }
 
-/// Published posts, newest first. The cursor is the last post's (published_at, id), so a page
-/// never repeats or skips a post when others are published meanwhile.
+/// Published posts (or pages), newest first. The cursor is the last post's (published_at,
+/// id), so a page never repeats or skips a post when others are published meanwhile.
 pub async fn list_posts(
     db: &Db,
+    kind: Kind,
     filter: &PostFilter,
     page: &PageParams,
 ) -> Result<Page<PostSummary>> {
@@ -389,7 +392,7 @@ pub async fn list_posts(
                p.reading_minutes, p.published_at, p.series_part,
                s.slug as "series_slug?", s.title as "series_title?"
         from posts p left join series s on s.id = p.series_id
-        where p.status = 'published'
+        where p.status = 'published' and p.kind = $7
           and ($1::timestamptz is null or (p.published_at, p.id) < ($1, $2))
           and ($3::text is null or exists (
                 select 1 from post_tags pt join tags t on t.id = pt.tag_id
@@ -407,6 +410,7 @@ pub async fn list_posts(
         filter.author,
         filter.series,
         i64::from(limit) + 1,
+        kind.as_str(),
     )
     .fetch_all(db)
     .await?;
@@ -437,7 +441,7 @@ pub async fn related(db: &Db, post_id: Uuid, limit: i64) -> Result<Vec<PostSumma
         )
         select p.id as "id!"
         from posts p, source
-        where p.status = 'published' and p.id <> source.id
+        where p.status = 'published' and p.kind = 'post' and p.id <> source.id
         order by
             (p.series_id is not null and p.series_id = source.series_id) desc,
             (select count(*) from post_tags a join post_tags b on a.tag_id = b.tag_id

@@ -75,6 +75,179 @@ pub fn render(markdown: &str) -> Rendered {
     .with_minimum_reading_time()
 }
 
+/// An HTML body (an imported post's): sanitized like rendered markdown, its headings' own
+/// ids kept when they are slug-like (Ghost writes them), and the same table of contents,
+/// text, lead and reading time as a markdown body gets.
+pub fn render_html(html: &str) -> Rendered {
+    let own_ids: HashSet<String> = heading_spans(html)
+        .into_iter()
+        .filter_map(|h| h.id)
+        .filter(|id| is_anchor(id))
+        .collect();
+    let html = sanitizer(own_ids).clean(html).to_string();
+    let mut headings = Vec::new();
+    for span in heading_spans(&html) {
+        let (Some(id), Some(level)) = (span.id, span.level) else {
+            continue;
+        };
+        headings.push(Heading {
+            level,
+            id,
+            text: escape_html(&collapse_spaces(&text_of_html(&span.inner))),
+        });
+    }
+    let prose = collapse_spaces(&text_of_html(&html));
+    let lead = html
+        .find("<p>")
+        .and_then(|start| {
+            let rest = &html[start + 3..];
+            rest.find("</p>").map(|end| &rest[..end])
+        })
+        .map(|p| collapse_spaces(&text_of_html(p)))
+        .unwrap_or_else(|| prose.clone());
+    let word_count = i32::try_from(prose.split_whitespace().count()).unwrap_or(i32::MAX);
+    Rendered {
+        toc: table_of_contents(headings),
+        search_text: text_of_html(&html),
+        html,
+        prose,
+        lead,
+        word_count,
+        reading_minutes: (word_count + WORDS_PER_MINUTE - 1) / WORDS_PER_MINUTE,
+    }
+    .with_minimum_reading_time()
+}
+
+fn is_anchor(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 120
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+struct HeadingSpan {
+    level: Option<HeadingLevel>,
+    id: Option<String>,
+    inner: String,
+}
+
+/// The `<h2>`… `<h3>` elements of (well-formed, sanitized or Ghost-written) HTML: level, id
+/// and inner HTML.
+fn heading_spans(html: &str) -> Vec<HeadingSpan> {
+    let mut spans = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<h") {
+        let after = &rest[start + 2..];
+        let level = match after.as_bytes().first() {
+            Some(b'2') => Some(HeadingLevel::H2),
+            Some(b'3') => Some(HeadingLevel::H3),
+            Some(b'1' | b'4' | b'5' | b'6') => None,
+            _ => {
+                rest = after;
+                continue;
+            }
+        };
+        let Some(open_end) = after.find('>') else {
+            break;
+        };
+        let attrs = &after[1..open_end];
+        let id = attrs.find("id=\"").and_then(|i| {
+            let value = &attrs[i + 4..];
+            value.find('"').map(|end| value[..end].to_owned())
+        });
+        let body = &after[open_end + 1..];
+        let Some(close) = body.find("</h") else {
+            break;
+        };
+        spans.push(HeadingSpan {
+            level,
+            id,
+            inner: body[..close].to_owned(),
+        });
+        rest = &body[close..];
+    }
+    spans
+}
+
+/// The text of HTML: tags dropped (block ends as line breaks), the usual entities decoded.
+pub fn text_of_html(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        decode_entities_into(&mut out, &rest[..lt]);
+        let tag_end = rest[lt..].find('>').map_or(rest.len(), |e| lt + e + 1);
+        let tag = &rest[lt..tag_end];
+        let name = tag
+            .trim_start_matches(['<', '/'])
+            .split(|c: char| c.is_whitespace() || c == '>' || c == '/')
+            .next()
+            .unwrap_or_default();
+        if matches!(
+            name,
+            "p" | "br"
+                | "li"
+                | "h1"
+                | "h2"
+                | "h3"
+                | "h4"
+                | "h5"
+                | "h6"
+                | "pre"
+                | "blockquote"
+                | "figcaption"
+                | "tr"
+                | "div"
+        ) && !out.ends_with('\n')
+            && !out.is_empty()
+        {
+            out.push('\n');
+        }
+        rest = &rest[tag_end..];
+    }
+    decode_entities_into(&mut out, rest);
+    out.trim().to_owned()
+}
+
+fn decode_entities_into(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let after = &rest[amp + 1..];
+        let Some(semi) = after.find(';').filter(|s| *s <= 10) else {
+            out.push('&');
+            rest = after;
+            continue;
+        };
+        let entity = &after[..semi];
+        let decoded = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            "nbsp" => Some('\u{a0}'),
+            _ => entity
+                .strip_prefix("#x")
+                .or_else(|| entity.strip_prefix("#X"))
+                .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &after[semi + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+}
+
 impl Rendered {
     fn with_minimum_reading_time(mut self) -> Self {
         self.reading_minutes = self.reading_minutes.max(1);
@@ -435,6 +608,23 @@ mod tests {
             "{}",
             r.html
         );
+    }
+
+    #[test]
+    fn an_html_body_is_sanitized_and_read_like_markdown() {
+        let r = render_html(
+            "<p>Intro &amp; more.</p><h2 id=\"the-stack\">The <em>stack</em></h2>\
+             <script>alert(1)</script><h3 id=\"Bad Id\">Deep</h3><p>Body text.</p>",
+        );
+        assert!(!r.html.contains("script"));
+        assert!(r.html.contains("<h2 id=\"the-stack\">"));
+        assert!(!r.html.contains("Bad Id"));
+        assert_eq!(r.toc.len(), 1);
+        assert_eq!(r.toc[0].id, "the-stack");
+        assert_eq!(r.toc[0].text, "The stack");
+        assert_eq!(r.lead, "Intro & more.");
+        assert!(r.search_text.contains("Body text."));
+        assert_eq!(r.word_count, 8);
     }
 
     #[test]

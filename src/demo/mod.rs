@@ -8,7 +8,9 @@ use crate::audit::AuditActor;
 use crate::blog::{self, PostInput};
 use crate::blog::{AuthorInput, SeriesInput, TagInput};
 use crate::catalogue::OfferingInput;
-use crate::site::{PostalAddressInput, SiteProfileInput, SocialLinkInput};
+use crate::site::{
+    Branding, NavigationItem, PostalAddressInput, SiteProfileInput, SocialLinkInput,
+};
 
 const POSTS: &str = include_str!("posts.md");
 
@@ -133,6 +135,25 @@ async fn seed_site(core: &Core) -> anyhow::Result<()> {
             },
         ],
         public_url: "https://northwind.example".into(),
+        branding: Branding {
+            accent_color: Some("#0f766e".into()),
+            navigation: vec![
+                NavigationItem {
+                    label: "Home".into(),
+                    url: "/".into(),
+                },
+                NavigationItem {
+                    label: "Blog".into(),
+                    url: "/blog/".into(),
+                },
+                NavigationItem {
+                    label: "About".into(),
+                    url: "/about/".into(),
+                },
+            ],
+            meta_title: Some("Northwind Software".into()),
+            ..Branding::default()
+        },
     }
     .validate()
     .map_err(err)?;
@@ -505,7 +526,7 @@ async fn create_post(core: &Core, post: &DemoPost) -> anyhow::Result<uuid::Uuid>
     }
     .validate(now)
     .map_err(err)?;
-    let created = blog::create_post(core, AuditActor::Cli, input)
+    let created = blog::create_post(core, AuditActor::Cli, blog::Kind::Post, input)
         .await
         .map_err(err)?;
     if post.status == "published" {

@@ -30,12 +30,16 @@ pub struct Cors {
 
 struct Shared {
     layer: CorsLayer,
+    /// Paths (by prefix) whose routes answer CORS themselves (an API open to every origin).
+    open: &'static [&'static str],
     /// What `layer` puts on a response to a GET without an Origin; `None`: unknown.
     plain: Option<HeaderMap>,
 }
 
 impl Cors {
-    pub fn new(layer: CorsLayer) -> Self {
+    /// `open`: path prefixes left to their routes (they answer preflights and set
+    /// Access-Control-Allow-Origin themselves).
+    pub fn new(layer: CorsLayer, open: &'static [&'static str]) -> Self {
         // Ask the layer what it adds to a plain request's response: exactly those headers,
         // whatever its settings are.
         let probe = layer
@@ -55,6 +59,7 @@ impl Cors {
             shared: Arc::new(Shared {
                 plain: probe.map(|response| response.headers().clone()),
                 layer,
+                open,
             }),
         }
     }
@@ -92,6 +97,17 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
+        let path = request.uri().path();
+        if self
+            .shared
+            .open
+            .iter()
+            .any(|prefix| path.starts_with(prefix))
+        {
+            return CorsFuture::Open {
+                inner: self.inner.call(request),
+            };
+        }
         if self.shared.plain.is_some()
             && request.method() != Method::OPTIONS
             && !request.headers().contains_key(header::ORIGIN)
@@ -114,6 +130,7 @@ pin_project! {
     #[project = CorsProj]
     pub enum CorsFuture<F, C> {
         Plain { #[pin] inner: F, shared: Arc<Shared> },
+        Open { #[pin] inner: F },
         Cors { #[pin] inner: C },
     }
 }
@@ -128,6 +145,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project() {
             CorsProj::Cors { inner } => inner.poll(cx),
+            CorsProj::Open { inner } => inner.poll(cx),
             CorsProj::Plain { inner, shared } => {
                 let mut response = std::task::ready!(inner.poll(cx))?;
                 let headers = response.headers_mut();
@@ -169,7 +187,7 @@ mod tests {
             Ok::<_, std::convert::Infallible>(response)
         });
         let result = if ours {
-            Cors::new(layer()).layer(inner).oneshot(request).await
+            Cors::new(layer(), &[]).layer(inner).oneshot(request).await
         } else {
             layer().layer(inner).oneshot(request).await
         };

@@ -29,11 +29,18 @@ use observe::ObserveLayer;
 
 /// Wraps routes in the middleware stack: request id, client IP, tracing, problem+json errors
 /// and metrics (`observe`); CORS; compression; panics; timeouts; the body limit.
+/// Path prefixes whose routes answer CORS themselves: Ghost's Content API is open to every
+/// origin (front-ends call it from browsers with a public key), as Ghost answers it.
+pub const OPEN_CORS_PREFIXES: &[&str] = &["/ghost/api/"];
+
 pub fn with_middleware(app: Router, config: &CoreConfig) -> Router {
     // Listed outermost first: a request passes through them top to bottom.
     let layers = ServiceBuilder::new()
         .layer(ObserveLayer::new(&config.http.trusted_proxies))
-        .layer(cors::Cors::new(cors(&config.http.cors_allowed_origins)))
+        .layer(cors::Cors::new(
+            cors(&config.http.cors_allowed_origins),
+            OPEN_CORS_PREFIXES,
+        ))
         .layer(CompressionLayer::new())
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(TimeoutLayer::with_status_code(

@@ -95,6 +95,11 @@ pub const TABLES: &[(&str, Coverage)] = &[
     ("booking_reminders", Coverage::None),
     ("call_types", Coverage::None),
     ("call_type_hosts", Coverage::None),
+    (
+        "content_api_keys",
+        Coverage::NotVisitors("front-ends' keys, naming the staff member who made each"),
+    ),
+    ("ghost_imports", Coverage::None),
 ];
 
 /// What a table holds of visitors' personal data.

@@ -7,6 +7,7 @@ mod service;
 
 pub use handlers::router;
 pub use model::{
-    PostalAddress, PostalAddressInput, SiteProfile, SiteProfileInput, SocialLinkInput,
+    Branding, NavigationItem, PostalAddress, PostalAddressInput, SiteProfile, SiteProfileInput,
+    SocialLinkInput,
 };
 pub use service::{get, identity, put};

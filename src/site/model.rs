@@ -30,6 +30,126 @@ pub struct SocialLink {
     pub url: String,
 }
 
+/// One link of the site's navigation.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct NavigationItem {
+    #[schema(example = "About")]
+    pub label: String,
+    /// A path on the site (`/about/`) or an absolute http(s) URL.
+    #[schema(example = "/about/")]
+    pub url: String,
+}
+
+/// What front-ends show around the content (what Ghost calls the site's settings): logo,
+/// icon, accent colour, navigation, and the default meta and social card fields. Every
+/// field is optional; images are absolute http(s) URLs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Branding {
+    pub logo: Option<String>,
+    /// A square image (favicon, app icon).
+    pub icon: Option<String>,
+    /// `#rrggbb`.
+    #[schema(example = "#ff5a1f")]
+    pub accent_color: Option<String>,
+    pub cover_image: Option<String>,
+    pub navigation: Vec<NavigationItem>,
+    pub secondary_navigation: Vec<NavigationItem>,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+    pub og_image: Option<String>,
+    pub og_title: Option<String>,
+    pub og_description: Option<String>,
+    pub twitter_image: Option<String>,
+    pub twitter_title: Option<String>,
+    pub twitter_description: Option<String>,
+}
+
+pub const MAX_NAVIGATION: usize = 50;
+
+impl Branding {
+    fn validate(self, v: &mut Validator) -> Self {
+        let image = |v: &mut Validator, field: &str, value: Option<String>| {
+            let value = value
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())?;
+            v.http_url(&format!("branding.{field}"), &value)
+                .map(|u| u.to_string())
+        };
+        let accent_color = self
+            .accent_color
+            .map(|c| c.trim().to_lowercase())
+            .filter(|c| !c.is_empty());
+        if let Some(color) = &accent_color {
+            let hex = color.strip_prefix('#').unwrap_or_default();
+            if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                v.error(
+                    "branding.accent_color",
+                    "invalid_color",
+                    "branding.accent_color must be a colour like #ff5a1f",
+                );
+            }
+        }
+        let navigation = validate_navigation(v, "branding.navigation", self.navigation);
+        let secondary_navigation = validate_navigation(
+            v,
+            "branding.secondary_navigation",
+            self.secondary_navigation,
+        );
+        let text = |v: &mut Validator, field: &str, value: Option<String>, max: usize| {
+            v.optional_text(&format!("branding.{field}"), value.as_deref(), max)
+        };
+        Self {
+            logo: image(v, "logo", self.logo),
+            icon: image(v, "icon", self.icon),
+            accent_color,
+            cover_image: image(v, "cover_image", self.cover_image),
+            navigation,
+            secondary_navigation,
+            meta_title: text(v, "meta_title", self.meta_title, 300),
+            meta_description: text(v, "meta_description", self.meta_description, 500),
+            og_image: image(v, "og_image", self.og_image),
+            og_title: text(v, "og_title", self.og_title, 300),
+            og_description: text(v, "og_description", self.og_description, 500),
+            twitter_image: image(v, "twitter_image", self.twitter_image),
+            twitter_title: text(v, "twitter_title", self.twitter_title, 300),
+            twitter_description: text(v, "twitter_description", self.twitter_description, 500),
+        }
+    }
+}
+
+fn validate_navigation(
+    v: &mut Validator,
+    field: &str,
+    items: Vec<NavigationItem>,
+) -> Vec<NavigationItem> {
+    if items.len() > MAX_NAVIGATION {
+        v.error(
+            field,
+            "too_many",
+            format!("{field} may list at most {MAX_NAVIGATION} links"),
+        );
+    }
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let label = v.required_text(&format!("{field}[{i}].label"), &item.label, 100);
+            let url = item.url.trim().to_owned();
+            let url_field = format!("{field}[{i}].url");
+            let url = if url.starts_with('/') && !url.starts_with("//") {
+                v.text(&url_field, &url, 2000)
+            } else {
+                v.http_url(&url_field, &url)
+                    .map(|u| u.to_string())
+                    .unwrap_or_default()
+            };
+            NavigationItem { label, url }
+        })
+        .collect()
+}
+
 /// The firm's public profile.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SiteProfile {
@@ -41,6 +161,7 @@ pub struct SiteProfile {
     pub social_links: Vec<SocialLink>,
     /// The public website, used for absolute links (feeds, emails).
     pub public_url: String,
+    pub branding: Branding,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -60,6 +181,7 @@ pub struct SiteProfileInput {
     pub social_links: Vec<SocialLinkInput>,
     #[schema(example = "https://northwind.example")]
     pub public_url: String,
+    pub branding: Branding,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -89,6 +211,7 @@ pub struct ValidSiteProfile {
     pub postal_address: Option<PostalAddress>,
     pub social_links: Vec<SocialLink>,
     pub public_url: String,
+    pub branding: Branding,
 }
 
 pub const MAX_SOCIAL_LINKS: usize = 20;
@@ -121,8 +244,10 @@ impl SiteProfileInput {
             .http_url("public_url", &self.public_url)
             .map(|u| u.as_str().trim_end_matches('/').to_owned())
             .unwrap_or_default();
+        let branding = self.branding.validate(&mut v);
         v.finish()?;
         Ok(ValidSiteProfile {
+            branding,
             firm_name,
             tagline,
             contact_email,
@@ -198,6 +323,14 @@ mod tests {
                 url: "https://github.com/northwind".into(),
             }],
             public_url: "https://northwind.example/".into(),
+            branding: Branding {
+                accent_color: Some("#FF5A1F".into()),
+                navigation: vec![NavigationItem {
+                    label: "About".into(),
+                    url: "/about/".into(),
+                }],
+                ..Branding::default()
+            },
         }
     }
 
@@ -208,6 +341,8 @@ mod tests {
         assert_eq!(p.public_url, "https://northwind.example");
         assert_eq!(p.postal_address.expect("address").country, "GB");
         assert_eq!(p.social_links[0].network, "github");
+        assert_eq!(p.branding.accent_color.as_deref(), Some("#ff5a1f"));
+        assert_eq!(p.branding.navigation[0].url, "/about/");
     }
 
     #[test]
@@ -216,6 +351,14 @@ mod tests {
             postal_address: Some(PostalAddressInput::default()),
             social_links: vec![SocialLinkInput::default()],
             phone: Some("call me".into()),
+            branding: Branding {
+                accent_color: Some("red".into()),
+                navigation: vec![NavigationItem {
+                    label: String::new(),
+                    url: "javascript:alert(1)".into(),
+                }],
+                ..Branding::default()
+            },
             ..SiteProfileInput::default()
         };
         let Err(AppError::Validation(errors)) = input.validate() else {
@@ -232,6 +375,9 @@ mod tests {
             "social_links[0].network",
             "social_links[0].url",
             "public_url",
+            "branding.accent_color",
+            "branding.navigation[0].label",
+            "branding.navigation[0].url",
         ] {
             assert!(
                 fields.contains(&expected),

@@ -1,7 +1,7 @@
 use crate::db::Db;
 use sqlx::types::Json as Jsonb;
 
-use super::model::{PostalAddress, SiteProfile, SocialLink, ValidSiteProfile};
+use super::model::{Branding, PostalAddress, SiteProfile, SocialLink, ValidSiteProfile};
 use crate::audit::{self, AuditActor, AuditEvent};
 use crate::error::Result;
 use crate::state::Core;
@@ -24,7 +24,7 @@ pub async fn get(db: &Db) -> Result<Option<SiteProfile>> {
         select firm_name, tagline, contact_email, phone,
                postal_address as "postal_address: Jsonb<PostalAddress>",
                social_links as "social_links: Jsonb<Vec<SocialLink>>",
-               public_url, updated_at
+               public_url, branding as "branding: Jsonb<Branding>", updated_at
         from site_profile
         "#
     )
@@ -38,6 +38,7 @@ pub async fn get(db: &Db) -> Result<Option<SiteProfile>> {
         postal_address: r.postal_address.map(|a| a.0),
         social_links: r.social_links.0,
         public_url: r.public_url,
+        branding: r.branding.0,
         updated_at: r.updated_at,
     }))
 }
@@ -52,13 +53,14 @@ pub async fn put(
     let updated_at = sqlx::query_scalar!(
         r#"
         insert into site_profile
-            (singleton, firm_name, tagline, contact_email, phone, postal_address, social_links, public_url)
-        values (true, $1, $2, $3, $4, $5, $6, $7)
+            (singleton, firm_name, tagline, contact_email, phone, postal_address, social_links,
+             public_url, branding)
+        values (true, $1, $2, $3, $4, $5, $6, $7, $8)
         on conflict (singleton) do update set
             firm_name = excluded.firm_name, tagline = excluded.tagline,
             contact_email = excluded.contact_email, phone = excluded.phone,
             postal_address = excluded.postal_address, social_links = excluded.social_links,
-            public_url = excluded.public_url, updated_at = now()
+            public_url = excluded.public_url, branding = excluded.branding, updated_at = now()
         returning updated_at
         "#,
         profile.firm_name,
@@ -68,6 +70,7 @@ pub async fn put(
         profile.postal_address.clone().map(Jsonb) as _,
         Jsonb(profile.social_links.clone()) as _,
         profile.public_url,
+        Jsonb(profile.branding.clone()) as _,
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -91,6 +94,7 @@ pub async fn put(
         postal_address: profile.postal_address,
         social_links: profile.social_links,
         public_url: profile.public_url,
+        branding: profile.branding,
         updated_at,
     })
 }

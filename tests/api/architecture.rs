@@ -302,6 +302,8 @@ const TABLES: &[(&str, &str)] = &[
     ("post_slug_redirects", "blog"),
     ("post_tags", "blog"),
     ("posts", "blog"),
+    ("content_api_keys", "blog"),
+    ("ghost_imports", "blog"),
     ("series", "blog"),
     ("tags", "blog"),
     ("booking_calendar_events", "scheduling"),

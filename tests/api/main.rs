@@ -16,6 +16,7 @@ mod conventions;
 mod errors;
 mod fixtures;
 mod fleet;
+mod ghost;
 mod helpers;
 mod inbox;
 mod leads;

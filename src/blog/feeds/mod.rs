@@ -142,7 +142,7 @@ async fn load(db: &Db, tag: Option<&str>) -> Result<Option<FeedSource>> {
                array(select t.name from post_tags pt join tags t on t.id = pt.tag_id
                      where pt.post_id = p.id order by t.name) as "tags!"
         from posts p
-        where p.status = 'published'
+        where p.status = 'published' and p.kind = 'post'
           and ($1::text is null or exists (select 1 from post_tags pt join tags t on t.id = pt.tag_id
                                             where pt.post_id = p.id and t.slug = $1))
         order by p.published_at desc, p.id desc
@@ -430,15 +430,16 @@ type SitemapUrl = (String, Option<DateTime<Utc>>);
 async fn sitemap_urls(db: &Db, base: &str) -> Result<Vec<SitemapUrl>> {
     let rows = sqlx::query!(
         r#"
-        select '/blog/' || slug as "path!", updated_at as "updated_at!" from posts where status = 'published'
+        select case kind when 'page' then '/' else '/blog/' end || slug as "path!",
+               updated_at as "updated_at!" from posts where status = 'published'
         union all
         select '/blog/tags/' || t.slug, max(p.updated_at) from tags t
             join post_tags pt on pt.tag_id = t.id join posts p on p.id = pt.post_id
-            where p.status = 'published' group by t.slug
+            where p.status = 'published' and p.kind = 'post' group by t.slug
         union all
         select '/blog/authors/' || a.slug, max(p.updated_at) from authors a
             join post_authors pa on pa.author_id = a.id join posts p on p.id = pa.post_id
-            where p.status = 'published' group by a.slug
+            where p.status = 'published' and p.kind = 'post' group by a.slug
         union all
         select '/blog/series/' || s.slug, max(p.updated_at) from series s
             join posts p on p.series_id = s.id

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::input::{PostInput, StatusQuery};
 use super::service::{self, AdminPost, AdminPostSummary, Revision, RevisionSummary};
 use crate::auth::{Authorized, perm};
-use crate::blog::model::PostView;
+use crate::blog::model::{Kind, PostView};
 use crate::blog::reading;
 use crate::error::{AppError, Problem, Result};
 use crate::http::extract::{Json, Path, Query};
@@ -21,6 +21,7 @@ where
 {
     OpenApiRouter::new()
         .routes(routes!(admin_list_posts, create_post))
+        .routes(routes!(admin_list_pages, create_page))
         .routes(routes!(admin_get_post, replace_post, delete_post))
         .routes(routes!(preview_post))
         .routes(routes!(list_revisions))
@@ -40,8 +41,42 @@ async fn admin_list_posts(
     Query(page): Query<PageParams>,
 ) -> Result<Json<Page<AdminPostSummary>>> {
     Ok(Json(
-        service::list(&state.db, query.validate()?, &page).await?,
+        service::list(&state.db, Kind::Post, query.validate()?, &page).await?,
     ))
+}
+
+/// Every page (About, case studies, legal...), newest first, whatever its status. A page is
+/// read, replaced, deleted, previewed and restored at /v1/admin/posts/{id}, like a post.
+#[utoipa::path(get, path = "/v1/admin/pages", tag = "admin", security(("bearer" = [])),
+    params(StatusQuery, PageParams),
+    responses((status = 200, body = Page<AdminPostSummary>), (status = 401, body = Problem),
+              (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn admin_list_pages(
+    _auth: Authorized<perm::ContentWrite>,
+    State(state): State<Core>,
+    Query(query): Query<StatusQuery>,
+    Query(page): Query<PageParams>,
+) -> Result<Json<Page<AdminPostSummary>>> {
+    Ok(Json(
+        service::list(&state.db, Kind::Page, query.validate()?, &page).await?,
+    ))
+}
+
+/// Writes a page: the same fields as a post (no series), outside the feed and share counts;
+/// listed at GET /v1/pages, in search and in the sitemap once published.
+#[utoipa::path(post, path = "/v1/admin/pages", tag = "admin", security(("bearer" = [])),
+    request_body = PostInput,
+    responses((status = 201, body = AdminPost), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 409, description = "Slug taken", body = Problem),
+              (status = 422, body = Problem)))]
+async fn create_page(
+    Authorized(principal, _): Authorized<perm::ContentWrite>,
+    State(state): State<Core>,
+    Json(input): Json<PostInput>,
+) -> Result<(StatusCode, Json<AdminPost>)> {
+    let page = input.validate(Utc::now())?;
+    let saved = service::create(&state, (&principal).into(), Kind::Page, page).await?;
+    Ok((StatusCode::CREATED, Json(saved)))
 }
 
 /// Writes a post: rendered now, published now, later or never, depending on `status`.
@@ -56,7 +91,7 @@ async fn create_post(
     Json(input): Json<PostInput>,
 ) -> Result<(StatusCode, Json<AdminPost>)> {
     let post = input.validate(Utc::now())?;
-    let saved = service::create(&state, (&principal).into(), post).await?;
+    let saved = service::create(&state, (&principal).into(), Kind::Post, post).await?;
     Ok((StatusCode::CREATED, Json(saved)))
 }
 

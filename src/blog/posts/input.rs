@@ -43,6 +43,72 @@ pub struct PostInput {
     /// language. Absent: `en` for a new post, unchanged for an existing one.
     #[schema(example = "en")]
     pub language: Option<String>,
+    /// Shown first by front-ends that feature posts (and filterable in the Content API).
+    pub featured: bool,
+    /// `markdown` (default) or `html`: an HTML body (an imported one) is sanitized as it is.
+    pub body_format: Option<String>,
+    /// The cover image's caption; simple HTML (links, emphasis) is kept, sanitized.
+    pub cover_image_caption: Option<String>,
+    /// Open Graph and Twitter card overrides.
+    pub social: SocialCards,
+    /// Pages: whether the front-end shows the title and cover image (default true).
+    pub show_title_and_feature_image: Option<bool>,
+}
+
+/// How a post looks when shared: Open Graph and Twitter card overrides, each optional
+/// (front-ends fall back to the title, excerpt and cover image).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct SocialCards {
+    pub og_image: Option<String>,
+    pub og_title: Option<String>,
+    pub og_description: Option<String>,
+    pub twitter_image: Option<String>,
+    pub twitter_title: Option<String>,
+    pub twitter_description: Option<String>,
+}
+
+impl SocialCards {
+    fn validate(self, v: &mut Validator) -> Self {
+        Self {
+            og_image: optional_url(v, "social.og_image", self.og_image.as_deref()),
+            og_title: v.optional_text("social.og_title", self.og_title.as_deref(), 300),
+            og_description: v.optional_text(
+                "social.og_description",
+                self.og_description.as_deref(),
+                500,
+            ),
+            twitter_image: optional_url(v, "social.twitter_image", self.twitter_image.as_deref()),
+            twitter_title: v.optional_text(
+                "social.twitter_title",
+                self.twitter_title.as_deref(),
+                300,
+            ),
+            twitter_description: v.optional_text(
+                "social.twitter_description",
+                self.twitter_description.as_deref(),
+                500,
+            ),
+        }
+    }
+}
+
+/// What a post's body is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
+    Markdown,
+    Html,
+}
+
+impl BodyFormat {
+    pub const NAMES: [&'static str; 2] = ["markdown", "html"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Markdown => "markdown",
+            Self::Html => "html",
+        }
+    }
 }
 
 /// A validated post; names of related things are not yet resolved.
@@ -64,6 +130,11 @@ pub struct ValidPost {
     pub status: PostStatus,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub language: Option<String>,
+    pub featured: bool,
+    pub body_format: BodyFormat,
+    pub cover_image_caption: Option<String>,
+    pub social: SocialCards,
+    pub show_title_and_feature_image: bool,
 }
 
 pub const MAX_BODY_CHARS: usize = 200_000;
@@ -138,6 +209,25 @@ impl PostInput {
             _ => None,
         };
         let language = v.optional_language("language", self.language.as_deref());
+        let body_format = match v
+            .optional_choice(
+                "body_format",
+                self.body_format.as_deref(),
+                &BodyFormat::NAMES,
+            )
+            .as_deref()
+        {
+            Some("html") => BodyFormat::Html,
+            _ => BodyFormat::Markdown,
+        };
+        let cover_image_caption = v
+            .optional_multiline(
+                "cover_image_caption",
+                self.cover_image_caption.as_deref(),
+                1000,
+            )
+            .map(|caption| ammonia::clean(&caption));
+        let social = self.social.validate(&mut v);
         v.finish()?;
         Ok(ValidPost {
             language,
@@ -156,6 +246,11 @@ impl PostInput {
             canonical_url,
             status,
             scheduled_at,
+            featured: self.featured,
+            body_format,
+            cover_image_caption,
+            social,
+            show_title_and_feature_image: self.show_title_and_feature_image.unwrap_or(true),
         })
     }
 }

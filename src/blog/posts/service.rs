@@ -9,9 +9,9 @@ use crate::db::Db;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::input::{GENERATED_EXCERPT_CHARS, PostInput, ValidPost};
+use super::input::{BodyFormat, GENERATED_EXCERPT_CHARS, PostInput, SocialCards, ValidPost};
 use crate::audit::{self, AuditActor, AuditEvent};
-use crate::blog::model::{AuthorRef, PostStatus, TagRef};
+use crate::blog::model::{AuthorRef, Kind, PostStatus, TagRef};
 use crate::blog::render::{self, Rendered, TocEntry};
 use crate::db::Work;
 use crate::error::{AppError, ConstraintExt, FieldError, Result};
@@ -50,11 +50,19 @@ pub struct AdminPost {
     pub updated_at: DateTime<Utc>,
     /// ISO 639-1.
     pub language: String,
+    pub kind: Kind,
+    pub featured: bool,
+    /// `markdown` or `html`.
+    pub body_format: String,
+    pub cover_image_caption: Option<String>,
+    pub social: SocialCards,
+    pub show_title_and_feature_image: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AdminPostSummary {
     pub id: Uuid,
+    pub kind: Kind,
     pub slug: String,
     pub title: String,
     pub status: PostStatus,
@@ -84,6 +92,14 @@ pub struct Revision {
 
 fn not_found(id: Uuid) -> AppError {
     AppError::not_found(format!("No post has id {id}."))
+}
+
+/// A post or page's body, rendered as it is written.
+pub(crate) fn render_body(post: &ValidPost) -> Rendered {
+    match post.body_format {
+        BodyFormat::Markdown => render::render(&post.body),
+        BodyFormat::Html => render::render_html(&post.body),
+    }
 }
 
 fn slug_taken(slug: &str) -> AppError {
@@ -171,12 +187,13 @@ struct Current {
     slug: String,
     published_at: Option<DateTime<Utc>>,
     status: String,
+    kind: Kind,
 }
 
 async fn lock_current(conn: &mut PgConnection, id: Uuid) -> Result<Current> {
     sqlx::query_as!(
         Current,
-        "select slug, published_at, status from posts where id = $1 for update",
+        r#"select slug, published_at, status, kind as "kind: Kind" from posts where id = $1 for update"#,
         id
     )
     .fetch_optional(conn)
@@ -184,23 +201,49 @@ async fn lock_current(conn: &mut PgConnection, id: Uuid) -> Result<Current> {
     .ok_or_else(|| not_found(id))
 }
 
-pub async fn create(core: &Core, actor: AuditActor<'_>, post: ValidPost) -> Result<AdminPost> {
-    let rendered = render::render(&post.body);
+pub async fn create(
+    core: &Core,
+    actor: AuditActor<'_>,
+    kind: Kind,
+    post: ValidPost,
+) -> Result<AdminPost> {
+    check_kind(kind, &post)?;
+    let rendered = render_body(&post);
     let id = Uuid::now_v7();
     let mut tx = core.begin().await?;
     let refs = resolve(&mut tx, &post).await?;
-    write(&mut tx, id, None, &post, &rendered, &refs).await?;
+    write(&mut tx, id, kind, None, &post, &rendered, &refs).await?;
     audit::record(
         &mut tx,
         actor,
-        AuditEvent::new("post.create", "post", id)
-            .with_details(serde_json::json!({ "slug": post.slug, "status": post.status })),
+        AuditEvent::new(
+            if kind == Kind::Page {
+                "page.create"
+            } else {
+                "post.create"
+            },
+            kind.as_str(),
+            id,
+        )
+        .with_details(serde_json::json!({ "slug": post.slug, "status": post.status })),
     )
     .await?;
     announce(&mut tx, core, id, false).await?;
     core.cache.changed(&mut tx).await?;
     tx.commit().await?;
     get(&core.db, id).await
+}
+
+/// Pages stand outside series.
+fn check_kind(kind: Kind, post: &ValidPost) -> Result<()> {
+    if kind == Kind::Page && post.series.is_some() {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "series",
+            "not_for_pages",
+            "a page cannot be part of a series; series are for posts",
+        )]));
+    }
+    Ok(())
 }
 
 /// Tells webhook subscribers what a write did to a post's public life: `post.published`,
@@ -213,12 +256,20 @@ pub(crate) async fn announce(
     was_published: bool,
 ) -> Result<()> {
     let post = sqlx::query!(
-        "select slug, title, status, published_at from posts where id = $1",
+        "select slug, title, status, published_at, kind from posts where id = $1",
         id
     )
     .fetch_optional(&mut **work)
     .await?;
     let now_published = post.as_ref().is_some_and(|p| p.status == "published");
+    if post.as_ref().is_some_and(|p| p.kind == "page") {
+        // A page has no feed or newsletter: the site changed, and that is all.
+        if was_published || now_published {
+            let slug = post.as_ref().map(|p| p.slug.as_str());
+            crate::webhooks::site_changed(work, &core.jobs, "page.updated", slug).await?;
+        }
+        return Ok(());
+    }
     let event = match (was_published, now_published) {
         (false, true) => "post.published",
         (true, true) => "post.updated",
@@ -281,8 +332,8 @@ pub async fn copy_published(
     .execute(&mut *tx)
     .await?;
     sqlx::query!(
-        r#"insert into post_tags (post_id, tag_id)
-           select c.id, g.tag_id from post_tags g, unnest($2::uuid[]) as c(id)
+        r#"insert into post_tags (post_id, tag_id, position)
+           select c.id, g.tag_id, g.position from post_tags g, unnest($2::uuid[]) as c(id)
            where g.post_id = $1"#,
         template,
         &ids
@@ -301,12 +352,14 @@ pub async fn replace(
     id: Uuid,
     post: ValidPost,
 ) -> Result<AdminPost> {
-    let rendered = render::render(&post.body);
+    let rendered = render_body(&post);
     let mut tx = core.begin().await?;
     let current = lock_current(&mut tx, id).await?;
+    let kind = current.kind;
+    check_kind(kind, &post)?;
     let refs = resolve(&mut tx, &post).await?;
     let revision = save_revision(&mut tx, id, &actor).await?;
-    write(&mut tx, id, Some(&current), &post, &rendered, &refs).await?;
+    write(&mut tx, id, kind, Some(&current), &post, &rendered, &refs).await?;
     audit::record(
         &mut tx,
         actor,
@@ -324,9 +377,11 @@ pub async fn replace(
 }
 
 /// Inserts or updates the post row and its links to authors, tags and old slugs.
+#[allow(clippy::too_many_arguments)]
 async fn write(
     conn: &mut PgConnection,
     id: Uuid,
+    kind: Kind,
     current: Option<&Current>,
     post: &ValidPost,
     rendered: &Rendered,
@@ -349,14 +404,17 @@ async fn write(
         _ => None,
     };
     let toc = serde_json::to_value(&rendered.toc).map_err(anyhow::Error::from)?;
+    let social = serde_json::to_value(&post.social).map_err(anyhow::Error::from)?;
     sqlx::query!(
         r#"
         insert into posts (id, slug, title, excerpt, excerpt_is_generated, body_markdown, body_html,
                            body_text, toc, word_count, reading_minutes, cover_image_url,
                            cover_image_alt, series_id, series_part, meta_title, meta_description,
-                           canonical_url, status, scheduled_at, published_at, language)
+                           canonical_url, status, scheduled_at, published_at, language, kind,
+                           featured, body_format, cover_image_caption, social,
+                           show_title_and_feature_image)
         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                $19, $20, $21, coalesce($22, 'en'))
+                $19, $20, $21, coalesce($22, 'en'), $23, $24, $25, $26, $27, $28)
         on conflict (id) do update set
             slug = excluded.slug, title = excluded.title, excerpt = excluded.excerpt,
             excerpt_is_generated = excluded.excerpt_is_generated,
@@ -368,7 +426,10 @@ async fn write(
             meta_description = excluded.meta_description, canonical_url = excluded.canonical_url,
             status = excluded.status, scheduled_at = excluded.scheduled_at,
             published_at = excluded.published_at, updated_at = now(),
-            language = coalesce($22, posts.language)
+            language = coalesce($22, posts.language), featured = excluded.featured,
+            body_format = excluded.body_format, cover_image_caption = excluded.cover_image_caption,
+            social = excluded.social,
+            show_title_and_feature_image = excluded.show_title_and_feature_image
         "#,
         id,
         post.slug,
@@ -392,6 +453,12 @@ async fn write(
         post.scheduled_at,
         published_at,
         post.language,
+        kind.as_str(),
+        post.featured,
+        post.body_format.as_str(),
+        post.cover_image_caption,
+        social,
+        post.show_title_and_feature_image,
     )
     .execute(&mut *conn)
     .await
@@ -461,10 +528,13 @@ async fn link_authors_and_tags(conn: &mut PgConnection, id: Uuid, refs: &Referen
     sqlx::query!("delete from post_tags where post_id = $1", id)
         .execute(&mut *conn)
         .await?;
+    let positions: Vec<i32> = (0..).take(refs.tag_ids.len()).collect();
     sqlx::query!(
-        "insert into post_tags (post_id, tag_id) select $1, unnest($2::uuid[])",
+        r#"insert into post_tags (post_id, tag_id, position)
+           select $1, tag_id, position from unnest($2::uuid[], $3::int[]) as t(tag_id, position)"#,
         id,
         &refs.tag_ids,
+        &positions,
     )
     .execute(&mut *conn)
     .await?;
@@ -498,11 +568,13 @@ async fn input_of(conn: &mut PgConnection, id: Uuid) -> Result<PostInput> {
         r#"
         select p.title, p.slug, p.excerpt, p.excerpt_is_generated, p.body_markdown,
                p.cover_image_url, p.cover_image_alt, s.slug as "series?", p.series_part,
-               p.meta_title, p.meta_description, p.canonical_url,
+               p.meta_title, p.meta_description, p.canonical_url, p.featured, p.body_format,
+               p.cover_image_caption, p.social as "social: sqlx::types::Json<SocialCards>",
+               p.show_title_and_feature_image,
                array(select a.slug from post_authors pa join authors a on a.id = pa.author_id
                      where pa.post_id = p.id order by pa.position) as "authors!",
                array(select t.slug from post_tags pt join tags t on t.id = pt.tag_id
-                     where pt.post_id = p.id order by t.slug) as "tags!"
+                     where pt.post_id = p.id order by pt.position, t.slug) as "tags!"
         from posts p left join series s on s.id = p.series_id
         where p.id = $1
         "#,
@@ -528,6 +600,11 @@ async fn input_of(conn: &mut PgConnection, id: Uuid) -> Result<PostInput> {
         status: None,
         scheduled_at: None,
         language: None,
+        featured: row.featured,
+        body_format: Some(row.body_format),
+        cover_image_caption: row.cover_image_caption,
+        social: row.social.0,
+        show_title_and_feature_image: Some(row.show_title_and_feature_image),
     })
 }
 
@@ -538,7 +615,9 @@ pub async fn get(db: &Db, id: Uuid) -> Result<AdminPost> {
                p.body_html, p.toc, p.word_count, p.reading_minutes, p.cover_image_url,
                p.cover_image_alt, s.slug as "series?", p.series_part, p.meta_title,
                p.meta_description, p.canonical_url, p.status as "status: PostStatus",
-               p.scheduled_at, p.published_at, p.created_at, p.updated_at, p.language
+               p.scheduled_at, p.published_at, p.created_at, p.updated_at, p.language,
+               p.kind as "kind: Kind", p.featured, p.body_format, p.cover_image_caption,
+               p.social as "social: sqlx::types::Json<SocialCards>", p.show_title_and_feature_image
         from posts p left join series s on s.id = p.series_id
         where p.id = $1
         "#,
@@ -574,12 +653,19 @@ pub async fn get(db: &Db, id: Uuid) -> Result<AdminPost> {
         created_at: row.created_at,
         updated_at: row.updated_at,
         language: row.language,
+        kind: row.kind,
+        featured: row.featured,
+        body_format: row.body_format,
+        cover_image_caption: row.cover_image_caption,
+        social: row.social.0,
+        show_title_and_feature_image: row.show_title_and_feature_image,
     })
 }
 
-/// Every post, newest first, optionally of one status.
+/// Every post (or page), newest first, optionally of one status.
 pub async fn list(
     db: &Db,
+    kind: Kind,
     status: Option<PostStatus>,
     page: &PageParams,
 ) -> Result<Page<AdminPostSummary>> {
@@ -588,15 +674,17 @@ pub async fn list(
     let rows = sqlx::query_as!(
         AdminPostSummary,
         r#"
-        select id, slug, title, status as "status: PostStatus", scheduled_at, published_at, updated_at
+        select id, kind as "kind: Kind", slug, title, status as "status: PostStatus",
+               scheduled_at, published_at, updated_at
         from posts
-        where ($1::uuid is null or id < $1) and ($2::text is null or status = $2)
+        where ($1::uuid is null or id < $1) and ($2::text is null or status = $2) and kind = $4
         order by id desc
         limit $3
         "#,
         after,
         status.map(PostStatus::as_str),
         i64::from(limit) + 1,
+        kind.as_str(),
     )
     .fetch_all(db)
     .await?;

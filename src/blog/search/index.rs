@@ -19,9 +19,11 @@ use super::tstext::{self, Position, Query};
 use crate::db::Db;
 use crate::error::Result;
 
-/// A published post or service.
+/// A published post, page or service.
 pub struct Doc {
+    /// A post or a page (of the blog's table), not a service.
     pub is_post: bool,
+    pub is_page: bool,
     pub slug: Box<str>,
     pub title: Box<str>,
     pub published_at: Option<DateTime<Utc>>,
@@ -95,11 +97,12 @@ impl SearchIndex {
     pub async fn build(db: &Db, max_bytes: usize) -> Result<Option<Self>> {
         let mut rows = sqlx::query!(
             r#"
-            select true as "is_post!", slug as "slug!", title as "title!", published_at,
-                   language as "language!", search::text as "search!"
+            select true as "is_post!", kind = 'page' as "is_page!", slug as "slug!",
+                   title as "title!", published_at, language as "language!",
+                   search::text as "search!"
             from posts where status = 'published'
             union all
-            select false, slug, title, null, language, search::text from published_services
+            select false, false, slug, title, null, language, search::text from published_services
             "#
         )
         .fetch(db);
@@ -151,6 +154,7 @@ impl SearchIndex {
             index.bytes += 64 + row.slug.len() + row.title.len();
             index.docs.push(Doc {
                 is_post: row.is_post,
+                is_page: row.is_page,
                 slug: row.slug.into_boxed_str(),
                 title: row.title.into_boxed_str(),
                 published_at: row.published_at,

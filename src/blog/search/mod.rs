@@ -39,7 +39,7 @@ pub struct SearchResults {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SearchHit {
-    /// `post` or `service`.
+    /// `post`, `page` or `service`.
     pub kind: String,
     pub slug: String,
     pub title: String,
@@ -204,7 +204,9 @@ async fn with_snippets(db: &Db, found: Vec<Scored<'_>>) -> Result<Vec<SearchHit>
             let text = texts
                 .get(&(s.doc.is_post, slug.clone()))
                 .map_or("", String::as_str);
-            let (kind, path) = if s.doc.is_post {
+            let (kind, path) = if s.doc.is_page {
+                ("page", format!("/v1/pages/{slug}"))
+            } else if s.doc.is_post {
                 ("post", format!("/v1/posts/{slug}"))
             } else {
                 ("service", format!("/v1/services/{slug}"))
@@ -246,7 +248,7 @@ async fn run(db: &Db, languages: &[String], q: &str, limit: i64) -> Result<Vec<S
             from unnest($3::text[]) as l
         ),
         candidates as (
-            (select 'post' as kind, p.slug, p.title, p.published_at, p.search, q.query, q.language
+            (select p.kind, p.slug, p.title, p.published_at, p.search, q.query, q.language
              from posts p join q on p.language = q.language
              where p.status = 'published' and p.search @@ q.query
              order by p.published_at desc
@@ -268,7 +270,7 @@ async fn run(db: &Db, languages: &[String], q: &str, limit: i64) -> Result<Vec<S
                coalesce(p.body_text, s.body_text, '') as "text!"
         from ranked r
         join q on q.language = r.language
-        left join posts p on r.kind = 'post' and p.slug = r.slug
+        left join posts p on r.kind <> 'service' and p.slug = r.slug
         left join published_services s on r.kind = 'service' and s.slug = r.slug
         order by r.rank desc, r.title
         "#,
@@ -284,6 +286,7 @@ async fn run(db: &Db, languages: &[String], q: &str, limit: i64) -> Result<Vec<S
         .map(|r| {
             let path = match r.kind.as_str() {
                 "post" => format!("/v1/posts/{}", r.slug),
+                "page" => format!("/v1/pages/{}", r.slug),
                 _ => format!("/v1/services/{}", r.slug),
             };
             SearchHit {

@@ -119,7 +119,7 @@ pub async fn public_author(db: &Db, slug: &str) -> Result<Option<PublicAuthor>> 
         PublicAuthor,
         r#"select a.slug, a.name, a.bio, a.avatar_url,
                   (select count(*) from post_authors pa join posts p on p.id = pa.post_id
-                   where pa.author_id = a.id and p.status = 'published') as "post_count!"
+                   where pa.author_id = a.id and p.status = 'published' and p.kind = 'post') as "post_count!"
            from authors a where a.slug = $1"#,
         slug
     )
@@ -132,7 +132,7 @@ pub async fn public_authors(db: &Db) -> Result<Vec<PublicAuthor>> {
         PublicAuthor,
         r#"select a.slug, a.name, a.bio, a.avatar_url,
                   (select count(*) from post_authors pa join posts p on p.id = pa.post_id
-                   where pa.author_id = a.id and p.status = 'published') as "post_count!"
+                   where pa.author_id = a.id and p.status = 'published' and p.kind = 'post') as "post_count!"
            from authors a order by a.name"#
     )
     .fetch_all(db)
@@ -208,7 +208,7 @@ pub async fn public_tags(db: &Db) -> Result<Vec<PublicTag>> {
         PublicTag,
         r#"select t.slug, t.name, t.description,
                   (select count(*) from post_tags pt join posts p on p.id = pt.post_id
-                   where pt.tag_id = t.id and p.status = 'published') as "post_count!"
+                   where pt.tag_id = t.id and p.status = 'published' and p.kind = 'post') as "post_count!"
            from tags t order by t.name"#
     )
     .fetch_all(db)
@@ -220,7 +220,7 @@ pub async fn public_tag(db: &Db, slug: &str) -> Result<Option<PublicTag>> {
         PublicTag,
         r#"select t.slug, t.name, t.description,
                   (select count(*) from post_tags pt join posts p on p.id = pt.post_id
-                   where pt.tag_id = t.id and p.status = 'published') as "post_count!"
+                   where pt.tag_id = t.id and p.status = 'published' and p.kind = 'post') as "post_count!"
            from tags t where t.slug = $1"#,
         slug
     )

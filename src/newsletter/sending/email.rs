@@ -236,6 +236,7 @@ mod tests {
             }),
             social_links: Vec::new(),
             public_url: "https://northwind.example".into(),
+            branding: crate::site::Branding::default(),
             updated_at: chrono::Utc::now(),
         }
     }
