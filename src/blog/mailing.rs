@@ -36,7 +36,9 @@ pub async fn mailed_post(conn: &mut PgConnection, slug: &str) -> Result<Option<M
     Ok(sqlx::query_as!(
         MailedPost,
         r#"
-        select p.id, p.slug, p.title, p.excerpt, p.body_html as html, p.body_markdown as markdown,
+        select p.id, p.slug, p.title, p.excerpt, p.body_html as html,
+               case when p.body_format = 'html' then p.body_text else p.body_markdown end
+                   as "markdown!",
                p.status, p.scheduled_at, p.cover_image_url, p.cover_image_alt,
                array(select t.slug from post_tags pt join tags t on t.id = pt.tag_id
                      where pt.post_id = p.id order by t.slug) as "tags!"

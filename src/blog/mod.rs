@@ -33,7 +33,10 @@ pub use search::{
     Idea, MAX_QUERY_CHARS as MAX_SEARCH_CHARS, Relevant, SearchHit, SearchResults, correct_word,
     find as search, index_bytes as search_index_bytes, relevant,
 };
-pub use taxonomy::{AuthorInput, SeriesInput, TagInput, save_author, save_series, save_tag};
+pub use taxonomy::{
+    AuthorInput, AuthorProfile, SeriesInput, TagDetails, TagInput, save_author, save_series,
+    save_tag,
+};
 
 use crate::state::Core;
 

@@ -247,6 +247,10 @@ async fn seed_authors(core: &Core) -> anyhow::Result<usize> {
             slug: Some(slug.into()),
             bio: bio.into(),
             avatar_url: Some(format!("https://northwind.example/team/{slug}.jpg")),
+            profile: blog::AuthorProfile {
+                location: Some("Bristol".into()),
+                ..blog::AuthorProfile::default()
+            },
         }
         .validate()
         .map_err(err)?;
@@ -280,6 +284,7 @@ async fn seed_tags(core: &Core) -> anyhow::Result<usize> {
             name: name.into(),
             slug: Some(slug.into()),
             description: format!("Posts about {name}."),
+            details: blog::TagDetails::default(),
         }
         .validate()
         .map_err(err)?;

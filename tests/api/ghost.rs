@@ -364,6 +364,59 @@ async fn the_content_api_answers_as_ghost_does() {
         assert_eq!(body[empty], json!([]));
     }
 
+    // A tag's details and an author's profile, as an editor sets them.
+    let tags_list = app.get_as("/v1/admin/tags", &owner).await.json();
+    let rust_id = tags_list["items"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["slug"] == "rust"))
+        .and_then(|t| t["id"].as_str())
+        .expect("rust")
+        .to_owned();
+    let saved = app
+        .put_json(
+            &format!("/v1/admin/tags/{rust_id}"),
+            &owner,
+            &json!({"name": "Rust", "slug": "rust", "details": {"accent_color": "#CE422B", "meta_title": "Rust articles",
+                    "feature_image": "https://img.example/rust.png"}}),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text());
+    let bad = app
+        .put_json(
+            &format!("/v1/admin/tags/{rust_id}"),
+            &owner,
+            &json!({"name": "Rust", "details": {"accent_color": "rust", "feature_image": "ftp://x"}}),
+        )
+        .await;
+    assert_eq!(
+        bad.field_errors(),
+        ["details.accent_color", "details.feature_image"]
+    );
+    let rust = ghost(&app, &format!("tags/slug/rust/?key={key}"))
+        .await
+        .json();
+    assert_eq!(rust["tags"][0]["accent_color"], "#ce422b");
+    assert_eq!(
+        rust["tags"][0]["feature_image"],
+        "https://img.example/rust.png"
+    );
+
+    // Repeated parameters: the first counts, and the answer is keyed by it.
+    let a = ghost(
+        &app,
+        &format!("posts/?key={key}&filter=tag%3Arust&filter=tag%3Apostgres&fields=slug"),
+    )
+    .await
+    .json();
+    let b = ghost(
+        &app,
+        &format!("posts/?key={key}&filter=tag%3Apostgres&filter=tag%3Arust&fields=slug"),
+    )
+    .await
+    .json();
+    assert_eq!(a["meta"]["pagination"]["total"], 1);
+    assert_eq!(b["meta"]["pagination"]["total"], 2);
+
     // Errors in Ghost's shape, never a 500.
     for (path, status, kind) in [
         ("posts/?filter=tag%3A", 400, "BadRequestError"),
@@ -586,6 +639,57 @@ async fn ghost_exports_import_with_every_url_intact_and_only_once() {
             "{name}"
         );
 
+        if name == "export-v6.json" {
+            // Tags and staff keep what Ghost front-ends show of them.
+            let key = content_key(&app, &owner).await;
+            let rust = ghost(&app, &format!("tags/slug/rust/?key={key}"))
+                .await
+                .json();
+            assert_eq!(rust["tags"][0]["accent_color"], "#CE422B");
+            assert_eq!(rust["tags"][0]["meta_title"], "Rust articles");
+            let sam = ghost(&app, &format!("authors/slug/sam/?key={key}"))
+                .await
+                .json();
+            assert_eq!(sam["authors"][0]["twitter"], "@samreyes");
+            assert_eq!(sam["authors"][0]["location"], "Cardiff");
+            assert_eq!(sam["authors"][0]["website"], "https://sam.example");
+            let hero = ghost(&app, &format!("tags/slug/hash-hero/?key={key}"))
+                .await
+                .json();
+            assert_eq!(hero["tags"][0]["visibility"], "internal");
+            assert_eq!(hero["tags"][0]["url"], "https://northwind.example/404/");
+            let post = ghost(
+                &app,
+                &format!("posts/slug/building-a-web-api-in-rust/?key={key}&include=tags"),
+            )
+            .await
+            .json();
+            let post = &post["posts"][0];
+            assert_eq!(post["featured"], true);
+            assert_eq!(post["primary_tag"]["slug"], "rust");
+            assert!(
+                post["feature_image"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("https://northwind.example/content/images/"))
+            );
+            assert!(
+                post["feature_image_caption"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("<a "))
+            );
+            let why = ghost(
+                &app,
+                &format!("posts/slug/why-we-moved-to-rust/?key={key}&include=tags"),
+            )
+            .await
+            .json();
+            assert_eq!(
+                why["posts"][0]["primary_tag"],
+                Value::Null,
+                "an internal first tag"
+            );
+        }
+
         // Twice changes nothing.
         let before = app.count("posts").await;
         let again = import(&app, &owner, &export).await;
@@ -600,6 +704,54 @@ async fn ghost_exports_import_with_every_url_intact_and_only_once() {
         );
         assert_eq!(app.count("posts").await, before);
     }
+}
+
+#[tokio::test]
+async fn email_only_posts_stay_off_the_web_and_html_bodies_are_kept_sanitized() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner_token().await;
+    set_site(&app, &owner).await;
+    blog_basics(&app, &owner).await;
+    let mut export = fixture("export-v6.json");
+    let posts = export["db"][0]["data"]["posts"]
+        .as_array_mut()
+        .expect("posts");
+    let sent = posts
+        .iter_mut()
+        .find(|p| p["slug"] == "plain-note")
+        .expect("plain-note");
+    sent["status"] = json!("sent");
+    sent["html"] = json!("<p>Hello</p><script>alert(1)</script><img src=x onerror=alert(1)>");
+    let report = import(&app, &owner, &export).await;
+    assert!(
+        report["drafted"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|x| x["slug"] == "plain-note")),
+        "{report}"
+    );
+    assert_eq!(
+        app.get("/v1/posts/plain-note").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let stored = app.count("posts where slug = 'plain-note' and status = 'draft' and body_markdown not like '%script%' and body_markdown not like '%onerror%'").await;
+    assert_eq!(stored, 1, "the source is the sanitized HTML");
+
+    // An editor's HTML body is sanitized as it is saved, source included.
+    let created = app
+        .create(
+            "/v1/admin/posts",
+            &owner,
+            &post("Html", json!({"body_format": "html", "body": "<h2 id=\"intro\">Intro</h2><p>Text</p><script>x()</script>"})),
+        )
+        .await;
+    assert!(
+        !created["body"]
+            .as_str()
+            .unwrap_or("script")
+            .contains("script"),
+        "{created}"
+    );
+    assert_eq!(created["toc"][0]["id"], "intro");
 }
 
 #[tokio::test]

@@ -452,16 +452,36 @@ fn site_base(site: Option<&SiteProfile>) -> String {
     format!("{}/", base.trim_end_matches('/'))
 }
 
-fn tag_object(base: &str, id: Uuid, slug: &str, name: &str, description: &str) -> Value {
+/// A field of a stored JSON object (a tag's details, an author's profile), or null.
+fn detail(details: &Value, key: &str) -> Value {
+    details
+        .get(key)
+        .filter(|v| v.is_string())
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+fn tag_object(
+    base: &str,
+    id: Uuid,
+    slug: &str,
+    name: &str,
+    description: &str,
+    details: &Value,
+) -> Value {
     let internal = name.starts_with('#');
+    let d = |key: &str| detail(details, key);
     json!({
         "id": ghost_id(id), "name": name, "slug": slug,
         "description": text_or_null(Some(description.to_owned())),
-        "feature_image": null, "visibility": if internal { "internal" } else { "public" },
-        "og_image": null, "og_title": null, "og_description": null, "twitter_image": null,
-        "twitter_title": null, "twitter_description": null, "meta_title": null,
-        "meta_description": null, "codeinjection_head": null, "codeinjection_foot": null,
-        "canonical_url": null, "accent_color": null,
+        "feature_image": d("feature_image"),
+        "visibility": if internal { "internal" } else { "public" },
+        "og_image": d("og_image"), "og_title": d("og_title"), "og_description": d("og_description"),
+        "twitter_image": d("twitter_image"), "twitter_title": d("twitter_title"),
+        "twitter_description": d("twitter_description"), "meta_title": d("meta_title"),
+        "meta_description": d("meta_description"), "codeinjection_head": null,
+        "codeinjection_foot": null, "canonical_url": d("canonical_url"),
+        "accent_color": d("accent_color"),
         "url": if internal { format!("{base}404/") } else { format!("{base}tag/{slug}/") },
     })
 }
@@ -473,13 +493,17 @@ fn author_object(
     name: &str,
     bio: &str,
     avatar: Option<String>,
+    profile: &Value,
 ) -> Value {
+    let p = |key: &str| detail(profile, key);
     json!({
         "id": ghost_id(id), "name": name, "slug": slug, "profile_image": avatar,
-        "cover_image": null, "bio": text_or_null(Some(bio.to_owned())), "website": null,
-        "location": null, "facebook": null, "twitter": null, "threads": null, "bluesky": null,
-        "mastodon": null, "tiktok": null, "youtube": null, "instagram": null, "linkedin": null,
-        "meta_title": null, "meta_description": null, "url": format!("{base}author/{slug}/"),
+        "cover_image": p("cover_image"), "bio": text_or_null(Some(bio.to_owned())),
+        "website": p("website"), "location": p("location"), "facebook": p("facebook"),
+        "twitter": p("twitter"), "threads": null, "bluesky": null, "mastodon": null,
+        "tiktok": null, "youtube": null, "instagram": null, "linkedin": null,
+        "meta_title": p("meta_title"), "meta_description": p("meta_description"),
+        "url": format!("{base}author/{slug}/"),
     })
 }
 
@@ -558,14 +582,14 @@ async fn build(core: &Core) -> Result<Snapshot> {
     .fetch_all(db)
     .await?;
     let tag_rows = sqlx::query!(
-        r#"select pt.post_id, t.id, t.slug, t.name, t.description
+        r#"select pt.post_id, t.id, t.slug, t.name, t.description, t.details
            from post_tags pt join tags t on t.id = pt.tag_id join posts p on p.id = pt.post_id
            where p.status = 'published' order by pt.post_id, pt.position, t.name"#
     )
     .fetch_all(db)
     .await?;
     let author_rows = sqlx::query!(
-        r#"select pa.post_id, a.id, a.slug, a.name, a.bio, a.avatar_url
+        r#"select pa.post_id, a.id, a.slug, a.name, a.bio, a.avatar_url, a.profile
            from post_authors pa join authors a on a.id = pa.author_id join posts p on p.id = pa.post_id
            where p.status = 'published' order by pa.post_id, pa.position"#
     )
@@ -574,8 +598,12 @@ async fn build(core: &Core) -> Result<Snapshot> {
     let mut tags: HashMap<Uuid, (Value, i64)> = HashMap::new();
     let mut post_tags: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     for r in tag_rows {
-        tags.entry(r.id)
-            .or_insert_with(|| (tag_object(&base, r.id, &r.slug, &r.name, &r.description), 0));
+        tags.entry(r.id).or_insert_with(|| {
+            (
+                tag_object(&base, r.id, &r.slug, &r.name, &r.description, &r.details),
+                0,
+            )
+        });
         post_tags.entry(r.post_id).or_default().push(r.id);
     }
     let mut authors: HashMap<Uuid, (Value, i64)> = HashMap::new();
@@ -583,7 +611,15 @@ async fn build(core: &Core) -> Result<Snapshot> {
     for r in author_rows {
         authors.entry(r.id).or_insert_with(|| {
             (
-                author_object(&base, r.id, &r.slug, &r.name, &r.bio, r.avatar_url.clone()),
+                author_object(
+                    &base,
+                    r.id,
+                    &r.slug,
+                    &r.name,
+                    &r.bio,
+                    r.avatar_url.clone(),
+                    &r.profile,
+                ),
                 0,
             )
         });

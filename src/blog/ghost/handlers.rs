@@ -140,11 +140,14 @@ async fn respond(
                 axum::Json(body),
             )
                 .into_response();
+            // As Ghost words it (a 404 says max-age=0 where the others say private).
             response.headers_mut().insert(
                 header::CACHE_CONTROL,
-                HeaderValue::from_static(
-                    "no-cache, private, no-store, must-revalidate, max-stale=0, post-check=0, pre-check=0",
-                ),
+                HeaderValue::from_static(if status == 404 {
+                    "no-cache, max-age=0, no-store, must-revalidate, max-stale=0, post-check=0, pre-check=0"
+                } else {
+                    "no-cache, private, no-store, must-revalidate, max-stale=0, post-check=0, pre-check=0"
+                }),
             );
             response.headers_mut().insert(
                 header::CONTENT_TYPE,

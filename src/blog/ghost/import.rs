@@ -78,9 +78,10 @@ fn rows<'a>(data: &'a serde_json::Map<String, Value>, table: &str) -> &'a [Value
         .map_or(&[], Vec::as_slice)
 }
 
+/// A non-empty text field (Postgres refuses NUL characters: they are dropped).
 fn text(row: &Value, key: &str) -> Option<String> {
     match row.get(key)? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+        Value::String(s) if !s.trim().is_empty() => Some(s.replace('\0', "")),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
@@ -116,6 +117,23 @@ fn valid_slug(slug: &str) -> bool {
 /// Replaces Ghost's placeholder for its own address.
 fn absolute(base: &str, value: Option<String>) -> Option<String> {
     value.map(|v| v.replace("__GHOST_URL__", base))
+}
+
+/// A link's absolute http(s) URL (the placeholder replaced); anything else is left out.
+fn link(base: &str, value: Option<String>) -> Option<String> {
+    let url = absolute(base, value)?;
+    let parsed = reqwest::Url::parse(&url).ok()?;
+    matches!(parsed.scheme(), "http" | "https").then_some(url)
+}
+
+/// An image's absolute http(s) URL: the placeholder replaced, a path made absolute on the
+/// site; anything else (a `data:` URL, a relative path) is left out.
+fn image(base: &str, value: Option<String>) -> Option<String> {
+    let url = absolute(base, value)?;
+    if url.starts_with('/') && !url.starts_with("//") {
+        return Some(format!("{base}{url}"));
+    }
+    link(base, Some(url))
 }
 
 /// What an earlier import made of this export row, if it still exists.
@@ -172,6 +190,10 @@ pub async fn import_export(
         ..ImportReport::default()
     };
     let mut tx = core.begin().await?;
+    // One import at a time: two at once would race for the same slugs.
+    sqlx::query!("select pg_advisory_xact_lock(hashtext('frontdesk:ghost-import'))")
+        .execute(&mut *tx)
+        .await?;
 
     // Staff → authors, by slug.
     let mut authors: HashMap<String, Uuid> = HashMap::new();
@@ -203,13 +225,22 @@ pub async fn import_export(
             continue;
         }
         let id = Uuid::now_v7();
+        let profile = serde_json::json!({
+            "cover_image": image(&base, text(user, "cover_image")),
+            "website": link(&base, text(user, "website")), "location": text(user, "location"),
+            "facebook": text(user, "facebook"), "twitter": text(user, "twitter"),
+            "meta_title": text(user, "meta_title"),
+            "meta_description": text(user, "meta_description"),
+        });
         sqlx::query!(
-            "insert into authors (id, slug, name, bio, avatar_url) values ($1, $2, $3, $4, $5)",
+            r#"insert into authors (id, slug, name, bio, avatar_url, profile)
+               values ($1, $2, $3, $4, $5, $6)"#,
             id,
             slug,
             name,
             text(user, "bio").unwrap_or_default(),
-            absolute(&base, text(user, "profile_image")),
+            image(&base, text(user, "profile_image")),
+            profile,
         )
         .execute(&mut *tx)
         .await?;
@@ -247,12 +278,36 @@ pub async fn import_export(
             continue;
         }
         let id = Uuid::now_v7();
+        let mut details = serde_json::Map::new();
+        for key in [
+            "feature_image",
+            "accent_color",
+            "canonical_url",
+            "meta_title",
+            "meta_description",
+            "og_image",
+            "og_title",
+            "og_description",
+            "twitter_image",
+            "twitter_title",
+            "twitter_description",
+        ] {
+            let value = if key.ends_with("image") {
+                image(&base, text(tag, key))
+            } else {
+                absolute(&base, text(tag, key))
+            };
+            if let Some(value) = value {
+                details.insert(key.into(), Value::String(value));
+            }
+        }
         sqlx::query!(
-            "insert into tags (id, slug, name, description) values ($1, $2, $3, $4)",
+            "insert into tags (id, slug, name, description, details) values ($1, $2, $3, $4, $5)",
             id,
             slug,
             text(tag, "name").unwrap_or_else(|| slug.clone()),
             text(tag, "description").unwrap_or_default(),
+            Value::Object(details),
         )
         .execute(&mut *tx)
         .await?;
@@ -325,13 +380,22 @@ pub async fn import_export(
                 .push(skip("another post or page here has this slug"));
             continue;
         }
+        let m = meta.get(&ghost_id).copied().unwrap_or(&Value::Null);
+        // `sent`: mailed to members only, never on the web.
+        let email_only = text(post, "status").as_deref() == Some("sent")
+            || flag(m, "email_only").unwrap_or(false);
         let mut status = match text(post, "status").as_deref() {
-            Some("published" | "sent") => "published",
+            Some("published") => "published",
             Some("scheduled") => "scheduled",
             _ => "draft",
         };
         let visibility = text(post, "visibility").unwrap_or_else(|| "public".into());
-        if visibility != "public" && status != "draft" {
+        if email_only {
+            status = "draft";
+            report.drafted.push(skip(
+                "sent by email only, never on the web: imported as a draft rather than made public",
+            ));
+        } else if visibility != "public" && status != "draft" {
             // frontdesk has no members: publishing it would give everyone what only members
             // (or payers) could read.
             status = "draft";
@@ -346,9 +410,8 @@ pub async fn import_export(
                 .push(skip("published or scheduled without a published_at"));
             continue;
         }
-        let html = absolute(&base, text(post, "html")).unwrap_or_default();
-        let rendered = render::render_html(&html);
-        let m = meta.get(&ghost_id).copied().unwrap_or(&Value::Null);
+        let rendered =
+            render::render_html(&absolute(&base, text(post, "html")).unwrap_or_default());
         let field = |key: &str| text(m, key).or_else(|| text(post, key));
         let (excerpt, generated) = match text(post, "custom_excerpt") {
             Some(custom) => (custom, false),
@@ -358,9 +421,9 @@ pub async fn import_export(
             ),
         };
         let social = serde_json::json!({
-            "og_image": absolute(&base, field("og_image")), "og_title": field("og_title"),
+            "og_image": image(&base, field("og_image")), "og_title": field("og_title"),
             "og_description": field("og_description"),
-            "twitter_image": absolute(&base, field("twitter_image")),
+            "twitter_image": image(&base, field("twitter_image")),
             "twitter_title": field("twitter_title"),
             "twitter_description": field("twitter_description"),
         });
@@ -385,19 +448,20 @@ pub async fn import_export(
             text(post, "title").unwrap_or_else(|| slug.clone()),
             excerpt,
             generated,
-            html,
+            // The sanitized HTML is the source: what an editor later changes.
+            rendered.html,
             rendered.html,
             rendered.search_text,
             toc,
             rendered.word_count,
             rendered.reading_minutes,
-            absolute(&base, text(post, "feature_image")),
+            image(&base, text(post, "feature_image")),
             field("feature_image_alt"),
             field("feature_image_caption").map(|c| ammonia::clean(&c)),
             flag(post, "featured").unwrap_or(false),
             field("meta_title"),
             field("meta_description"),
-            absolute(&base, text(post, "canonical_url")),
+            link(&base, text(post, "canonical_url")),
             social,
             flag(post, "show_title_and_feature_image").unwrap_or(true),
             status,

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use crate::cache::{Tier, Weigh};
 use crate::http::conditional::Cacheable;
 use crate::state::Core;
 pub use content::GHOST_VERSION;
@@ -260,38 +261,6 @@ pub async fn content_api(core: &Core, request: Request<'_>) -> crate::error::Res
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    let mut normalized: Vec<&(String, String)> = pairs
-        .iter()
-        .filter(|(k, _)| {
-            matches!(
-                k.as_str(),
-                "include" | "fields" | "formats" | "limit" | "page" | "order" | "filter"
-            )
-        })
-        .collect();
-    normalized.sort();
-    let cache_key = format!(
-        "ghost:{}?{}",
-        request.rest,
-        serde_urlencoded::to_string(&normalized).unwrap_or_default()
-    );
-    if let Some(Some(hit)) = core.cache.cached::<Cacheable>(&cache_key) {
-        return Ok(Answer::Json(hit));
-    }
-    let snapshot = content::snapshot(core).await?;
-    let (resource, lookup) = match endpoint {
-        Endpoint::Settings => {
-            let body = json!({"settings": content::settings(&snapshot), "meta": {}});
-            return cached(core, &cache_key, body).await;
-        }
-        Endpoint::Empty(name) => {
-            let body = json!({name: [], "meta": {"pagination": {
-                "page": 1, "limit": content::DEFAULT_LIMIT, "pages": 1, "total": 0,
-                "next": null, "prev": null}}});
-            return cached(core, &cache_key, body).await;
-        }
-        Endpoint::Content(resource, lookup) => (resource, lookup),
-    };
     let options = Options {
         include: list(get("include")),
         fields: get("fields").map(|f| list(Some(f))),
@@ -301,25 +270,79 @@ pub async fn content_api(core: &Core, request: Request<'_>) -> crate::error::Res
         order: get("order").map(str::to_owned),
         filter: get("filter").map(str::to_owned),
     };
-    let plan = match content::plan(&snapshot, resource, &lookup, options) {
-        Ok(plan) => plan,
-        Err(refusal) => return Ok(refused(refusal)),
+    // Keyed by what is answered (the first of each parameter, as read above), not by how
+    // the query was spelled.
+    let cache_key = format!(
+        "ghost:{}?{}",
+        request.rest,
+        serde_json::to_string(&[
+            &options.include.join(","),
+            &options
+                .fields
+                .as_ref()
+                .map(|f| f.join(","))
+                .unwrap_or_else(|| "*".into()),
+            &options.formats.join(","),
+            options.limit.as_deref().unwrap_or_default(),
+            options.page.as_deref().unwrap_or_default(),
+            options.order.as_deref().unwrap_or_default(),
+            options.filter.as_deref().unwrap_or_default(),
+        ])
+        .unwrap_or_default()
+    );
+    // Filtered and paged answers are many and asked rarely: they must not push the site's
+    // pages out of the content tier.
+    let tier = if options.filter.is_some() || options.page.as_deref().is_some_and(|p| p != "1") {
+        Tier::Queries
+    } else {
+        Tier::Content
     };
-    let bodies = content::bodies(core, &plan.body_ids(&snapshot)).await?;
-    cached(core, &cache_key, plan.answer(&snapshot, &bodies)).await
-}
-
-async fn cached(core: &Core, key: &str, body: Value) -> crate::error::Result<Answer> {
-    let answer = core
+    // Built within the cache's generation: a change committed meanwhile makes it stale.
+    let built = core
         .cache
-        .get_or_build(key, || async {
+        .get_or_build_in(tier, &cache_key, || async {
+            let snapshot = content::snapshot(core).await?;
+            let body = match endpoint {
+                Endpoint::Settings => json!({"settings": content::settings(&snapshot), "meta": {}}),
+                Endpoint::Empty(name) => json!({name: [], "meta": {"pagination": {
+                    "page": 1, "limit": content::DEFAULT_LIMIT, "pages": 1, "total": 0,
+                    "next": null, "prev": null}}}),
+                Endpoint::Content(resource, lookup) => {
+                    match content::plan(&snapshot, resource, &lookup, options) {
+                        Ok(plan) => {
+                            let bodies = content::bodies(core, &plan.body_ids(&snapshot)).await?;
+                            plan.answer(&snapshot, &bodies)
+                        }
+                        Err(refusal) => return Ok(Some(Built::Refused(refusal))),
+                    }
+                }
+            };
             let bytes = serde_json::to_vec(&body).map_err(anyhow::Error::from)?;
-            Ok(Some(Cacheable::typed(
+            Ok(Some(Built::Body(Arc::new(Cacheable::typed(
                 bytes,
                 "application/json; charset=utf-8",
-            )))
+            )))))
         })
         .await?
-        .ok_or_else(|| anyhow::anyhow!("cache key {key} lost its value"))?;
-    Ok(Answer::Json(answer))
+        .ok_or_else(|| anyhow::anyhow!("cache key {cache_key} lost its value"))?;
+    Ok(match &*built {
+        Built::Body(body) => Answer::Json(body.clone()),
+        Built::Refused(refusal) => refused(refusal.clone()),
+    })
+}
+
+/// A Content API answer as the cache keeps it (a refusal too: each is answered with a
+/// fresh error id).
+enum Built {
+    Body(Arc<Cacheable>),
+    Refused(Refusal),
+}
+
+impl Weigh for Built {
+    fn weight(&self) -> usize {
+        match self {
+            Self::Body(body) => body.weight(),
+            Self::Refused(_) => 128,
+        }
+    }
 }

@@ -312,7 +312,7 @@ pub async fn copy_published(
                t.word_count, t.reading_minutes, t.cover_image_url, t.cover_image_alt,
                t.meta_title, t.meta_description, 'published', c.at, c.at, c.at, t.language
         from posts t, unnest($2::uuid[], $3::int8[], $4::timestamptz[]) as c(id, n, at)
-        where t.id = $1 and t.status = 'published'
+        where t.id = $1 and t.status = 'published' and t.kind = 'post'
         "#,
         template,
         &ids,
@@ -436,7 +436,11 @@ async fn write(
         post.title,
         excerpt,
         excerpt_is_generated,
-        post.body,
+        // An HTML body is kept as sanitized: the source never holds what was cleaned out.
+        match post.body_format {
+            BodyFormat::Markdown => &post.body,
+            BodyFormat::Html => &rendered.html,
+        },
         rendered.html,
         rendered.search_text,
         toc,
@@ -693,12 +697,17 @@ pub async fn list(
 
 pub async fn delete(core: &Core, actor: AuditActor<'_>, id: Uuid) -> Result<()> {
     let mut tx = core.begin().await?;
-    let gone = sqlx::query!("delete from posts where id = $1 returning slug, status", id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| not_found(id))?;
+    let gone = sqlx::query!(
+        "delete from posts where id = $1 returning slug, status, kind",
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| not_found(id))?;
     let slug = gone.slug;
-    if gone.status == "published" {
+    if gone.status == "published" && gone.kind == "page" {
+        crate::webhooks::site_changed(&mut tx, &core.jobs, "page.deleted", Some(&slug)).await?;
+    } else if gone.status == "published" {
         let data = serde_json::json!({ "id": id, "slug": slug, "status": "deleted" });
         crate::webhooks::publish(&mut tx, &core.jobs, "post.unpublished", &data).await?;
         crate::webhooks::site_changed(&mut tx, &core.jobs, "post.unpublished", Some(&slug)).await?;

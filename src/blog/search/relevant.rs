@@ -59,7 +59,7 @@ pub async fn relevant(state: &Core, ideas: &[Idea], limit: usize) -> Result<Vec<
             from unnest($1::int4[], $2::text[]) as t(idea, phrase), unnest($3::text[]) as l(language)
         ),
         documents as (
-            select 'post' as kind, slug, language, search from posts where status = 'published'
+            select kind, slug, language, search from posts where status = 'published'
             union all
             select 'service', slug, language, search from published_services
         )
@@ -110,7 +110,7 @@ pub async fn relevant(state: &Core, ideas: &[Idea], limit: usize) -> Result<Vec<
             from w where numnode(q) > 0 group by language
         ),
         documents as (
-            select 'post' as kind, slug, title, language, search from posts where status = 'published'
+            select kind, slug, title, language, search from posts where status = 'published'
             union all
             select 'service', slug, title, language, search from published_services
         ),
@@ -196,7 +196,7 @@ pub async fn relevant(state: &Core, ideas: &[Idea], limit: usize) -> Result<Vec<
             group by l.language
         ),
         documents as (
-            select 'post' as kind, slug, language, body_text from posts where status = 'published'
+            select kind, slug, language, body_text from posts where status = 'published'
             union all
             select 'service', slug, language, body_text from published_services
         )
@@ -231,6 +231,7 @@ pub async fn relevant(state: &Core, ideas: &[Idea], limit: usize) -> Result<Vec<
                 .unwrap_or_default();
             let path = match s.kind.as_str() {
                 "post" => format!("/v1/posts/{}", s.slug),
+                "page" => format!("/v1/pages/{}", s.slug),
                 _ => format!("/v1/services/{}", s.slug),
             };
             Relevant {

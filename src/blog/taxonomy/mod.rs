@@ -5,5 +5,5 @@ mod model;
 mod service;
 
 pub use handlers::router;
-pub use model::{AuthorInput, SeriesInput, TagInput};
+pub use model::{AuthorInput, AuthorProfile, SeriesInput, TagDetails, TagInput};
 pub use service::{save_author, save_series, save_tag};

@@ -17,6 +17,8 @@ pub struct Author {
     /// Markdown.
     pub bio: String,
     pub avatar_url: Option<String>,
+    #[schema(value_type = AuthorProfile)]
+    pub profile: sqlx::types::Json<AuthorProfile>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -27,6 +29,8 @@ pub struct Tag {
     pub slug: String,
     pub name: String,
     pub description: String,
+    #[schema(value_type = TagDetails)]
+    pub details: sqlx::types::Json<TagDetails>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -50,6 +54,7 @@ pub struct AuthorInput {
     pub slug: Option<String>,
     pub bio: String,
     pub avatar_url: Option<String>,
+    pub profile: AuthorProfile,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -59,6 +64,102 @@ pub struct TagInput {
     pub name: String,
     pub slug: Option<String>,
     pub description: String,
+    pub details: TagDetails,
+}
+
+/// What front-ends may show of a tag besides its name and description (Ghost's tag
+/// fields); every field optional, images and URLs absolute http(s).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct TagDetails {
+    pub feature_image: Option<String>,
+    /// `#rrggbb`.
+    pub accent_color: Option<String>,
+    pub canonical_url: Option<String>,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+    pub og_image: Option<String>,
+    pub og_title: Option<String>,
+    pub og_description: Option<String>,
+    pub twitter_image: Option<String>,
+    pub twitter_title: Option<String>,
+    pub twitter_description: Option<String>,
+}
+
+/// What front-ends may show of an author besides name, bio and avatar (Ghost's staff
+/// profile); every field optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthorProfile {
+    pub cover_image: Option<String>,
+    pub website: Option<String>,
+    #[schema(example = "Bristol")]
+    pub location: Option<String>,
+    /// A Facebook page name.
+    pub facebook: Option<String>,
+    /// An X (Twitter) handle: `@northwind`.
+    pub twitter: Option<String>,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+}
+
+fn optional_http_url(v: &mut Validator, field: &str, value: Option<String>) -> Option<String> {
+    let value = value
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())?;
+    v.http_url(field, &value).map(|u| u.to_string())
+}
+
+impl TagDetails {
+    pub fn validate(self, v: &mut Validator) -> Self {
+        let accent_color = self
+            .accent_color
+            .map(|c| c.trim().to_lowercase())
+            .filter(|c| !c.is_empty());
+        if let Some(color) = &accent_color {
+            let hex = color.strip_prefix('#').unwrap_or_default();
+            if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                v.error(
+                    "details.accent_color",
+                    "invalid_color",
+                    "details.accent_color must be a colour like #ff5a1f",
+                );
+            }
+        }
+        let text = |v: &mut Validator, field: &str, value: Option<String>, max: usize| {
+            v.optional_text(&format!("details.{field}"), value.as_deref(), max)
+        };
+        Self {
+            feature_image: optional_http_url(v, "details.feature_image", self.feature_image),
+            accent_color,
+            canonical_url: optional_http_url(v, "details.canonical_url", self.canonical_url),
+            meta_title: text(v, "meta_title", self.meta_title, 300),
+            meta_description: text(v, "meta_description", self.meta_description, 500),
+            og_image: optional_http_url(v, "details.og_image", self.og_image),
+            og_title: text(v, "og_title", self.og_title, 300),
+            og_description: text(v, "og_description", self.og_description, 500),
+            twitter_image: optional_http_url(v, "details.twitter_image", self.twitter_image),
+            twitter_title: text(v, "twitter_title", self.twitter_title, 300),
+            twitter_description: text(v, "twitter_description", self.twitter_description, 500),
+        }
+    }
+}
+
+impl AuthorProfile {
+    pub fn validate(self, v: &mut Validator) -> Self {
+        let text = |v: &mut Validator, field: &str, value: Option<String>, max: usize| {
+            v.optional_text(&format!("profile.{field}"), value.as_deref(), max)
+        };
+        Self {
+            cover_image: optional_http_url(v, "profile.cover_image", self.cover_image),
+            website: optional_http_url(v, "profile.website", self.website),
+            location: text(v, "location", self.location, 150),
+            facebook: text(v, "facebook", self.facebook, 100),
+            twitter: text(v, "twitter", self.twitter, 100),
+            meta_title: text(v, "meta_title", self.meta_title, 300),
+            meta_description: text(v, "meta_description", self.meta_description, 500),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -78,6 +179,8 @@ pub struct ValidTerm {
     pub slug: String,
     pub description: String,
     pub url: Option<String>,
+    /// A tag's details or an author's profile (JSON), `{}` for a series.
+    pub extra: serde_json::Value,
 }
 
 fn validate_term(
@@ -109,6 +212,7 @@ fn validate_term(
         slug,
         description,
         url: None,
+        extra: serde_json::json!({}),
     }
 }
 
@@ -130,6 +234,7 @@ impl AuthorInput {
             .filter(|s| !s.is_empty())
             .and_then(|url| v.http_url("avatar_url", url))
             .map(|u| u.to_string());
+        term.extra = serde_json::to_value(self.profile.validate(&mut v)).unwrap_or_default();
         v.finish()?;
         Ok(term)
     }
@@ -138,7 +243,7 @@ impl AuthorInput {
 impl TagInput {
     pub fn validate(self) -> Result<ValidTerm> {
         let mut v = Validator::new();
-        let term = validate_term(
+        let mut term = validate_term(
             &mut v,
             "name",
             &self.name,
@@ -146,6 +251,7 @@ impl TagInput {
             "description",
             &self.description,
         );
+        term.extra = serde_json::to_value(self.details.validate(&mut v)).unwrap_or_default();
         v.finish()?;
         Ok(term)
     }

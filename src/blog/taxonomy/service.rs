@@ -3,7 +3,10 @@
 use crate::db::Db;
 use uuid::Uuid;
 
-use super::model::{Author, PublicAuthor, PublicSeries, PublicTag, Series, Tag, ValidTerm};
+use super::model::{
+    Author, AuthorProfile, PublicAuthor, PublicSeries, PublicTag, Series, Tag, TagDetails,
+    ValidTerm,
+};
 use crate::audit::{self, AuditActor, AuditEvent};
 use crate::blog::reading;
 use crate::db::Work;
@@ -48,7 +51,7 @@ async fn finish(
 pub async fn list_authors(db: &Db) -> Result<Vec<Author>> {
     Ok(sqlx::query_as!(
         Author,
-        "select id, slug, name, bio, avatar_url, created_at, updated_at from authors order by name"
+        r#"select id, slug, name, bio, avatar_url, profile as "profile: sqlx::types::Json<AuthorProfile>", created_at, updated_at from authors order by name"#
     )
     .fetch_all(db)
     .await?)
@@ -57,7 +60,7 @@ pub async fn list_authors(db: &Db) -> Result<Vec<Author>> {
 pub async fn get_author(db: &Db, id: Uuid) -> Result<Author> {
     sqlx::query_as!(
         Author,
-        "select id, slug, name, bio, avatar_url, created_at, updated_at from authors where id = $1",
+        r#"select id, slug, name, bio, avatar_url, profile as "profile: sqlx::types::Json<AuthorProfile>", created_at, updated_at from authors where id = $1"#,
         id
     )
     .fetch_optional(db)
@@ -76,16 +79,19 @@ pub async fn save_author(
     let author = sqlx::query_as!(
         Author,
         r#"
-        insert into authors (id, slug, name, bio, avatar_url) values ($1, $2, $3, $4, $5)
+        insert into authors (id, slug, name, bio, avatar_url, profile) values ($1, $2, $3, $4, $5, $6)
         on conflict (id) do update set slug = excluded.slug, name = excluded.name,
-            bio = excluded.bio, avatar_url = excluded.avatar_url, updated_at = now()
-        returning id, slug, name, bio, avatar_url, created_at, updated_at
+            bio = excluded.bio, avatar_url = excluded.avatar_url, profile = excluded.profile,
+            updated_at = now()
+        returning id, slug, name, bio, avatar_url,
+                  profile as "profile: sqlx::types::Json<AuthorProfile>", created_at, updated_at
         "#,
         id.unwrap_or_else(Uuid::now_v7),
         term.slug,
         term.name,
         term.description,
         term.url,
+        term.extra,
     )
     .fetch_one(&mut *tx)
     .await
@@ -144,7 +150,7 @@ pub async fn public_authors(db: &Db) -> Result<Vec<PublicAuthor>> {
 pub async fn list_tags(db: &Db) -> Result<Vec<Tag>> {
     Ok(sqlx::query_as!(
         Tag,
-        "select id, slug, name, description, created_at, updated_at from tags order by name"
+        r#"select id, slug, name, description, details as "details: sqlx::types::Json<TagDetails>", created_at, updated_at from tags order by name"#
     )
     .fetch_all(db)
     .await?)
@@ -153,7 +159,7 @@ pub async fn list_tags(db: &Db) -> Result<Vec<Tag>> {
 pub async fn get_tag(db: &Db, id: Uuid) -> Result<Tag> {
     sqlx::query_as!(
         Tag,
-        "select id, slug, name, description, created_at, updated_at from tags where id = $1",
+        r#"select id, slug, name, description, details as "details: sqlx::types::Json<TagDetails>", created_at, updated_at from tags where id = $1"#,
         id
     )
     .fetch_optional(db)
@@ -171,15 +177,17 @@ pub async fn save_tag(
     let tag = sqlx::query_as!(
         Tag,
         r#"
-        insert into tags (id, slug, name, description) values ($1, $2, $3, $4)
+        insert into tags (id, slug, name, description, details) values ($1, $2, $3, $4, $5)
         on conflict (id) do update set slug = excluded.slug, name = excluded.name,
-            description = excluded.description, updated_at = now()
-        returning id, slug, name, description, created_at, updated_at
+            description = excluded.description, details = excluded.details, updated_at = now()
+        returning id, slug, name, description,
+                  details as "details: sqlx::types::Json<TagDetails>", created_at, updated_at
         "#,
         id.unwrap_or_else(Uuid::now_v7),
         term.slug,
         term.name,
         term.description,
+        term.extra,
     )
     .fetch_one(&mut *tx)
     .await
