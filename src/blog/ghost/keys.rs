@@ -73,6 +73,10 @@ fn digest(key: &str) -> [u8; 32] {
 
 /// The live keys, through the content cache.
 pub async fn live(core: &Core) -> Result<std::sync::Arc<LiveKeys>> {
+    // Every Content API request asks: the current set without waiting on the slot's lock.
+    if let Some(keys) = core.cache.large::<LiveKeys>("ghost:content-keys") {
+        return Ok(keys);
+    }
     core.cache
         .get_or_build_large("ghost:content-keys", || async {
             let rows = sqlx::query_scalar!(
