@@ -16,6 +16,7 @@ Usage: python3 bench/ghost.py --binary target/release/frontdesk [--posts 1000] [
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -50,6 +51,41 @@ def rss_mb(pid):
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def write_section(r):
+    from pathlib import Path
+    path = Path(__file__).resolve().parent / "RESULTS.md"
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    rows = "\n".join(
+        f"| {name} | {r[name]['own_rps']} | {r[name]['ghost_rps']} | {r[name]['ratio_median']} "
+        f"({r[name]['ratio_range'][0]}–{r[name]['ratio_range'][1]}) | {r[name]['bytes']['own']} / {r[name]['bytes']['ghost']} |"
+        for name in ("list", "read"))
+    s = r["setup"]
+    section = f"""<!-- ghost: written by bench/ghost.py; bench/run.py keeps it -->
+## The Ghost Content API beside the own reads
+
+`python3 bench/ghost.py --binary {s['binary']} --posts {s['posts']} --duration {s['duration_s']} --pairs {s['pairs']}`
+on {cpu} ({os.cpu_count()} cores), loopback, wrk {s['wrk']}, sslmode={s['sslmode']}, VACUUM ANALYZE first; loads
+alternate own, Ghost, own, Ghost…; both answers come from the content cache.
+
+| load | own req/s | Ghost req/s | Ghost/own (median, range) | bytes own / Ghost |
+| --- | --- | --- | --- | --- |
+{rows}
+
+list: `/v1/posts?limit=15` vs `/ghost/api/content/posts/?key=K&limit=15&include=tags,authors` (Ghost's
+answer carries each post's html by default); read: `/v1/posts/{{slug}}` vs
+`/ghost/api/content/posts/slug/{{slug}}/?key=K&include=tags,authors`. Resident memory after the loads:
+{r['rss_mb_after']} MB.
+<!-- /ghost -->"""
+    old = path.read_text() if path.exists() else "# Benchmark results\n"
+    start, stop = "<!-- ghost:", "<!-- /ghost -->"
+    if start in old and stop in old:
+        before, rest = old.split(start, 1)
+        after = rest.split(stop, 1)[1]
+        path.write_text(before + section + after)
+    else:
+        path.write_text(old.rstrip() + "\n\n" + section + "\n")
 
 
 def main():
@@ -102,6 +138,7 @@ def main():
         results["setup"] = {"posts": args.posts, "duration_s": args.duration, "pairs": args.pairs,
                             "wrk": "-t2 -c64", "sslmode": "disable", "binary": args.binary}
         print(json.dumps(results, indent=2))
+        write_section(results)
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -790,11 +790,12 @@ after its loads, {g['bare_peak_rss_mb']:.1f} MB at most.
 """
     # Sections written by other tools are kept: the heap profile (by hand, see the
     # section), the fleet's (deploy/fleet-test), the assistant's (bench/assistant.py) and
-    # the newsletter's (bench/newsletter.py).
+    # the newsletter's (bench/newsletter.py) and the Ghost Content API's (bench/ghost.py).
     previous = (ROOT / "bench/RESULTS.md").read_text() if (ROOT / "bench/RESULTS.md").exists() else ""
     for start_mark, stop_mark in (("<!-- profile:", "<!-- /profile -->"), ("<!-- fleet:", "<!-- /fleet -->"),
                                   ("<!-- assistant:", "<!-- /assistant -->"),
-                                  ("<!-- newsletter:", "<!-- /newsletter -->")):
+                                  ("<!-- newsletter:", "<!-- /newsletter -->"),
+                                  ("<!-- ghost:", "<!-- /ghost -->")):
         if start_mark in previous and stop_mark in previous:
             kept = start_mark + previous.split(start_mark, 1)[1].split(stop_mark, 1)[0] + stop_mark
             md = md.rstrip() + "\n\n" + kept + "\n"
