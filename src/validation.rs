@@ -321,6 +321,28 @@ impl Validator {
         }
     }
 
+    /// An optional absolute http(s) URL (blank is absent), as a string.
+    pub fn optional_http_url(&mut self, field: &str, value: Option<&str>) -> Option<String> {
+        let value = value.map(str::trim).filter(|s| !s.is_empty())?;
+        self.http_url(field, value).map(|u| u.to_string())
+    }
+
+    /// An optional colour `#rrggbb`, lowercased (blank is absent).
+    pub fn optional_color(&mut self, field: &str, value: Option<&str>) -> Option<String> {
+        let color = value
+            .map(|c| c.trim().to_lowercase())
+            .filter(|c| !c.is_empty())?;
+        let hex = color.strip_prefix('#').unwrap_or_default();
+        if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            self.error(
+                field,
+                "invalid_color",
+                format!("{field} must be a colour like #ff5a1f"),
+            );
+        }
+        Some(color)
+    }
+
     /// An absolute http(s) URL.
     pub fn http_url(&mut self, field: &str, value: &str) -> Option<Url> {
         let value = value.trim();

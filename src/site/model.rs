@@ -71,26 +71,9 @@ pub const MAX_NAVIGATION: usize = 50;
 impl Branding {
     fn validate(self, v: &mut Validator) -> Self {
         let image = |v: &mut Validator, field: &str, value: Option<String>| {
-            let value = value
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())?;
-            v.http_url(&format!("branding.{field}"), &value)
-                .map(|u| u.to_string())
+            v.optional_http_url(&format!("branding.{field}"), value.as_deref())
         };
-        let accent_color = self
-            .accent_color
-            .map(|c| c.trim().to_lowercase())
-            .filter(|c| !c.is_empty());
-        if let Some(color) = &accent_color {
-            let hex = color.strip_prefix('#').unwrap_or_default();
-            if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                v.error(
-                    "branding.accent_color",
-                    "invalid_color",
-                    "branding.accent_color must be a colour like #ff5a1f",
-                );
-            }
-        }
+        let accent_color = v.optional_color("branding.accent_color", self.accent_color.as_deref());
         let navigation = validate_navigation(v, "branding.navigation", self.navigation);
         let secondary_navigation = validate_navigation(
             v,

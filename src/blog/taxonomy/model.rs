@@ -104,28 +104,12 @@ pub struct AuthorProfile {
 }
 
 fn optional_http_url(v: &mut Validator, field: &str, value: Option<String>) -> Option<String> {
-    let value = value
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())?;
-    v.http_url(field, &value).map(|u| u.to_string())
+    v.optional_http_url(field, value.as_deref())
 }
 
 impl TagDetails {
     pub fn validate(self, v: &mut Validator) -> Self {
-        let accent_color = self
-            .accent_color
-            .map(|c| c.trim().to_lowercase())
-            .filter(|c| !c.is_empty());
-        if let Some(color) = &accent_color {
-            let hex = color.strip_prefix('#').unwrap_or_default();
-            if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                v.error(
-                    "details.accent_color",
-                    "invalid_color",
-                    "details.accent_color must be a colour like #ff5a1f",
-                );
-            }
-        }
+        let accent_color = v.optional_color("details.accent_color", self.accent_color.as_deref());
         let text = |v: &mut Validator, field: &str, value: Option<String>, max: usize| {
             v.optional_text(&format!("details.{field}"), value.as_deref(), max)
         };
